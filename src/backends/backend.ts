@@ -1,0 +1,60 @@
+import type { Datatype } from '../infer/datatype.js';
+import type { Tensor } from '../infer/tensor.js';
+
+/** One input or output as the model file declares it; -1 marks a variable dimension. */
+export interface ModelTensorInfo {
+  name: string;
+  datatype: Datatype;
+  /** Full model shape including any batch dimension. */
+  shape: number[];
+}
+
+/** Inputs and outputs read from a model file, for auto-complete and load-time validation. */
+export interface ModelFileMetadata {
+  inputs: ModelTensorInfo[];
+  outputs: ModelTensorInfo[];
+}
+
+/** Where and how one model instance runs (one entry of the normalized instance groups). */
+export interface InstanceOptions {
+  /** Triton's instance name: `<group name>_<index>`, e.g. "text_detection_0_0". */
+  name: string;
+  modelName: string;
+  version: number;
+  /** Absolute path of the model file (e.g. `<repo>/<model>/1/model.onnx`). */
+  modelFile: string;
+  kind: 'KIND_CPU' | 'KIND_GPU';
+  /** GPU device id for KIND_GPU. */
+  gpu?: number;
+  /** Threads for one operator (ORT intra-op); already resolved, >= 1. */
+  intraOpThreads: number;
+  /** Threads across operators (ORT inter-op); 0 = runtime default. */
+  interOpThreads: number;
+}
+
+/**
+ * A running model instance. `execute` runs one batch: the inputs already carry the batch
+ * dimension; the instance returns every output named in `outputNames`, in that order.
+ * Ownership: after `execute` is called the instance may transfer (detach) the ArrayBuffers
+ * behind the input tensors; the caller must not read them again.
+ */
+export interface ModelInstance {
+  readonly name: string;
+  /**
+   * @throws InvalidArgumentError when the runtime rejects the inputs; InternalError when the
+   *   runtime fails; UnavailableError after close().
+   */
+  execute(inputs: Tensor[], outputNames: string[]): Promise<Tensor[]>;
+  /** Releases the runtime; waits for an execution in progress. */
+  close(): Promise<void>;
+}
+
+/** A backend (reference §3.2 `backend`): reads model files and creates instances. */
+export interface Backend {
+  /** Triton's backend name, e.g. "onnxruntime". */
+  readonly name: string;
+  /** Reads the I/O of a model file without keeping it loaded. */
+  readModelMetadata(modelFile: string): Promise<ModelFileMetadata>;
+  /** Loads the model file into a new instance (worker thread, session). */
+  createInstance(options: InstanceOptions): Promise<ModelInstance>;
+}

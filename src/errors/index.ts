@@ -1,0 +1,2 @@
+export * from './triton-error.js';
+export * from './status-map.js';
