@@ -1,0 +1,113 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import ort from 'onnxruntime-node';
+import type { Tensor } from '../../infer/tensor.js';
+import type { FromWorker, InstanceWorkerData, MetadataWorkerData, ToWorker, WorkerData } from './messages.js';
+import { classifyLoadError, classifyRunError } from './ort-errors.js';
+import { cudaExecutionProviderAvailable, instanceSessionOptions, METADATA_SESSION_OPTIONS, sessionMetadata } from './session.js';
+import { fromOrtTensor, toOrtTensor } from './tensors.js';
+import { packForTransfer } from './transfer.js';
+
+/**
+ * Worker thread entry for the ONNX Runtime backend. onnxruntime-node's `run` executes
+ * synchronously on the calling thread, so each instance owns a thread and a session here,
+ * and the main thread only ever posts one message per batch and awaits one reply.
+ *
+ * Compiled by tsc to lib/backends/onnxruntime/onnxruntime-worker.js; see worker-script.ts for
+ * how the main thread finds it.
+ */
+
+const port = parentPort!;
+const data = workerData as WorkerData;
+
+function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+async function readMetadata(d: MetadataWorkerData): Promise<void> {
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(d.modelFile, METADATA_SESSION_OPTIONS);
+  } catch (err) {
+    post({ kind: 'failed', error: classifyLoadError(err, `failed to load ONNX model '${d.modelFile}'`) });
+    return;
+  }
+  try {
+    const metadata = sessionMetadata(session, d.modelFile);
+    await session.release();
+    post({ kind: 'metadata', metadata });
+  } catch (err) {
+    await session.release().catch(() => undefined);
+    post({ kind: 'failed', error: classifyLoadError(err, `failed to read ONNX model '${d.modelFile}'`) });
+  }
+  // Nothing else is listening, so the thread ends once the reply is flushed.
+  port.close();
+}
+
+async function serveInstance(d: InstanceWorkerData): Promise<void> {
+  const what = `model '${d.modelName}'`;
+  if (d.kind === 'KIND_GPU' && !cudaExecutionProviderAvailable()) {
+    post({
+      kind: 'failed',
+      error: {
+        code: 'UNSUPPORTED',
+        message:
+          `model '${d.modelName}' instance '${d.instanceName}' asks for KIND_GPU (device ${d.gpu}), but the ` +
+          `CUDA execution provider is not available in onnxruntime-node on this machine; use KIND_CPU`,
+      },
+    });
+    return;
+  }
+
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(d.modelFile, instanceSessionOptions(d));
+  } catch (err) {
+    const error = classifyLoadError(err, `failed to load ONNX model '${d.modelFile}' for ${what} instance '${d.instanceName}'`);
+    // A CUDA provider that is installed but cannot start (no device, no driver) is the
+    // machine's limitation, like a missing provider.
+    const reason = err instanceof Error ? err.message : String(err);
+    if (d.kind === 'KIND_GPU' && /cuda/i.test(reason)) error.code = 'UNSUPPORTED';
+    post({ kind: 'failed', error });
+    return;
+  }
+
+  // The main thread sends one run at a time; chaining keeps that true even if it did not.
+  let current: Promise<void> = Promise.resolve();
+  port.on('message', (msg: ToWorker) => {
+    if (msg.kind === 'run') {
+      if (d.exitOnRun) process.exit(70);
+      current = current.then(() => run(session, msg.id, msg.inputs, msg.outputNames, what));
+    } else {
+      current = current.then(async () => {
+        await session.release().catch(() => undefined);
+        post({ kind: 'closed' });
+        port.close();
+      });
+    }
+  });
+  post({ kind: 'ready' });
+}
+
+async function run(session: ort.InferenceSession, id: number, inputs: Tensor[], outputNames: string[], what: string): Promise<void> {
+  let outputs: Tensor[];
+  try {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const t of inputs) feeds[t.name] = toOrtTensor(t, what);
+    const results = await session.run(feeds, outputNames);
+    outputs = outputNames.map((name) => fromOrtTensor(name, results[name] as ort.Tensor, what));
+  } catch (err) {
+    post({ kind: 'error', id, error: classifyRunError(err, what) });
+    return;
+  }
+  const packed = packForTransfer(outputs);
+  try {
+    post({ kind: 'result', id, outputs: packed.tensors }, packed.transfer);
+  } catch {
+    // An output buffer the runtime marked untransferable: copy everything instead.
+    const copied = packForTransfer(outputs, true);
+    post({ kind: 'result', id, outputs: copied.tensors }, copied.transfer);
+  }
+}
+
+if (data.mode === 'metadata') void readMetadata(data);
+else void serveInstance(data);
