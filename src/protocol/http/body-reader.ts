@@ -1,0 +1,136 @@
+import type { IncomingMessage } from 'node:http';
+
+/**
+ * Reads a request body into one exclusively owned buffer (see owned-buffer.ts for why), with
+ * a single copy per received chunk: with a Content-Length the buffer is allocated up front and
+ * chunks are copied into place; a chunked body is collected and copied once at the end.
+ * `Buffer.concat` is avoided on purpose: small results would land in Node's shared pool.
+ */
+
+/** The body is over the limit; nothing more is stored. `declared` is the Content-Length, if any. */
+export class BodyTooLargeError extends Error {
+  constructor(
+    readonly received: number,
+    readonly declared: number | undefined,
+  ) {
+    super(`request body exceeds the size limit (${declared ?? received} bytes)`);
+  }
+}
+
+/** The client went away before the body was complete; there is nobody to answer. */
+export class RequestAbortedError extends Error {
+  constructor(options?: ErrorOptions) {
+    super('request aborted by the client', options);
+  }
+}
+
+/**
+ * @param limit the most bytes accepted
+ * @returns the body (length 0 when there is none)
+ * @rejects BodyTooLargeError at once when Content-Length exceeds `limit`, or as soon as a
+ *   chunked body does (the rest of the stream is then discarded as it arrives);
+ *   RequestAbortedError when the connection closes or the stream fails first (Node reports a
+ *   client that leaves mid-body as an ECONNRESET "aborted" stream error).
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const header = req.headers['content-length'];
+  if (header !== undefined) {
+    const length = Number(header);
+    if (length > limit) return Promise.reject(new BodyTooLargeError(0, length));
+    const body = Buffer.allocUnsafeSlow(length);
+    if (length === 0) return Promise.resolve(body);
+    return collect(req, (chunk, offset) => {
+      // llhttp never delivers more than Content-Length, but a bad peer must not overflow us.
+      if (offset + chunk.byteLength > length) return false;
+      body.set(chunk, offset);
+      return true;
+    }, (total) => (total === length ? body : undefined));
+  }
+  if (req.headers['transfer-encoding'] === undefined) return Promise.resolve(Buffer.allocUnsafeSlow(0));
+
+  const chunks: Buffer[] = [];
+  return collect(req, (chunk, offset) => {
+    if (offset + chunk.byteLength > limit) throw new BodyTooLargeError(offset + chunk.byteLength, undefined);
+    chunks.push(chunk);
+    return true;
+  }, (total) => {
+    const body = Buffer.allocUnsafeSlow(total);
+    let offset = 0;
+    for (const c of chunks) {
+      body.set(c, offset);
+      offset += c.byteLength;
+    }
+    return body;
+  });
+}
+
+/**
+ * Drives the stream: `onChunk` stores a chunk at `offset` (false or a throw stops reading);
+ * `finish` turns the byte total into the body, or undefined when it came up short.
+ */
+function collect(
+  req: IncomingMessage,
+  onChunk: (chunk: Buffer, offset: number) => boolean,
+  finish: (total: number) => Buffer | undefined,
+): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    let total = 0;
+    let settled = false;
+    const settle = (err: Error | undefined, body?: Buffer): void => {
+      if (settled) return;
+      settled = true;
+      req.removeListener('data', onData);
+      req.removeListener('end', onEnd);
+      req.removeListener('close', onClose);
+      if (err === undefined) resolve(body!);
+      else reject(err);
+    };
+    const onData = (chunk: Buffer): void => {
+      try {
+        if (!onChunk(chunk, total)) {
+          settle(new RequestAbortedError());
+          return;
+        }
+      } catch (err) {
+        settle(err as Error);
+        return;
+      }
+      total += chunk.byteLength;
+    };
+    const onEnd = (): void => {
+      const body = finish(total);
+      settle(body === undefined ? new RequestAbortedError() : undefined, body);
+    };
+    const onError = (err: Error): void => settle(new RequestAbortedError({ cause: err }));
+    const onClose = (): void => settle(new RequestAbortedError());
+    req.on('data', onData);
+    req.on('end', onEnd);
+    // 'error' stays attached: a late stream error must not become an uncaught exception.
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+/**
+ * After an early answer (body too large), reads and drops the rest of the body so the
+ * connection can serve the next request, but destroys the socket once more than `maxBytes`
+ * arrive or `maxMs` pass: a client must not make us swallow an unbounded upload. The answer
+ * has been written before this runs, so the client can read it before any reset.
+ */
+export function discardRemainingBody(req: IncomingMessage, maxBytes: number, maxMs: number): void {
+  if (req.complete) return;
+  let seen = 0;
+  const timer = setTimeout(() => req.socket.destroy(), maxMs);
+  timer.unref();
+  const stop = (): void => clearTimeout(timer);
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.byteLength;
+    if (seen > maxBytes) {
+      stop();
+      req.socket.destroy();
+    }
+  });
+  req.once('end', stop);
+  req.once('close', stop);
+  req.resume();
+}

@@ -1,0 +1,225 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TritonError, UnavailableError } from '../../errors/index.js';
+import type { ServerCore } from '../../server-types.js';
+import { RequestAbortedError } from './body-reader.js';
+import { handleExtensionStub } from './extension-stubs.js';
+import { handleHealth, handleModelConfig, handleModelMetadata, handleModelReady, handleServerMetadata } from './handlers.js';
+import { handleInfer, type InferContext } from './infer-handler.js';
+import { sendError, sendErrorMessage } from './response-writer.js';
+import { parseRoute } from './router.js';
+
+/** The pino subset the frontend logs through. */
+export interface HttpLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface HttpFrontendOptions {
+  /** Interface to bind, e.g. "0.0.0.0" (Triton's default) or "127.0.0.1". */
+  address: string;
+  /** TCP port; 0 picks a free one (see `listen()`'s result). */
+  port: number;
+  /** `--http-max-input-size` in bytes (Triton's default 64 MiB, 1 << 26). */
+  maxInputSize?: number;
+  logger?: HttpLogger;
+}
+
+export interface HttpFrontend {
+  /**
+   * Starts listening. Resolves with the bound address and port.
+   * @throws UnavailableError "Socket '<address>:<port>' already in use" (Triton's wording) when
+   *   the port is taken; other listen errors as Node raises them.
+   */
+  listen(): Promise<{ address: string; port: number }>;
+  /**
+   * Stops accepting connections, lets in-flight requests finish (their responses say
+   * `Connection: close`, idle keep-alive connections are closed at once), and after
+   * `timeoutMs` destroys whatever sockets remain. Resolves when the server is closed; later
+   * calls return the same promise.
+   */
+  close(options: { timeoutMs: number }): Promise<void>;
+  /** Requests being handled now (read, decode, inference or write in progress). */
+  readonly inFlight: number;
+}
+
+/** Triton's `HTTP_DEFAULT_MAX_INPUT_SIZE` (server `common.h`). */
+export const DEFAULT_MAX_INPUT_SIZE = 1 << 26;
+
+/**
+ * Keep-alive longer than the 60 s idle timeout common in load balancers, so the server is not
+ * the side that drops a pooled connection in the middle of a client's reuse. Headers must
+ * arrive within a bounded time (slow-loris); the request itself is unbounded, because an
+ * inference may legitimately run long (`requestTimeout: 0`).
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+const HEADERS_TIMEOUT_MS = 66_000;
+
+/**
+ * The KServe v2 HTTP/REST frontend (reference §1) over `node:http`, calling only `ServerCore`.
+ * Routing, status codes and bodies follow Triton's `http_server.cc`; see the handler modules
+ * for each endpoint. A TritonError is answered `{"error": message}` with HTTP_STATUS[code];
+ * anything else thrown is answered 500 with its message. Both INTERNAL errors and non-Triton
+ * errors are logged at error level, the rest at debug.
+ */
+export function createHttpFrontend(core: ServerCore, options: HttpFrontendOptions): HttpFrontend {
+  const maxInputSize = options.maxInputSize ?? DEFAULT_MAX_INPUT_SIZE;
+  const logger = options.logger;
+  const inferContext: InferContext = { core, maxInputSize };
+  let inFlight = 0;
+  let closing = false;
+  let closed: Promise<void> | undefined;
+  let drained: (() => void) | undefined;
+  // Responses still pending after their handler returned (infer): on close they must learn to
+  // say `Connection: close`. Synchronous handlers finish before close can run.
+  const pendingResponses = new Set<ServerResponse>();
+
+  const fail = (res: ServerResponse, err: unknown): void => {
+    if (err instanceof RequestAbortedError) {
+      // The client left before sending its whole body: nobody to answer.
+      logger?.debug({ err }, 'HTTP request aborted by the client');
+      res.destroy();
+      return;
+    }
+    if (err instanceof TritonError) {
+      // Client mistakes and model states are routine; INTERNAL means a server-side fault.
+      if (err.code === 'INTERNAL') logger?.error({ err }, 'HTTP request failed');
+      else logger?.debug({ err }, 'HTTP request failed');
+      sendError(res, err);
+      return;
+    }
+    logger?.error({ err }, 'HTTP request failed with an unexpected error');
+    sendErrorMessage(res, 500, err instanceof Error ? err.message : String(err));
+  };
+
+  const finished = (): void => {
+    inFlight--;
+    if (inFlight === 0 && drained !== undefined) drained();
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    inFlight++;
+    if (closing) res.shouldKeepAlive = false;
+    let pending: Promise<void> | void = undefined;
+    try {
+      pending = dispatch(core, inferContext, req, res);
+    } catch (err) {
+      fail(res, err);
+    }
+    if (pending === undefined) {
+      finished();
+      return;
+    }
+    pendingResponses.add(res);
+    pending.then(
+      () => {
+        pendingResponses.delete(res);
+        finished();
+      },
+      (err: unknown) => {
+        fail(res, err);
+        pendingResponses.delete(res);
+        finished();
+      },
+    );
+  };
+
+  const shutDown = async (timeoutMs: number): Promise<void> => {
+    closing = true;
+    for (const res of pendingResponses) if (!res.headersSent) res.shouldKeepAlive = false;
+    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    if (inFlight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        drained = resolve;
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      clearTimeout(timer);
+      drained = undefined;
+    }
+    server.closeAllConnections();
+    await serverClosed;
+  };
+
+  const server: Server = createServer(
+    {
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: 0,
+      noDelay: true,
+      // Triton does not require Host; HTTP/1.0 tools and some clients omit it.
+      requireHostHeader: false,
+    },
+    onRequest,
+  );
+  // A body over the limit is refused before the client sends it; anything else is invited.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (Number(req.headers['content-length']) > maxInputSize) res.shouldKeepAlive = false;
+    else res.writeContinue();
+    onRequest(req, res);
+  });
+
+  return {
+    get inFlight() {
+      return inFlight;
+    },
+
+    listen() {
+      return new Promise((resolve, reject) => {
+        const onError = (err: NodeJS.ErrnoException): void => {
+          reject(
+            err.code === 'EADDRINUSE'
+              ? new UnavailableError(`Socket '${options.address}:${options.port}' already in use`, { cause: err })
+              : err,
+          );
+        };
+        server.once('error', onError);
+        server.listen({ host: options.address, port: options.port, backlog: 1024 }, () => {
+          server.removeListener('error', onError);
+          server.on('error', (err) => logger?.error({ err }, 'HTTP server error'));
+          const bound = server.address() as AddressInfo;
+          resolve({ address: bound.address, port: bound.port });
+        });
+      });
+    },
+
+    close({ timeoutMs }) {
+      closed ??= shutDown(timeoutMs);
+      return closed;
+    },
+  };
+}
+
+function dispatch(
+  core: ServerCore,
+  inferContext: InferContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> | void {
+  const route = parseRoute(req.url ?? '');
+  if (route === null) return sendErrorMessage(res, 404, 'Not Found');
+  switch (route.kind) {
+    case 'health':
+      return handleHealth(core, req, res, route.probe);
+    case 'server-metadata':
+      return handleServerMetadata(core, req, res);
+    case 'model':
+      switch (route.action) {
+        case 'infer':
+          return handleInfer(inferContext, req, res, route.model, route.version);
+        case 'metadata':
+          return handleModelMetadata(core, req, res, route.model, route.version);
+        case 'ready':
+          return handleModelReady(core, req, res, route.model, route.version);
+        case 'config':
+          return handleModelConfig(core, req, res, route.model, route.version);
+        default:
+          return handleExtensionStub(core, req, res, route);
+      }
+    default:
+      return handleExtensionStub(core, req, res, route);
+  }
+}

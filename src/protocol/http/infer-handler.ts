@@ -1,0 +1,172 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { toTritonError } from '../../errors/index.js';
+import type { ServerCore } from '../../server-types.js';
+import { BodyTooLargeError, discardRemainingBody, readBody } from './body-reader.js';
+import {
+  compressBody,
+  decompressBody,
+  decompressedTooLargeMessage,
+  requestEncoding,
+  responseEncoding,
+  SUPPORTED_ENCODINGS_HEADER,
+  UnsupportedEncodingError,
+} from './compression.js';
+import { METHOD_NOT_ALLOWED } from './handlers.js';
+import { decodeInferRequest, type DecodedInferRequest } from './infer-request.js';
+import { encodeInferResponse } from './infer-response.js';
+import {
+  INFER_HEADER_CONTENT_LENGTH,
+  parseInferHeaderLength,
+  parseModelVersion,
+  peekInferHeaderLength,
+} from './numeric-headers.js';
+import { decodeRawRequest } from './raw-request.js';
+import { joinParts, sendError, sendErrorMessage, sendParts, type BodyPart } from './response-writer.js';
+
+/**
+ * POST /v2/models/{m}[/versions/{v}]/infer (reference §1.3, §1.4; Triton `HandleInfer`).
+ *
+ * Triton looks the model up before it touches the body, so a request for an unknown model is
+ * answered with the model error even when its body is also bad. infera does not pay for that
+ * lookup on the happy path (`core.infer` validates the model anyway): only when decoding
+ * fails is the model looked up, and its error, if any, wins.
+ */
+
+export interface InferContext {
+  core: ServerCore;
+  /** `--http-max-input-size`: cap on the body, before and after decompression, in bytes. */
+  maxInputSize: number;
+}
+
+/** After an over-size answer, at most this much more of the body is read and dropped. */
+const DRAIN_LIMIT_BYTES = 256 * 1024 * 1024;
+const DRAIN_LIMIT_MS = 10_000;
+
+const USE_FLAG = 'Use --http-max-input-size to increase the limit.';
+
+/**
+ * Handles one infer request: decode, `core.infer`, encode, write.
+ *
+ * Answers errors itself only where the reply needs more than the error JSON: 501 "Unsupported
+ * compression type" with `Accept-Encoding: gzip, deflate`, and the over-size 400 (see
+ * `tooLargeMessage`), after which the rest of the body is read and dropped (up to 256 MiB or
+ * 10 s, then the socket is destroyed) so that the connection survives.
+ *
+ * @throws (rejects with) everything else, for the frontend to answer with HTTP_STATUS[code]:
+ *   400 for a bad version string or a malformed body (json-parse, infer-request, raw-request,
+ *   numeric-headers, compression document the messages); the model's own error when the model
+ *   lookup fails; whatever `core.infer` throws, unchanged; 400/500 from response encoding.
+ */
+export async function handleInfer(
+  ctx: InferContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  model: string,
+  versionText: string,
+): Promise<void> {
+  if (req.method !== 'POST') return sendErrorMessage(res, 405, METHOD_NOT_ALLOWED);
+  const version = parseModelVersion(versionText);
+
+  let decoded: DecodedInferRequest;
+  try {
+    decoded = await decodeBody(ctx, req, model, version);
+  } catch (err) {
+    const modelError = lookupError(ctx.core, model, version);
+    if (err instanceof BodyTooLargeError) {
+      if (modelError !== undefined) sendError(res, toTritonError(modelError));
+      else sendErrorMessage(res, 400, tooLargeMessage(req, err, ctx.maxInputSize));
+      discardRemainingBody(req, DRAIN_LIMIT_BYTES, DRAIN_LIMIT_MS);
+      return;
+    }
+    if (modelError !== undefined) throw modelError;
+    if (err instanceof UnsupportedEncodingError) {
+      return sendError(res, err, { 'Accept-Encoding': SUPPORTED_ENCODINGS_HEADER });
+    }
+    throw err;
+  }
+
+  const out = responseEncoding(req.headers['accept-encoding']);
+  const response = await ctx.core.infer(decoded.request);
+  const encoded = encodeInferResponse(response, decoded.outputs, decoded.request.id);
+
+  const headers: OutgoingHttpHeaders = {};
+  let parts: BodyPart[];
+  if (encoded.binary.length > 0) {
+    headers['Content-Type'] = 'application/octet-stream';
+    headers['Inference-Header-Content-Length'] = encoded.jsonByteLength;
+    parts = [encoded.json, ...encoded.binary];
+  } else {
+    headers['Content-Type'] = 'application/json';
+    parts = [encoded.json];
+  }
+  let byteLength = encoded.byteLength;
+  if (out !== 'identity') {
+    const compressed = await compressBody(joinParts(parts, byteLength), out);
+    if (compressed !== undefined) {
+      headers['Content-Encoding'] = out;
+      parts = [compressed];
+      byteLength = compressed.byteLength;
+    }
+  }
+  sendParts(res, 200, headers, parts, byteLength);
+}
+
+async function decodeBody(
+  ctx: InferContext,
+  req: IncomingMessage,
+  model: string,
+  version: number | undefined,
+): Promise<DecodedInferRequest> {
+  const encoding = requestEncoding(req.headers['content-encoding']);
+  let body = await readBody(req, ctx.maxInputSize);
+  if (encoding !== 'identity') body = await decompressBody(body, ctx.maxInputSize);
+  const headerLength = parseInferHeaderLength(headerValue(req, INFER_HEADER_CONTENT_LENGTH), body.byteLength);
+  if (headerLength !== 0) {
+    return decodeInferRequest(body, headerLength, { modelName: model, modelVersion: version, maxInputSize: ctx.maxInputSize });
+  }
+  const metadata = ctx.core.modelMetadata(model, version);
+  return decodeRawRequest(body, metadata, {
+    modelName: model,
+    modelVersion: version,
+    batches: () => {
+      const maxBatchSize = ctx.core.modelConfigJson(model, version)['max_batch_size'];
+      return typeof maxBatchSize === 'number' && maxBatchSize !== 0;
+    },
+  });
+}
+
+/** The model lookup Triton does first (`CheckTransactionPolicy`); undefined when it succeeds. */
+function lookupError(core: ServerCore, model: string, version: number | undefined): Error | undefined {
+  try {
+    core.modelMetadata(model, version);
+    return undefined;
+  } catch (err) {
+    return err as Error;
+  }
+}
+
+/**
+ * Triton has no single body limit; it checks sizes where it reads them. The message is the one
+ * Triton gives for the same body: decompressed size for a compressed body, the raw-input check
+ * for a raw request, the JSON-size check when the body is (or its header is) JSON; infera also
+ * caps binary bodies, which Triton does not, with a message in the same words.
+ */
+function tooLargeMessage(req: IncomingMessage, err: BodyTooLargeError, max: number): string {
+  const encoding = req.headers['content-encoding'];
+  if (encoding === 'gzip' || encoding === 'deflate') return decompressedTooLargeMessage(max);
+  const size = err.declared ?? err.received;
+  const headerLength = peekInferHeaderLength(headerValue(req, INFER_HEADER_CONTENT_LENGTH));
+  if (headerLength === 0) {
+    return `Raw input has a byte_size (${size} bytes) that exceeds the maximum allowed value of ${max} bytes. ${USE_FLAG}`;
+  }
+  if (headerLength === undefined || headerLength > max) {
+    const jsonSize = headerLength ?? size;
+    return `request JSON size of ${jsonSize} bytes exceeds the maximum allowed input size of ${max} bytes. ${USE_FLAG}`;
+  }
+  return `request body size of ${size} bytes exceeds the maximum allowed input size of ${max} bytes. ${USE_FLAG}`;
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}

@@ -1,0 +1,65 @@
+import { request as httpRequest } from 'node:http';
+import { createHttpFrontend, type HttpFrontend, type HttpFrontendOptions } from '../../../../src/protocol/http/index.js';
+import { FakeCore } from './fake-core.js';
+
+export interface Started {
+  core: FakeCore;
+  frontend: HttpFrontend;
+  base: string;
+  port: number;
+}
+
+/** Starts the real frontend on an ephemeral localhost port. Close it in afterEach. */
+export async function start(options: Partial<HttpFrontendOptions> = {}, core = new FakeCore()): Promise<Started> {
+  const frontend = createHttpFrontend(core, { address: '127.0.0.1', port: 0, ...options });
+  const { port } = await frontend.listen();
+  return { core, frontend, base: `http://127.0.0.1:${port}`, port };
+}
+
+/** Splits a binary infer response body into its JSON header and the bytes after it. */
+export function splitBinary(body: Buffer, headerLength: number): { json: any; rest: Buffer } {
+  return { json: JSON.parse(body.subarray(0, headerLength).toString('utf8')), rest: body.subarray(headerLength) };
+}
+
+/** Length-prefixed BYTES encoding of strings. */
+export function bytesTensor(...items: string[]): Buffer {
+  const parts = items.map((s) => Buffer.from(s, 'utf8'));
+  const out = Buffer.alloc(parts.reduce((a, p) => a + 4 + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.writeUInt32LE(p.length, o);
+    p.copy(out, o + 4);
+    o += 4 + p.length;
+  }
+  return out;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/**
+ * A request through node:http with full control of headers (fetch forbids some, such as
+ * Content-Length, and adds Accept-Encoding on its own).
+ */
+export function rawRequest(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string | number> = {},
+  body?: Uint8Array | string,
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.end(body);
+    else req.end();
+  });
+}
