@@ -1,0 +1,82 @@
+import { UnavailableError } from '../errors/index.js';
+import type { ModelInstance } from '../backends/backend.js';
+import type { Tensor } from '../infer/tensor.js';
+import type { Scheduler, SchedulerPayload } from './scheduler.js';
+
+interface QueuedRequest {
+  payload: SchedulerPayload;
+  resolve: (outputs: Tensor[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Triton's default scheduler (a model with no dynamic or sequence batcher): each request runs
+ * as its own batch, on the first free instance, in arrival order. A request may carry its own
+ * batch (up to max_batch_size; validated before it gets here).
+ */
+export class DefaultScheduler implements Scheduler {
+  readonly #free: ModelInstance[];
+  // FIFO as an array plus a head index: shift() is O(n) on long queues.
+  #queue: QueuedRequest[] = [];
+  #head = 0;
+  #inflight = 0;
+  #stopping = false;
+  #drained: (() => void) | undefined;
+
+  /** @param instances the model's instances; the scheduler uses each for one request at a time. */
+  constructor(instances: readonly ModelInstance[], private readonly modelLabel: string) {
+    this.#free = [...instances];
+  }
+
+  get pendingCount(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  get inflightCount(): number {
+    return this.#inflight;
+  }
+
+  enqueue(payload: SchedulerPayload): Promise<Tensor[]> {
+    if (this.#stopping) {
+      return Promise.reject(new UnavailableError(`Server is stopping, scheduler for model '${this.modelLabel}' has stopped accepting new inference requests`));
+    }
+    return new Promise<Tensor[]>((resolve, reject) => {
+      this.#queue.push({ payload, resolve, reject });
+      this.#dispatch();
+    });
+  }
+
+  drain(): Promise<void> {
+    this.#stopping = true;
+    if (this.pendingCount === 0 && this.#inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#drained = resolve;
+    });
+  }
+
+  #dispatch(): void {
+    while (this.#free.length > 0 && this.#head < this.#queue.length) {
+      const item = this.#queue[this.#head]!;
+      this.#queue[this.#head++] = undefined as unknown as QueuedRequest;
+      if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
+      }
+      const instance = this.#free.pop()!;
+      this.#run(instance, item);
+    }
+  }
+
+  #run(instance: ModelInstance, item: QueuedRequest): void {
+    this.#inflight++;
+    instance.execute(item.payload.inputs, item.payload.outputNames).then(item.resolve, item.reject).finally(() => {
+      this.#inflight--;
+      this.#free.push(instance);
+      this.#dispatch();
+      if (this.#stopping && this.#drained && this.pendingCount === 0 && this.#inflight === 0) {
+        this.#drained();
+        this.#drained = undefined;
+      }
+    });
+  }
+}

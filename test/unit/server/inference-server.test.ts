@@ -1,0 +1,75 @@
+/**
+ * Embedded use: the engine in-process, no ports. Uses the real backend on a fixture
+ * repository built at test time.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { InferenceServer, InvalidArgumentError, NotFoundError } from '../../../src/index.js';
+import { addSubModel, writeModel } from '../../fixtures/onnx-models.js';
+import { tempDir } from '../../e2e/helpers/temp-repo.js';
+
+const tmp = tempDir();
+let server: InferenceServer;
+
+beforeAll(async () => {
+  writeModel(tmp.dir, 'simple', addSubModel(), { versions: [1, 2] });
+  server = await InferenceServer.create({ modelRepositories: [tmp.dir] });
+});
+
+afterAll(async () => {
+  await server.close();
+  tmp.cleanup();
+});
+
+const int32 = (values: number[]) => new Uint8Array(Int32Array.from(values).buffer);
+
+describe('InferenceServer (embedded)', () => {
+  test('readiness and metadata', () => {
+    expect(server.isLive()).toBe(true);
+    expect(server.isReady()).toBe(true);
+    expect(server.isModelReady('simple')).toBe(true);
+    expect(server.isModelReady('simple', 1)).toBe(false); // latest{1} serves only version 2
+    expect(server.modelMetadata('simple')).toMatchObject({
+      name: 'simple',
+      versions: ['2'],
+      platform: 'onnxruntime_onnx',
+      inputs: [
+        { name: 'INPUT0', datatype: 'INT32', shape: [-1, 16] },
+        { name: 'INPUT1', datatype: 'INT32', shape: [-1, 16] },
+      ],
+    });
+    expect(server.failures()).toEqual([]);
+  });
+
+  test('infer returns little-endian bytes of the outputs', async () => {
+    const a = Array.from({ length: 32 }, (_, i) => i);
+    const res = await server.infer({
+      id: 'e1',
+      modelName: 'simple',
+      inputs: [
+        { name: 'INPUT0', datatype: 'INT32', shape: [2, 16], data: int32(a) },
+        { name: 'INPUT1', datatype: 'INT32', shape: [2, 16], data: int32(a.map(() => 2)) },
+      ],
+      outputs: [{ name: 'OUTPUT1' }],
+    });
+    expect(res).toMatchObject({ id: 'e1', modelName: 'simple', modelVersion: '2' });
+    expect(res.outputs).toHaveLength(1);
+    const out = res.outputs[0]!;
+    expect(out).toMatchObject({ name: 'OUTPUT1', datatype: 'INT32', shape: [2, 16] });
+    expect(Array.from(new Int32Array(out.data.slice().buffer))).toEqual(a.map((x) => x - 2));
+  });
+
+  test('errors are typed', async () => {
+    await expect(server.infer({ modelName: 'nope', inputs: [] })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(server.infer({ modelName: 'simple', modelVersion: 1, inputs: [] })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      server.infer({ modelName: 'simple', inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [1, 16], data: int32(new Array(16).fill(0)) }] }),
+    ).rejects.toThrow(/expected 2 inputs but got 1 inputs for model 'simple'/);
+  });
+
+  test('close refuses new requests', async () => {
+    const other = await InferenceServer.create({ modelRepositories: [tmp.dir] });
+    await other.close();
+    expect(other.isLive()).toBe(false);
+    await expect(other.infer({ modelName: 'simple', inputs: [] })).rejects.toThrow(/stopping/);
+  });
+});
