@@ -1,0 +1,231 @@
+/**
+ * The bundled example repository served by the real CLI: start-up time, metadata, JSON and
+ * binary infers compared bit for bit with onnxruntime-node in-process, classification with
+ * labels, and every bad-input path with Triton's status and message.
+ */
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { HttpClient } from '../../src/client/index.js';
+import { bytesOf, pseudoRandomFloats } from './helpers/data.js';
+import { startServer, type RunningServer } from './helpers/server-process.js';
+
+const repo = path.resolve('examples/model_repository');
+let server: RunningServer;
+let client: HttpClient;
+let startMs = 0;
+
+beforeAll(async () => {
+  const t0 = Date.now();
+  server = await startServer(['--model-repository', repo, '--http-max-input-size', String(4 * 1024 * 1024)]);
+  client = new HttpClient({ url: server.url });
+  while (!(await client.isServerReady())) await new Promise((r) => setTimeout(r, 50));
+  startMs = Date.now() - t0;
+});
+
+afterAll(async () => {
+  expect(await server?.stop()).toBe(0);
+});
+
+const MODELS = [
+  { name: 'text_detection', input: 'x', output: 'sigmoid_0.tmp_0', shape: [1, 3, 64, 96] },
+  { name: 'text_recognition', input: 'x', output: 'softmax_11.tmp_0', shape: [2, 3, 48, 160] },
+  { name: 'text_direction', input: 'x', output: 'softmax_0.tmp_0', shape: [3, 3, 48, 192] },
+];
+
+async function inProcess(model: string, input: string, data: Float32Array, shape: number[]): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(path.join(repo, model, '1', 'model.onnx'), { intraOpNumThreads: 1 });
+  try {
+    const out = await session.run({ [input]: new ort.Tensor('float32', data, shape) });
+    return out[session.outputNames[0]!]!.data as Float32Array;
+  } finally {
+    await session.release();
+  }
+}
+
+describe('example repository', () => {
+  test('all three models are READY and the server is ready within 15 s', async () => {
+    expect(startMs).toBeLessThan(15_000);
+    for (const m of MODELS) expect(await client.isModelReady(m.name)).toBe(true);
+    const res = await fetch(`${server.url}/v2/health/ready`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+  });
+
+  test('server and model metadata', async () => {
+    const meta = await client.serverMetadata();
+    expect(meta.name).toBe('triton');
+    expect(meta.extensions).toEqual(expect.arrayContaining(['binary_tensor_data', 'classification', 'model_configuration']));
+    const det = await client.modelMetadata('text_detection');
+    expect(det).toEqual({
+      name: 'text_detection',
+      versions: ['1'],
+      platform: 'onnxruntime_onnx',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 3, -1, -1] }],
+      outputs: [{ name: 'sigmoid_0.tmp_0', datatype: 'FP32', shape: [-1, 1, -1, -1] }],
+    });
+    const config = await client.modelConfig('text_direction');
+    expect(config).toMatchObject({ name: 'text_direction', max_batch_size: 8, backend: 'onnxruntime', platform: 'onnxruntime_onnx' });
+    expect((config.input as { dims: number[] }[])[0]!.dims).toEqual([3, 48, 192]);
+    expect((config.instance_group as { kind: string; count: number }[])[0]).toMatchObject({ kind: 'KIND_CPU', count: 1 });
+  });
+
+  for (const m of MODELS) {
+    test(`${m.name}: JSON and binary infers equal onnxruntime-node in-process, bit for bit`, async () => {
+      const count = m.shape.reduce((a, b) => a * b, 1);
+      const data = pseudoRandomFloats(count, m.name.length);
+      const expected = await inProcess(m.name, m.input, data, m.shape);
+      for (const binary of [true, false]) {
+        const res = await client.infer({
+          model: m.name,
+          inputs: [{ name: m.input, datatype: 'FP32', shape: m.shape, data }],
+          outputs: [{ name: m.output, binary }],
+          binary,
+        });
+        const out = res.output(m.output);
+        expect(out.datatype).toBe('FP32');
+        expect(out.shape[0]).toBe(m.shape[0]);
+        expect(bytesOf(out.data as Float32Array).equals(bytesOf(expected))).toBe(true);
+      }
+    });
+  }
+
+  test('classification uses the label file and keeps the batch dimension', async () => {
+    const res = await client.infer({
+      model: 'text_direction',
+      id: 'cls-1',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [2, 3, 48, 192], data: pseudoRandomFloats(2 * 3 * 48 * 192, 7) }],
+      outputs: [{ name: 'softmax_0.tmp_0', classification: 2, binary: false }],
+      binary: false,
+    });
+    expect(res.id).toBe('cls-1');
+    const out = res.output('softmax_0.tmp_0');
+    expect(out.datatype).toBe('BYTES');
+    expect(out.shape).toEqual([2, 2]);
+    for (const s of out.data as string[]) expect(s).toMatch(/^[01]\.\d{6}:(0:0|1:180)$/);
+  });
+
+  test('raw binary request (Inference-Header-Content-Length: 0) is one input of batch 1', async () => {
+    const data = pseudoRandomFloats(3 * 48 * 192, 3);
+    const res = await fetch(`${server.url}/v2/models/text_direction/infer`, {
+      method: 'POST',
+      headers: { 'Inference-Header-Content-Length': '0', 'Content-Type': 'application/octet-stream' },
+      body: bytesOf(data),
+    });
+    expect(res.status).toBe(200);
+    const jsonLength = Number(res.headers.get('inference-header-content-length'));
+    const body = Buffer.from(await res.arrayBuffer());
+    const header = JSON.parse(body.subarray(0, jsonLength).toString()) as { outputs: { shape: number[]; parameters: { binary_data_size: number } }[] };
+    expect(header.outputs[0]!.shape).toEqual([1, 2]);
+    expect(header.outputs[0]!.parameters.binary_data_size).toBe(8);
+    const expected = await inProcess('text_direction', 'x', data, [1, 3, 48, 192]);
+    expect(body.subarray(jsonLength).equals(bytesOf(expected))).toBe(true);
+  });
+});
+
+describe('bad input gets Triton status codes and messages, and the server keeps serving', () => {
+  const infer = (model: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}/v2/models/${model}/infer`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...headers },
+      body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
+    });
+  const cls = (shape: number[], datatype = 'FP32', n = shape.reduce((a, b) => a * b, 1)) => ({
+    inputs: [{ name: 'x', shape, datatype, data: new Array(n).fill(0) }],
+  });
+
+  async function expectError(res: Response, status: number, pattern: RegExp): Promise<void> {
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    const body = (await res.json()) as { error: string };
+    expect(body.error).toMatch(pattern);
+  }
+
+  test('unknown model → 400', async () => {
+    await expectError(await infer('nope', cls([1, 3, 48, 192])), 400, /Request for unknown model: 'nope' is not found/);
+    await expectError(await fetch(`${server.url}/v2/models/nope`), 400, /unknown model: 'nope'/);
+  });
+
+  test('unknown version → 404', async () => {
+    await expectError(await infer('text_direction/versions/7', cls([1, 3, 48, 192])), 404, /'text_direction' version 7 is not found/);
+    const ready = await fetch(`${server.url}/v2/models/text_direction/versions/7/ready`);
+    expect(ready.status).toBe(400);
+  });
+
+  test('wrong datatype names the input, the model and the expected type', async () => {
+    await expectError(
+      await infer('text_direction', cls([1, 3, 48, 192], 'INT32')),
+      400,
+      /inference input 'x' data-type is 'INT32', but model 'text_direction' expects 'FP32'/,
+    );
+  });
+
+  test('wrong shape names what was expected', async () => {
+    await expectError(
+      await infer('text_direction', cls([1, 3, 48, 100])),
+      400,
+      /unexpected shape for input 'x' for model 'text_direction'\. Expected \[-1,3,48,192\], got \[1,3,48,100\]/,
+    );
+    await expectError(await infer('text_direction', cls([9, 3, 48, 192])), 400, /batch-size must be <= 8 for 'text_direction'/);
+  });
+
+  test('byte size mismatch in a binary request', async () => {
+    const header = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 3, 48, 192], datatype: 'FP32', parameters: { binary_data_size: 400 } }] });
+    const body = Buffer.concat([Buffer.from(header), Buffer.alloc(400)]);
+    await expectError(
+      await infer('text_direction', body, { 'Inference-Header-Content-Length': String(Buffer.byteLength(header)), 'Content-Type': 'application/octet-stream' }),
+      400,
+      /input byte size mismatch for input 'x' for model 'text_direction'\. Expected 110592, got 400/,
+    );
+  });
+
+  test('JSON data with the wrong element count', async () => {
+    await expectError(
+      await infer('text_direction', cls([1, 3, 48, 192], 'FP32', 10)),
+      400,
+      /input 'x': the shape needs 27648 elements, 'data' has 10/,
+    );
+  });
+
+  test('body over --http-max-input-size', async () => {
+    const res = await infer('text_direction', Buffer.alloc(5 * 1024 * 1024, 0x20));
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    const body = (await res.json()) as { error: string };
+    expect(body.error).toMatch(/size|exceed|large/i);
+  });
+
+  test('malformed JSON', async () => {
+    await expectError(await infer('text_direction', '{"inputs": [ {"name": "x", '), 400, /JSON|parse/i);
+  });
+
+  test('missing, unknown input and unknown output', async () => {
+    await expectError(
+      await infer('text_direction', { inputs: [] }),
+      400,
+      /expected 1 inputs but got 0 inputs for model 'text_direction'.*missing required input\(s\) \['x'\]/,
+    );
+    await expectError(
+      await infer('text_direction', { inputs: [{ name: 'y', shape: [1, 1], datatype: 'FP32', data: [1] }] }),
+      400,
+      /unexpected inference input 'y' for model 'text_direction'/,
+    );
+    await expectError(
+      await infer('text_direction', { ...cls([1, 3, 48, 192]), outputs: [{ name: 'nope' }] }),
+      400,
+      /unexpected inference output 'nope' for model 'text_direction'/,
+    );
+  });
+
+  test('FP16 data in JSON is refused', async () => {
+    await expectError(await infer('text_direction', cls([1, 3, 48, 192], 'FP16')), 400, /FP16/);
+  });
+
+  test('after all of that the server still answers a good request', async () => {
+    const res = await client.infer({
+      model: 'text_direction',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 192], data: pseudoRandomFloats(3 * 48 * 192) }],
+    });
+    expect(res.output('softmax_0.tmp_0').shape).toEqual([1, 2]);
+  });
+});
