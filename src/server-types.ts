@@ -69,5 +69,5 @@ export interface ServerCore {
    * @throws InvalidArgumentError bad input (names the model, tensor and what was expected);
    *   NotFoundError / UnavailableError as modelMetadata; UnavailableError when stopping.
    */
-  infer(request: InferenceRequest): Promise<InferenceResponse>;
+  infer(request: InferenceRequest, signal?: AbortSignal): Promise<InferenceResponse>;
 }

@@ -1,13 +1,27 @@
 import { createRequire } from 'node:module';
 import { BackendRegistry } from './backends/registry.js';
 import { modelConfigToJson } from './config/index.js';
-import { UnavailableError } from './errors/index.js';
+import { CancelledError, InternalError, UnavailableError } from './errors/index.js';
 import { classify } from './infer/classification.js';
 import { validateRequest } from './infer/request-validation.js';
 import type { InferenceRequest, InferenceResponse, Tensor } from './infer/tensor.js';
 import { silentLogger, type Logger } from './observability/logger.js';
 import { ModelRepositoryManager } from './repository/model-repository-manager.js';
+import type { ScheduledResult } from './scheduler/scheduler.js';
+import { nowNs, type FailureReason } from './scheduler/stats-recorder.js';
 import type { ModelIndexEntry, ModelMetadata, ServerCore, ServerMetadata } from './server-types.js';
+
+/**
+ * The `reason` label of a failed request (reference §6): REJECTED when a queue policy or the
+ * server refused it, CANCELED when the client gave up, BACKEND when execution failed, OTHER
+ * for everything else (e.g. a request that did not validate).
+ */
+function failureReason(err: unknown, executed: boolean): FailureReason {
+  if (err instanceof CancelledError) return 'CANCELED';
+  if (err instanceof UnavailableError) return 'REJECTED';
+  if (executed || err instanceof InternalError) return 'BACKEND';
+  return 'OTHER';
+}
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -134,22 +148,35 @@ export class InferenceServer implements ServerCore {
     return this.#repository.failures();
   }
 
-  async infer(request: InferenceRequest): Promise<InferenceResponse> {
+  /**
+   * @param signal aborted when the client gave up; a request still queued is then removed
+   *   (CancelledError).
+   */
+  async infer(request: InferenceRequest, signal?: AbortSignal): Promise<InferenceResponse> {
     if (this.#state === 'EXITING') throw new UnavailableError('Server is stopping, no new inference requests are accepted');
+    const receivedNs = nowNs();
     const mv = this.#repository.getReady(request.modelName, request.modelVersion);
     const spec = mv.spec!;
-    const validated = validateRequest(request, spec);
-    let outputs: Tensor[] = await mv.scheduler!.enqueue(validated);
-    const wanted = request.outputs;
-    if (wanted !== undefined && wanted.some((o) => (o.classification ?? 0) > 0)) {
-      outputs = outputs.map((t, i) => {
-        const count = wanted[i]?.classification ?? 0;
-        return count > 0 ? classify(t, count, spec.maxBatchSize > 0, spec.outputByName.get(t.name)?.labels) : t;
-      });
+    let scheduled: ScheduledResult | undefined;
+    try {
+      const validated = validateRequest(request, spec);
+      scheduled = await mv.scheduler!.enqueue({ ...validated, request, signal });
+      let outputs: Tensor[] = scheduled.outputs;
+      const wanted = request.outputs;
+      if (wanted !== undefined && wanted.some((o) => (o.classification ?? 0) > 0)) {
+        outputs = outputs.map((t, i) => {
+          const count = wanted[i]?.classification ?? 0;
+          return count > 0 ? classify(t, count, spec.maxBatchSize > 0, spec.outputByName.get(t.name)?.labels) : t;
+        });
+      }
+      const response: InferenceResponse = { modelName: mv.name, modelVersion: String(mv.version), outputs };
+      if (request.id !== undefined && request.id !== '') response.id = request.id;
+      mv.stats.requestSuccess(receivedNs, scheduled.queueNs, scheduled.timing, nowNs());
+      return response;
+    } catch (err) {
+      mv.stats.requestFailure(failureReason(err, scheduled !== undefined), receivedNs, nowNs(), scheduled?.queueNs, scheduled?.timing);
+      throw err;
     }
-    const response: InferenceResponse = { modelName: mv.name, modelVersion: String(mv.version), outputs };
-    if (request.id !== undefined && request.id !== '') response.id = request.id;
-    return response;
   }
 
   /**

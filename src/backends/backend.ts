@@ -17,7 +17,7 @@ export interface ModelFileMetadata {
 
 /** Where and how one model instance runs (one entry of the normalized instance groups). */
 export interface InstanceOptions {
-  /** Triton's instance name: `<group name>_<index>`, e.g. "text_detection_0_0". */
+  /** Triton's instance name: `<group name>_<index>`, e.g. "text_detection_0". */
   name: string;
   modelName: string;
   version: number;
@@ -33,6 +33,24 @@ export interface InstanceOptions {
 }
 
 /**
+ * Where the time of one execution went, in nanoseconds (Triton's compute_input,
+ * compute_infer and compute_output statistics): preparing inputs for the runtime (including
+ * the hand-off to the instance's thread), the runtime's own run, and collecting outputs
+ * (including the hand-off back).
+ */
+export interface ComputeTiming {
+  inputNs: number;
+  inferNs: number;
+  outputNs: number;
+}
+
+/** The outputs of one execution, in `outputNames` order, and its timing. */
+export interface ExecuteResult {
+  outputs: Tensor[];
+  timing: ComputeTiming;
+}
+
+/**
  * A running model instance. `execute` runs one batch: the inputs already carry the batch
  * dimension; the instance returns every output named in `outputNames`, in that order.
  * Ownership: after `execute` is called the instance may transfer (detach) the ArrayBuffers
@@ -44,7 +62,7 @@ export interface ModelInstance {
    * @throws InvalidArgumentError when the runtime rejects the inputs; InternalError when the
    *   runtime fails; UnavailableError after close().
    */
-  execute(inputs: Tensor[], outputNames: string[]): Promise<Tensor[]>;
+  execute(inputs: Tensor[], outputNames: string[]): Promise<ExecuteResult>;
   /** Releases the runtime; waits for an execution in progress. */
   close(): Promise<void>;
 }

@@ -16,7 +16,7 @@ import { DataType, ModelConfigSchema, ModelInstanceGroup_Kind, type ModelConfig 
 import { configTypeToDatatype, type Datatype } from '../infer/datatype.js';
 import { makeModelSpec, type ModelSpec } from '../infer/model-spec.js';
 import type { Logger } from '../observability/logger.js';
-import { DefaultScheduler } from '../scheduler/default-scheduler.js';
+import { createScheduler } from '../scheduler/create-scheduler.js';
 import { escapesModelDir } from './repository-scan.js';
 import type { ModelVersion } from './model-version.js';
 
@@ -157,7 +157,13 @@ function threadParameter(config: ModelConfig, key: string, model: string): numbe
  *   parameter: max(1, cores ÷ instances of all loaded models), so instances never
  *   oversubscribe the cores (performance-baseline §2.2).
  */
-export async function startVersion(mv: ModelVersion, dir: string, backend: Backend, defaultIntraOpThreads: number): Promise<void> {
+export async function startVersion(
+  mv: ModelVersion,
+  dir: string,
+  backend: Backend,
+  defaultIntraOpThreads: number,
+  logger: Logger,
+): Promise<void> {
   const config = mv.config!;
   const intra = threadParameter(config, 'intra_op_thread_count', mv.name);
   const inter = threadParameter(config, 'inter_op_thread_count', mv.name) ?? 0;
@@ -191,7 +197,7 @@ export async function startVersion(mv: ModelVersion, dir: string, backend: Backe
     throw failed.reason;
   }
   mv.instances = started;
-  mv.scheduler = new DefaultScheduler(started, `${mv.name}:${mv.version}`);
+  mv.scheduler = createScheduler({ config, instances: started, label: `${mv.name}:${mv.version}`, stats: mv.stats, logger });
   mv.state = 'READY';
   mv.reason = '';
 }

@@ -83,7 +83,7 @@ export class ModelRepositoryManager {
     await eachLimited(prepared, this.opts.loadThreadCount, async ({ entry, mv }) => {
       this.opts.logger.info(`loading: ${mv.name}:${mv.version}`);
       try {
-        await startVersion(mv, entry.dir, this.opts.backends.get(mv.config!.backend, mv.name), intra);
+        await startVersion(mv, entry.dir, this.opts.backends.get(mv.config!.backend, mv.name), intra, this.opts.logger);
         this.opts.logger.info(`successfully loaded '${mv.name}' version ${mv.version}`);
       } catch (err) {
         this.#failed(mv, err);

@@ -2,6 +2,7 @@ import type { ModelInstance } from '../backends/backend.js';
 import type { ModelConfig } from '../generated/model_config_pb.js';
 import type { ModelSpec } from '../infer/model-spec.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
+import { NO_STATS, type ModelStatsRecorder } from '../scheduler/stats-recorder.js';
 import type { ModelReadyState } from '../server-types.js';
 
 /**
@@ -16,6 +17,8 @@ export class ModelVersion {
   spec: ModelSpec | undefined;
   instances: ModelInstance[] = [];
   scheduler: Scheduler | undefined;
+  /** Statistics of this version (statistics extension, metrics). */
+  stats: ModelStatsRecorder = NO_STATS;
 
   constructor(
     readonly name: string,

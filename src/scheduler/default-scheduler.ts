@@ -1,11 +1,12 @@
 import { UnavailableError } from '../errors/index.js';
 import type { ModelInstance } from '../backends/backend.js';
-import type { Tensor } from '../infer/tensor.js';
-import type { Scheduler, SchedulerPayload } from './scheduler.js';
+import type { ScheduledResult, Scheduler, SchedulerPayload } from './scheduler.js';
+import { NO_STATS, nowNs, type ModelStatsRecorder } from './stats-recorder.js';
 
 interface QueuedRequest {
   payload: SchedulerPayload;
-  resolve: (outputs: Tensor[]) => void;
+  enqueuedNs: number;
+  resolve: (result: ScheduledResult) => void;
   reject: (err: unknown) => void;
 }
 
@@ -17,14 +18,21 @@ interface QueuedRequest {
 export class DefaultScheduler implements Scheduler {
   readonly #free: ModelInstance[];
   // FIFO as an array plus a head index: shift() is O(n) on long queues.
-  #queue: QueuedRequest[] = [];
+  #queue: (QueuedRequest | undefined)[] = [];
   #head = 0;
   #inflight = 0;
   #stopping = false;
   #drained: (() => void) | undefined;
 
-  /** @param instances the model's instances; the scheduler uses each for one request at a time. */
-  constructor(instances: readonly ModelInstance[], private readonly modelLabel: string) {
+  /**
+   * @param instances the model's instances; each runs one request at a time.
+   * @param modelLabel `<model>:<version>`, for messages.
+   */
+  constructor(
+    instances: readonly ModelInstance[],
+    private readonly modelLabel: string,
+    private readonly stats: ModelStatsRecorder = NO_STATS,
+  ) {
     this.#free = [...instances];
   }
 
@@ -36,12 +44,15 @@ export class DefaultScheduler implements Scheduler {
     return this.#inflight;
   }
 
-  enqueue(payload: SchedulerPayload): Promise<Tensor[]> {
+  enqueue(payload: SchedulerPayload): Promise<ScheduledResult> {
     if (this.#stopping) {
-      return Promise.reject(new UnavailableError(`Server is stopping, scheduler for model '${this.modelLabel}' has stopped accepting new inference requests`));
+      return Promise.reject(
+        new UnavailableError(`Server is stopping, scheduler for model '${this.modelLabel}' has stopped accepting new inference requests`),
+      );
     }
-    return new Promise<Tensor[]>((resolve, reject) => {
-      this.#queue.push({ payload, resolve, reject });
+    return new Promise<ScheduledResult>((resolve, reject) => {
+      this.#queue.push({ payload, enqueuedNs: nowNs(), resolve, reject });
+      this.stats.pending(1);
       this.#dispatch();
     });
   }
@@ -57,26 +68,36 @@ export class DefaultScheduler implements Scheduler {
   #dispatch(): void {
     while (this.#free.length > 0 && this.#head < this.#queue.length) {
       const item = this.#queue[this.#head]!;
-      this.#queue[this.#head++] = undefined as unknown as QueuedRequest;
+      this.#queue[this.#head++] = undefined;
       if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
         this.#queue = this.#queue.slice(this.#head);
         this.#head = 0;
       }
-      const instance = this.#free.pop()!;
-      this.#run(instance, item);
+      this.stats.pending(-1);
+      this.#run(this.#free.pop()!, item);
     }
   }
 
   #run(instance: ModelInstance, item: QueuedRequest): void {
     this.#inflight++;
-    instance.execute(item.payload.inputs, item.payload.outputNames).then(item.resolve, item.reject).finally(() => {
-      this.#inflight--;
-      this.#free.push(instance);
-      this.#dispatch();
-      if (this.#stopping && this.#drained && this.pendingCount === 0 && this.#inflight === 0) {
-        this.#drained();
-        this.#drained = undefined;
-      }
-    });
+    const queueNs = nowNs() - item.enqueuedNs;
+    instance
+      .execute(item.payload.inputs, item.payload.outputNames)
+      .then(
+        ({ outputs, timing }) => {
+          this.stats.execution(item.payload.batchSize, timing);
+          item.resolve({ outputs, queueNs, timing });
+        },
+        item.reject,
+      )
+      .finally(() => {
+        this.#inflight--;
+        this.#free.push(instance);
+        this.#dispatch();
+        if (this.#stopping && this.#drained && this.pendingCount === 0 && this.#inflight === 0) {
+          this.#drained();
+          this.#drained = undefined;
+        }
+      });
   }
 }

@@ -1,4 +1,5 @@
-import type { Tensor } from '../infer/tensor.js';
+import type { ComputeTiming } from '../backends/backend.js';
+import type { InferenceRequest, Tensor } from '../infer/tensor.js';
 
 /**
  * One unit of work for a scheduler: a validated request's inputs (with the batch dimension
@@ -9,6 +10,20 @@ export interface SchedulerPayload {
   outputNames: string[];
   /** Batch size of this request (1 for a model that does not batch). */
   batchSize: number;
+  /** The decoded request, for its parameters (priority, timeout, sequence controls). */
+  request?: InferenceRequest;
+  /** Aborted when the client gave up (disconnect, cancelled call, deadline). */
+  signal?: AbortSignal;
+}
+
+/** What a request got from its scheduler. */
+export interface ScheduledResult {
+  /** Outputs in `outputNames` order, sliced to this request's part of the batch. */
+  outputs: Tensor[];
+  /** Nanoseconds between enqueue and the start of its batch's execution. */
+  queueNs: number;
+  /** Compute split of the batch the request ran in. */
+  timing: ComputeTiming;
 }
 
 /**
@@ -17,12 +32,13 @@ export interface SchedulerPayload {
  *
  * Ownership (as Triton's `Scheduler::Enqueue`): once `enqueue` is called the scheduler owns
  * the payload — its input buffers may be transferred to an instance and must not be read by
- * the caller again. The returned promise resolves with the outputs in `outputNames` order, or
- * rejects with a TritonError: UnavailableError when the scheduler is stopping, or whatever the
- * instance raised.
+ * the caller again. The returned promise resolves with the request's outputs, or rejects with
+ * a TritonError: UnavailableError when the scheduler is stopping (or a queue policy rejects
+ * it), or whatever the instance raised. Schedulers report executions to their stats recorder;
+ * the caller reports the request's own success or failure.
  */
 export interface Scheduler {
-  enqueue(payload: SchedulerPayload): Promise<Tensor[]>;
+  enqueue(payload: SchedulerPayload): Promise<ScheduledResult>;
   /** Requests waiting for an instance. */
   readonly pendingCount: number;
   /** Requests executing on an instance. */

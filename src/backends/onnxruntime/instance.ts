@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { errorFromCode, InternalError, UnavailableError } from '../../errors/index.js';
 import type { Tensor } from '../../infer/tensor.js';
-import type { InstanceOptions, ModelInstance } from '../backend.js';
+import type { ExecuteResult, InstanceOptions, ModelInstance } from '../backend.js';
 import type { FromWorker, InstanceWorkerData, ToWorker } from './messages.js';
 import { packForTransfer } from './transfer.js';
 import { firstReply, workerScriptUrl } from './worker-script.js';
@@ -10,8 +10,10 @@ interface Call {
   id: number;
   inputs: Tensor[];
   outputNames: string[];
-  resolve: (outputs: Tensor[]) => void;
+  resolve: (result: ExecuteResult) => void;
   reject: (err: Error) => void;
+  /** performance.now() when the inputs were posted. */
+  sentAt: number;
 }
 
 type State = 'ready' | 'closing' | 'closed' | 'dead';
@@ -93,10 +95,10 @@ export class OrtModelInstance implements ModelInstance {
    *   message prefixed with the model name; UnsupportedError for BF16; InternalError when the
    *   worker dies during the call; UnavailableError once closed or after the worker died.
    */
-  execute(inputs: Tensor[], outputNames: string[]): Promise<Tensor[]> {
+  execute(inputs: Tensor[], outputNames: string[]): Promise<ExecuteResult> {
     if (this.state !== 'ready') return Promise.reject(this.unavailable());
-    return new Promise<Tensor[]>((resolve, reject) => {
-      const call: Call = { id: this.nextId++, inputs, outputNames, resolve, reject };
+    return new Promise<ExecuteResult>((resolve, reject) => {
+      const call: Call = { id: this.nextId++, inputs, outputNames, resolve, reject, sentAt: 0 };
       if (this.pending.size === 0) this.send(call);
       else this.queue.push(call);
     });
@@ -134,6 +136,7 @@ export class OrtModelInstance implements ModelInstance {
 
   private send(call: Call): void {
     this.pending.set(call.id, call);
+    call.sentAt = performance.now();
     this.worker.ref();
     const post = (copyAll: boolean): void => {
       const packed = packForTransfer(call.inputs, copyAll);
@@ -155,7 +158,14 @@ export class OrtModelInstance implements ModelInstance {
   }
 
   private onMessage(msg: FromWorker): void {
-    if (msg.kind === 'result') this.settle(msg.id)?.resolve(msg.outputs);
+    if (msg.kind === 'result') {
+      const call = this.settle(msg.id);
+      if (call === undefined) return;
+      // The two thread hops are not measured separately; each side gets half of them.
+      const [inputNs, inferNs, outputNs] = msg.durations;
+      const hopNs = Math.max(0, Math.round((performance.now() - call.sentAt) * 1e6) - inputNs - inferNs - outputNs);
+      call.resolve({ outputs: msg.outputs, timing: { inputNs: inputNs + hopNs / 2, inferNs, outputNs: outputNs + hopNs / 2 } });
+    }
     else if (msg.kind === 'error') this.settle(msg.id)?.reject(errorFromCode(msg.error.code, msg.error.message));
   }
 

@@ -46,6 +46,6 @@ export type FromWorker =
   | { kind: 'ready' }
   | { kind: 'metadata'; metadata: ModelFileMetadata }
   | { kind: 'failed'; error: WireError }
-  | { kind: 'result'; id: number; outputs: Tensor[] }
+  | { kind: 'result'; id: number; outputs: Tensor[]; /** ns in the worker: inputs, run, outputs */ durations: [number, number, number] }
   | { kind: 'error'; id: number; error: WireError }
   | { kind: 'closed' };

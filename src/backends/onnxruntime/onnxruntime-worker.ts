@@ -90,23 +90,33 @@ async function serveInstance(d: InstanceWorkerData): Promise<void> {
 
 async function run(session: ort.InferenceSession, id: number, inputs: Tensor[], outputNames: string[], what: string): Promise<void> {
   let outputs: Tensor[];
+  const t0 = performance.now();
+  let t1: number;
+  let t2: number;
   try {
     const feeds: Record<string, ort.Tensor> = {};
     for (const t of inputs) feeds[t.name] = toOrtTensor(t, what);
+    t1 = performance.now();
     const results = await session.run(feeds, outputNames);
+    t2 = performance.now();
     outputs = outputNames.map((name) => fromOrtTensor(name, results[name] as ort.Tensor, what));
   } catch (err) {
     post({ kind: 'error', id, error: classifyRunError(err, what) });
     return;
   }
-  const packed = packForTransfer(outputs);
+  let packed = packForTransfer(outputs);
+  const durations = (): [number, number, number] => [ms2ns(t1 - t0), ms2ns(t2 - t1), ms2ns(performance.now() - t2)];
   try {
-    post({ kind: 'result', id, outputs: packed.tensors }, packed.transfer);
+    post({ kind: 'result', id, outputs: packed.tensors, durations: durations() }, packed.transfer);
   } catch {
     // An output buffer the runtime marked untransferable: copy everything instead.
-    const copied = packForTransfer(outputs, true);
-    post({ kind: 'result', id, outputs: copied.tensors }, copied.transfer);
+    packed = packForTransfer(outputs, true);
+    post({ kind: 'result', id, outputs: packed.tensors, durations: durations() }, packed.transfer);
   }
+}
+
+function ms2ns(ms: number): number {
+  return Math.round(ms * 1e6);
 }
 
 if (data.mode === 'metadata') void readMetadata(data);

@@ -104,10 +104,14 @@ describe('execute', () => {
   it('matches in-process onnxruntime-node bit for bit, and transfers the input', async () => {
     const inst = await open('cls', CLS_MODEL);
     const input = fp32Tensor('x', CLS_SHAPE, clsInput);
-    const [out] = await inst.execute([input], [CLS_OUT]);
+    const { outputs: [out], timing } = await inst.execute([input], [CLS_OUT]);
     expect(out).toMatchObject({ name: CLS_OUT, datatype: 'FP32', shape: [2, 2] });
     expect(out!.data).toEqual(bytesOf(expected));
     expect(input.data.byteLength).toBe(0);
+    // The compute split is measured: the run itself dominates, each part is non-negative.
+    expect(timing.inferNs).toBeGreaterThan(0);
+    expect(timing.inputNs).toBeGreaterThanOrEqual(0);
+    expect(timing.outputNs).toBeGreaterThanOrEqual(0);
   });
 
   it('accepts misaligned subviews of larger buffers (moved whole, or copied)', async () => {
@@ -117,7 +121,7 @@ describe('execute', () => {
       const body = new Uint8Array(before + bytes.byteLength + after);
       body.set(bytes, before);
       const data = body.subarray(before, before + bytes.byteLength);
-      const [out] = await inst.execute([{ name: 'x', datatype: 'FP32', shape: CLS_SHAPE, data }], [CLS_OUT]);
+      const { outputs: [out] } = await inst.execute([{ name: 'x', datatype: 'FP32', shape: CLS_SHAPE, data }], [CLS_OUT]);
       expect(out!.data).toEqual(bytesOf(expected));
     }
   });
@@ -132,7 +136,7 @@ describe('execute', () => {
       { name: 'h_in', datatype: 'FP16' as const, shape: [2], data: bytesOf(new Uint16Array([0x3c00, 0xc000])) },
       { name: 'i_in', datatype: 'INT64' as const, shape: [2], data: ints },
     ];
-    const [s, b, h, i] = await inst.execute(inputs, ['s_out', 'b_out', 'h_out', 'i_out']);
+    const { outputs: [s, b, h, i] } = await inst.execute(inputs, ['s_out', 'b_out', 'h_out', 'i_out']);
     expect(decodeBytesElements(s!.data, 's').map((e) => Buffer.from(e).toString())).toEqual(['héllo', '']);
     expect([b!.datatype, Array.from(b!.data)]).toEqual(['BOOL', [0, 1, 1]]);
     expect([h!.datatype, Array.from(new Uint16Array(h!.data.slice().buffer))]).toEqual(['FP16', [0x3c00, 0xc000]]);
@@ -154,7 +158,7 @@ describe('errors', () => {
     const bf16 = { name: 'x', datatype: 'BF16' as const, shape: [1], data: new Uint8Array(2) };
     await expect(inst.execute([bf16], [CLS_OUT])).rejects.toThrow(UnsupportedError);
     // The instance survives bad requests.
-    const [out] = await inst.execute([fp32Tensor('x', CLS_SHAPE, clsInput)], [CLS_OUT]);
+    const { outputs: [out] } = await inst.execute([fp32Tensor('x', CLS_SHAPE, clsInput)], [CLS_OUT]);
     expect(out!.shape).toEqual([2, 2]);
   });
 

@@ -67,7 +67,7 @@ describe('onnxruntime worker threads', () => {
     const inst = await open();
     const outs = await Promise.all([1, 2, 3].map(() => inst.execute(input320(), [DET_OUT])));
     // Buffer.compare: vitest's deep equality walks 400 KB element by element (seconds).
-    for (const [out] of outs) expect(Buffer.compare(out!.data, outs[0]![0]!.data)).toBe(0);
+    for (const { outputs: [out] } of outs) expect(Buffer.compare(out!.data, outs[0]!.outputs[0]!.data)).toBe(0);
   });
 
   it('close waits for the execution in flight', async () => {
@@ -75,8 +75,8 @@ describe('onnxruntime worker threads', () => {
     const running = inst.execute(input320(), [DET_OUT]);
     const queued = inst.execute(input320(), [DET_OUT]);
     await inst.close();
-    await expect(running).resolves.toHaveLength(1);
-    await expect(queued).resolves.toHaveLength(1);
+    expect((await running).outputs).toHaveLength(1);
+    expect((await queued).outputs).toHaveLength(1);
     await expect(inst.execute(input320(), [DET_OUT])).rejects.toThrow(UnavailableError);
   });
 

@@ -1,0 +1,37 @@
+import type { ComputeTiming } from '../backends/backend.js';
+
+/** Why a request failed, as Triton's `nv_inference_request_failure{reason}` labels it. */
+export type FailureReason = 'REJECTED' | 'CANCELED' | 'BACKEND' | 'OTHER';
+
+/** Monotonic nanoseconds (process.hrtime), the clock of every duration in the statistics. */
+export function nowNs(): number {
+  return Number(process.hrtime.bigint());
+}
+
+/**
+ * Where schedulers and the server facade report what happened to a model version, for the
+ * statistics extension and Prometheus metrics (reference §6, §7). All times are monotonic
+ * nanoseconds from `nowNs()`.
+ */
+export interface ModelStatsRecorder {
+  /**
+   * A request answered successfully: `receivedNs` when the server took it, `queueNs` time
+   * spent waiting for an instance, `timing` the compute split of the batch it ran in,
+   * `endNs` when its response was ready. `cacheHit` requests have no queue/compute part.
+   */
+  requestSuccess(receivedNs: number, queueNs: number, timing: ComputeTiming, endNs: number): void;
+  /** A request failed; `queueNs`/`timing` when it got that far. */
+  requestFailure(reason: FailureReason, receivedNs: number, endNs: number, queueNs?: number, timing?: ComputeTiming): void;
+  /** One batch executed on an instance (`inference_count` += batchSize, `execution_count` += 1). */
+  execution(batchSize: number, timing: ComputeTiming): void;
+  /** Requests waiting in the scheduler's queue changed by `delta` (pending-request gauge). */
+  pending(delta: number): void;
+}
+
+/** A recorder that records nothing. */
+export const NO_STATS: ModelStatsRecorder = {
+  requestSuccess() {},
+  requestFailure() {},
+  execution() {},
+  pending() {},
+};
