@@ -37,6 +37,27 @@ export interface ModelIndexEntry {
   reason?: string;
 }
 
+/** Parameters of a repository load request (reference §1.5, §8 "Explicit load"). */
+export interface LoadModelParameters {
+  /** A ModelConfig as JSON text, used instead of config.pbtxt. */
+  config?: string;
+  /** `file:<version>/<path>` overrides: path → content. Requires `config`. */
+  files?: Map<string, Uint8Array>;
+}
+
+/** A logging extension settings object (reference §1.5 logging). */
+export interface LogSettings {
+  log_file: string;
+  log_info: boolean;
+  log_warning: boolean;
+  log_error: boolean;
+  log_verbose_level: number;
+  log_format: string;
+}
+
+/** Trace settings: every value is a string or a list of strings (reference §1.5 trace). */
+export type TraceSettings = Record<string, string | string[]>;
+
 /**
  * What the protocol layers (HTTP, gRPC) need from the server: the narrow facade that Triton's
  * frontends reach through `tritonserver.h`. Every method that can fail throws a TritonError
@@ -70,4 +91,28 @@ export interface ServerCore {
    *   NotFoundError / UnavailableError as modelMetadata; UnavailableError when stopping.
    */
   infer(request: InferenceRequest, signal?: AbortSignal): Promise<InferenceResponse>;
+
+  /** True when the model's transaction policy is decoupled (HTTP infer refuses it). */
+  isDecoupled?(name: string, version?: number): boolean;
+
+  // --- model repository extension (reference §1.5, §8) ---
+  /** Index rows; `ready` true lists only READY versions. */
+  repositoryIndex?(ready?: boolean): ModelIndexEntry[];
+  /**
+   * Loads or reloads a model (explicit mode).
+   * @throws UnsupportedError/UnavailableError in modes that forbid it (Triton's messages),
+   *   InvalidArgumentError for a bad config override or file path, and the load failure.
+   */
+  loadModel?(name: string, parameters?: LoadModelParameters): Promise<void>;
+  /** Unloads a model (and, with unloadDependents, the models that depend on it). */
+  unloadModel?(name: string, options?: { unloadDependents?: boolean }): Promise<void>;
+
+  // --- statistics extension (reference §7) ---
+  /** `{ model_stats: [...] }` for one model/version or (no name) every model. */
+  modelStatistics?(name?: string, version?: number): { model_stats: Record<string, unknown>[] };
+
+  // --- logging and trace extensions ---
+  logSettings?(update?: Partial<LogSettings>): LogSettings;
+  /** Global settings, or a model's with `model`; `update` values null revert to global. */
+  traceSettings?(model?: string, update?: Record<string, string | string[] | null>): TraceSettings;
 }
