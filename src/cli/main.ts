@@ -17,7 +17,7 @@ function addServeFlags(cmd: Command): Command {
     .option('--disable-auto-complete-config', 'use config.pbtxt as written (no auto-complete)', false)
     .option('--strict-model-config [bool]', 'deprecated: true = --disable-auto-complete-config', parseBool, false)
     .option('--model-load-thread-count <n>', 'models loaded in parallel', parseNonNegativeInt, 4)
-    .option('--backend-config <backend,key=value>', 'backend setting, e.g. onnxruntime,default-max-batch-size=8 (repeatable)', collectBackendConfig, {})
+    .option('--backend-config <backend,key=value>', 'backend setting, e.g. onnxruntime,default-max-batch-size=8 (repeatable)', collectBackendConfig)
     .option('--log-verbose <level>', 'verbose logging level (0 = off)', parseNonNegativeInt, 0)
     .option('--log-info [bool]', 'log info messages', parseBool, true)
     .option('--log-warning [bool]', 'log warnings', parseBool, true)
@@ -31,14 +31,15 @@ function toServeOptions(raw: Record<string, unknown>): ServeOptions {
   if (repos.length === 0) {
     throw new Error('--model-repository must be specified (e.g. infera --model-repository ./examples/model_repository)');
   }
-  return { ...(raw as unknown as ServeOptions), modelRepository: repos };
+  return { ...(raw as unknown as ServeOptions), modelRepository: repos, backendConfig: (raw.backendConfig as Record<string, string>) ?? {} };
 }
 
 /** Builds the `infera` command line: `serve` (the default), with tritonserver's flags. */
 export function buildProgram(): Command {
   const program = new Command('infera')
     .description('A Triton-compatible inference server for Node.js (KServe v2 over HTTP, ONNX Runtime)')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .addHelpText('after', '\n`infera` alone runs `infera serve`; `infera serve --help` lists the server flags (tritonserver names).');
   addServeFlags(
     program
       .command('serve', { isDefault: true })
