@@ -1,0 +1,89 @@
+import type { handleUnaryCall, ServerUnaryCall } from '@grpc/grpc-js';
+import type { ModelInferRequest, ModelInferResponse } from '../../generated/grpc_service_pb.js';
+import { CancelledError, UnsupportedError } from '../../errors/index.js';
+import type { ServerCore } from '../../server-types.js';
+import { RequestSharedMemory } from '../../memory/index.js';
+import { decodeModelInferRequest, type DecodedGrpcInferRequest } from './infer-request.js';
+import { encodeModelInferResponse } from './infer-response.js';
+import { parseGrpcModelVersion } from './model-version.js';
+import { unary, type RpcContext } from './rpc-context.js';
+
+/**
+ * ModelInfer (reference §2.1–2.3; Triton `ModelInferHandler::Execute`): decode, reject
+ * decoupled models, `core.infer` with an AbortSignal that fires when the client cancels the
+ * call or its deadline passes, encode into `raw_output_contents` (outputs asked for in shared
+ * memory are written there instead).
+ */
+
+/**
+ * Decodes a request; when decoding fails, the model lookup Triton does first decides the
+ * error (an unknown model wins over a bad tensor). The lookup is skipped on the happy path:
+ * `core.infer` looks the model up anyway.
+ * @throws the lookup error, else the decoding error (infer-request documents them)
+ */
+export function decodeWithModelLookup(
+  core: ServerCore,
+  msg: ModelInferRequest,
+  shm: RequestSharedMemory,
+): DecodedGrpcInferRequest {
+  try {
+    return decodeModelInferRequest(msg, shm);
+  } catch (err) {
+    let version: number | undefined;
+    try {
+      version = parseGrpcModelVersion(msg.modelVersion);
+    } catch {
+      throw err; // the version string itself is what failed
+    }
+    core.modelMetadata(msg.modelName, version);
+    throw err;
+  }
+}
+
+/** @throws UnsupportedError for a decoupled model (Triton's message). */
+export function refuseDecoupled(core: ServerCore, decoded: DecodedGrpcInferRequest): void {
+  const { modelName, modelVersion } = decoded.request;
+  if (core.isDecoupled?.(modelName, modelVersion) === true) {
+    throw new UnsupportedError("ModelInfer RPC doesn't support models with decoupled transaction policy");
+  }
+}
+
+/**
+ * An AbortSignal that aborts (with a CancelledError) when the call is cancelled by the
+ * client or its deadline expires; `release()` detaches it once the request is done, because
+ * grpc-js also signals 'cancelled' after a call ends normally.
+ */
+export function abortOnCancel(call: ServerUnaryCall<ModelInferRequest, ModelInferResponse>): {
+  signal: AbortSignal;
+  release(): void;
+} {
+  const controller = new AbortController();
+  const onCancel = (): void => {
+    const deadline = call.getDeadline();
+    const expired =
+      deadline instanceof Date ? deadline.getTime() <= Date.now() : Number.isFinite(deadline) && deadline <= Date.now();
+    controller.abort(new CancelledError(expired ? 'Deadline exceeded' : 'Request cancelled by the client'));
+  };
+  if (call.cancelled) onCancel();
+  else call.once('cancelled', onCancel);
+  return { signal: controller.signal, release: () => call.removeListener('cancelled', onCancel) };
+}
+
+export function inferHandler(ctx: RpcContext): handleUnaryCall<ModelInferRequest, ModelInferResponse> {
+  const { core } = ctx;
+  return unary(ctx, 'inference', 'ModelInfer', async (msg, call) => {
+    // Holds the shared-memory regions the request names until its response is built.
+    const shm = new RequestSharedMemory(core.sharedMemory?.());
+    const cancel = abortOnCancel(call);
+    try {
+      const decoded = decodeWithModelLookup(core, msg, shm);
+      refuseDecoupled(core, decoded);
+      const response = await core.infer(decoded.request, cancel.signal);
+      shm.writeOutputs(response.outputs);
+      return encodeModelInferResponse(response, msg.id, (name) => shm.hasOutput(name));
+    } finally {
+      cancel.release();
+      shm.release();
+    }
+  });
+}
