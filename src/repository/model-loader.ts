@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { clone, create } from '@bufbuild/protobuf';
 import type { Backend, ModelFileMetadata, ModelInstance } from '../backends/backend.js';
+import { autoCompleteJavaScriptConfig } from '../backends/javascript/index.js';
 import type { BackendRegistry } from '../backends/registry.js';
 import {
   autoCompleteOnnxConfig,
@@ -11,13 +12,20 @@ import {
   validateModelConfig,
   validateOnnxConfigAgainstModel,
 } from '../config/index.js';
+import { JAVASCRIPT_BACKEND } from '../config/backend-fields.js';
+import { ENSEMBLE_PLATFORM } from '../config/constants.js';
+import { validateEnsembleScheduling } from '../config/ensemble-validate.js';
 import { InvalidArgumentError } from '../errors/index.js';
 import { DataType, ModelConfigSchema, ModelInstanceGroup_Kind, type ModelConfig } from '../generated/model_config_pb.js';
 import { configTypeToDatatype, type Datatype } from '../infer/datatype.js';
 import { makeModelSpec, type ModelSpec } from '../infer/model-spec.js';
 import type { Logger } from '../observability/logger.js';
 import { createScheduler } from '../scheduler/create-scheduler.js';
+import { requestSchedulerFor } from '../scheduler/request-scheduler.js';
+import type { EnsembleHost } from '../scheduler/ensemble/ensemble-host.js';
+import type { ModelStatsRecorder } from '../scheduler/stats-recorder.js';
 import { escapesModelDir } from './repository-scan.js';
+import { warmupInstances } from './warmup.js';
 import type { ModelVersion } from './model-version.js';
 
 /** Settings that shape how every model is loaded (CLI flags of reference §5). */
@@ -30,6 +38,19 @@ export interface LoaderOptions {
   gpuCount: number;
   backends: BackendRegistry;
   logger: Logger;
+  /**
+   * Makes the statistics recorder of a version once its config is resolved (the server's
+   * ModelStatistics, feeding the statistics extension and metrics); versions keep NO_STATS
+   * without it.
+   */
+  createStats?: (name: string, version: number, config: ModelConfig) => ModelStatsRecorder;
+  /** How ensembles run their steps on the other models (the server's infer path). */
+  ensembleHost?: EnsembleHost;
+}
+
+/** An ensemble (Triton: platform "ensemble", or a config with `ensemble_scheduling`). */
+export function isEnsembleConfig(config: ModelConfig): boolean {
+  return config.platform === ENSEMBLE_PLATFORM || config.schedulingChoice.case === 'ensembleScheduling';
 }
 
 function isMissing(err: unknown): boolean {
@@ -40,11 +61,17 @@ function isMissing(err: unknown): boolean {
  * Reads `<model>/config.pbtxt` (absent is allowed when auto-complete can derive it) and applies
  * auto-complete step 1 (backend, platform and file name; reference §4), which runs even with
  * auto-complete disabled.
+ * @param file the config file to read; default `<dir>/config.pbtxt` (`--model-config-name`
+ *   picks another, see repository/model-source.ts).
  * @throws InvalidArgumentError naming the file, line and reason for a config that does not
  *   parse, or for a missing config with auto-complete disabled.
  */
-export async function readModelConfig(name: string, dir: string, opts: LoaderOptions): Promise<ModelConfig> {
-  const file = path.join(dir, 'config.pbtxt');
+export async function readModelConfig(
+  name: string,
+  dir: string,
+  opts: LoaderOptions,
+  file = path.join(dir, 'config.pbtxt'),
+): Promise<ModelConfig> {
   let config: ModelConfig;
   try {
     config = parseModelConfigText(await readFile(file, 'utf8'), file);
@@ -73,6 +100,7 @@ export function modelFilePath(dir: string, version: number, config: ModelConfig)
  *   UnsupportedError for a backend infera does not have.
  */
 export async function resolveVersion(mv: ModelVersion, dir: string, base: ModelConfig, opts: LoaderOptions): Promise<void> {
+  if (isEnsembleConfig(base)) return resolveEnsembleVersion(mv, dir, base, opts);
   let config = clone(ModelConfigSchema, base);
   const backend = opts.backends.get(config.backend, mv.name);
   const file = modelFilePath(dir, mv.version, config);
@@ -85,16 +113,56 @@ export async function resolveVersion(mv: ModelVersion, dir: string, base: ModelC
     if (isMissing(err)) throw new InvalidArgumentError(`model '${mv.name}' version ${mv.version}: model file '${file}' not found`);
     throw err;
   }
-  if (opts.autoComplete) {
+  // A JavaScript model has no file metadata: its class completes the config, and nothing
+  // in the file can contradict it.
+  const javascript = config.backend === JAVASCRIPT_BACKEND;
+  if (opts.autoComplete && javascript) {
+    config = await autoCompleteJavaScriptConfig(config, file);
+  } else if (opts.autoComplete) {
     const completed = autoCompleteOnnxConfig(config, metadata, { defaultMaxBatchSize: opts.defaultMaxBatchSize });
     config = completed.config;
     for (const w of completed.warnings) opts.logger.warn({ model: mv.name, version: mv.version }, w);
   }
   config = normalizeModelConfig(config, { gpuCount: opts.gpuCount });
   validateModelConfig(config);
-  validateOnnxConfigAgainstModel(config, metadata);
+  if (!javascript) validateOnnxConfigAgainstModel(config, metadata);
   mv.config = config;
   mv.spec = await buildSpec(mv, dir, config);
+  if (opts.createStats !== undefined) mv.stats = opts.createStats(mv.name, mv.version, config);
+}
+
+/**
+ * An ensemble version: no model file and no backend, so no auto-complete from a file; the
+ * config is normalized and validated, including the ensemble's own data flow (its steps
+ * against their models are checked later, once those are loaded: model-operations.ts).
+ * @throws InvalidArgumentError with Triton's message for a bad config.
+ */
+async function resolveEnsembleVersion(mv: ModelVersion, dir: string, base: ModelConfig, opts: LoaderOptions): Promise<void> {
+  const config = normalizeModelConfig(clone(ModelConfigSchema, base), { gpuCount: opts.gpuCount });
+  validateModelConfig(config);
+  validateEnsembleScheduling(config);
+  mv.config = config;
+  mv.spec = await buildSpec(mv, dir, config);
+  if (opts.createStats !== undefined) mv.stats = opts.createStats(mv.name, mv.version, config);
+}
+
+/**
+ * Starts an ensemble version: it has no instances, only its scheduler, which runs each step
+ * on the composing models through `opts.ensembleHost`. Stays LOADING, as `startVersion`.
+ * @throws InternalError without `opts.ensembleHost` (a repository used outside a server).
+ */
+export function startEnsembleVersion(mv: ModelVersion, dir: string, opts: LoaderOptions): void {
+  const label = `${mv.name}:${mv.version}`;
+  mv.scheduler = createScheduler({
+    config: mv.config!,
+    instances: [],
+    label,
+    stats: mv.stats,
+    logger: opts.logger,
+    modelDir: dir,
+    ensembleHost: opts.ensembleHost,
+  });
+  mv.stats.loaded?.();
 }
 
 function wireType(t: DataType, what: string): Datatype {
@@ -150,8 +218,12 @@ function threadParameter(config: ModelConfig, key: string, model: string): numbe
 }
 
 /**
- * Starts every instance of a resolved version (Triton names them `<group>_<index>`) and its
- * scheduler, then marks it READY. On failure the instances already started are closed.
+ * Starts every instance of a resolved version (Triton names them `<group>_<index>`), runs the
+ * `model_warmup` samples on each (repository/warmup.ts), then creates its scheduler. The
+ * version stays LOADING: the caller marks it READY once every version of the
+ * same load has started (Triton's `OnLoadFinal`, repository/model-lifecycle.ts), so a load
+ * that fails part-way never serves a request. On failure the instances already started are
+ * closed.
  *
  * @param defaultIntraOpThreads used when the config has no `intra_op_thread_count`
  *   parameter: max(1, cores ÷ instances of all loaded models), so instances never
@@ -184,6 +256,13 @@ export async function startVersion(
             gpu: device,
             intraOpThreads: intra !== undefined && intra > 0 ? intra : defaultIntraOpThreads,
             interOpThreads: inter,
+            gpuExecutionAccelerators: gpu
+              ? config.optimization?.executionAccelerators?.gpuExecutionAccelerator.map((a) => ({
+                  name: a.name,
+                  parameters: { ...a.parameters },
+                }))
+              : undefined,
+            config,
           }),
         );
       }
@@ -196,8 +275,23 @@ export async function startVersion(
     await Promise.allSettled(started.map((i) => i.close()));
     throw failed.reason;
   }
+  try {
+    await warmupInstances(config, dir, started, logger);
+  } catch (err) {
+    await Promise.allSettled(started.map((i) => i.close()));
+    throw err;
+  }
   mv.instances = started;
-  mv.scheduler = createScheduler({ config, instances: started, label: `${mv.name}:${mv.version}`, stats: mv.stats, logger });
-  mv.state = 'READY';
-  mv.reason = '';
+  try {
+    const label = `${mv.name}:${mv.version}`;
+    mv.scheduler =
+      requestSchedulerFor(config, started, label, mv.stats) ??
+      createScheduler({ config, instances: started, label, stats: mv.stats, logger, modelDir: dir });
+    mv.stats.loaded?.();
+  } catch (err) {
+    // A scheduler can refuse the config (e.g. a bad sequence_batching initial_state).
+    mv.instances = [];
+    await Promise.allSettled(started.map((i) => i.close()));
+    throw err;
+  }
 }

@@ -1,3 +1,4 @@
+import { readdirSync, statSync } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -128,4 +129,39 @@ export async function escapesModelDir(file: string, modelDir: string): Promise<s
   if (real === undefined) return undefined; // a missing file is reported by whoever opens it
   const modelReal = await realpath(modelDir);
   return (await isInside(real, modelReal)) ? undefined : `'${file}' resolves outside the model folder '${modelDir}'`;
+}
+
+/** Model folder names found by a synchronous listing (see `listModelFoldersSync`). */
+export interface ModelFolderNames {
+  names: Set<string>;
+  /** Names present in more than one repository. */
+  duplicates: Set<string>;
+}
+
+/**
+ * The folders of every repository, as Triton's repository index lists them (core
+ * `RepositoryIndex`: every sub-folder, loaded or not, hidden ones aside). Synchronous because
+ * the index is answered synchronously; it reads one directory per repository.
+ * @throws the fs error when a repository cannot be listed.
+ */
+export function listModelFoldersSync(repositories: readonly string[]): ModelFolderNames {
+  const names = new Set<string>();
+  const duplicates = new Set<string>();
+  for (const repo of repositories) {
+    for (const e of readdirSync(repo, { withFileTypes: true })) {
+      if (e.name.startsWith('.')) continue;
+      let isDir = e.isDirectory();
+      if (e.isSymbolicLink()) {
+        try {
+          isDir = statSync(path.join(repo, e.name)).isDirectory();
+        } catch {
+          isDir = true; // a dangling link is still listed, as start-up reports it
+        }
+      }
+      if (!isDir) continue;
+      if (names.has(e.name)) duplicates.add(e.name);
+      names.add(e.name);
+    }
+  }
+  return { names, duplicates };
 }
