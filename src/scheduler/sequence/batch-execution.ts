@@ -1,0 +1,116 @@
+import type { ModelInstance } from '../../backends/backend.js';
+import { InternalError } from '../../errors/index.js';
+import { DATATYPE_BYTE_SIZE, elementCount } from '../../infer/datatype.js';
+import type { Tensor } from '../../infer/tensor.js';
+import { gatherBatch, scatterBatch } from '../batch-gather.js';
+import { nowNs, type ModelStatsRecorder } from '../stats-recorder.js';
+import type { SequenceControlTensors } from './control-tensors.js';
+import type { SequenceStates } from './implicit-state.js';
+import type { SequenceRequest } from './sequence-request.js';
+
+/** One slot of a batch: a request with everything the model reads for it, or an empty slot. */
+export interface SlotWork {
+  /** Undefined for an empty (not ready) slot of a direct batch. */
+  request?: SequenceRequest;
+  /** Client inputs, then state inputs, then control tensors; each with a batch dimension of 1 when batching. */
+  inputs: Tensor[];
+  /** The sequence's states, updated from this slot's state outputs after the execution. */
+  states?: SequenceStates;
+}
+
+/** What executing a batch needs besides its slots. */
+export interface BatchContext {
+  instance: ModelInstance;
+  maxBatchSize: number;
+  /** State outputs, computed for every batch whether or not a client asked for them. */
+  stateOutputs: readonly string[];
+  stats: ModelStatsRecorder;
+}
+
+/**
+ * The inputs of a request in its slot: its validated inputs, its sequence's state inputs and
+ * the slot's control tensors for this execution.
+ */
+export function slotInputs(
+  request: SequenceRequest,
+  states: SequenceStates | undefined,
+  controls: SequenceControlTensors,
+): Tensor[] {
+  return [
+    ...request.payload.inputs,
+    ...(states?.inputs() ?? []),
+    ...controls.forSlot({ ready: true, start: request.start, end: request.end, id: request.id }),
+  ];
+}
+
+/**
+ * The inputs of an empty slot (Triton's null request, `CopyAsNull`): zeros shaped like the
+ * representative request's inputs and states, so the batch concatenates, and not-ready controls.
+ */
+export function emptySlotInputs(
+  representative: SequenceRequest,
+  states: SequenceStates | undefined,
+  controls: SequenceControlTensors,
+): Tensor[] {
+  const zeros = (t: Tensor): Tensor => ({
+    name: t.name,
+    datatype: t.datatype,
+    shape: [...t.shape],
+    data: new Uint8Array(elementCount(t.shape) * (t.datatype === 'BYTES' ? 4 : DATATYPE_BYTE_SIZE[t.datatype])),
+  });
+  return [
+    ...representative.payload.inputs.map(zeros),
+    ...(states?.emptyInputs() ?? []),
+    ...controls.forSlot({ ready: false, start: false, end: false }),
+  ];
+}
+
+/**
+ * A key equal for two requests exactly when their inputs (client inputs and states) can be
+ * concatenated along the batch dimension: same names, datatypes and non-batch dimensions
+ * (Triton batches variable-size inputs only when their shapes are equal:
+ * `enforce_equal_shape_tensors`). Control tensors are the same for every slot.
+ */
+export function batchSignature(request: SequenceRequest, states: SequenceStates | undefined, batching: boolean): string {
+  const key = (t: { name: string; datatype: string; shape: readonly number[] }): string =>
+    `${t.name}:${t.datatype}:${(batching ? t.shape.slice(1) : t.shape).join(',')}`;
+  return [...request.payload.inputs.map(key), ...(states?.describe() ?? []).map(key)].join(';');
+}
+
+/**
+ * Runs one batch on an instance and answers its requests: gathers the slots' inputs (one
+ * copy), computes the union of the requested outputs plus every state output, splits the
+ * outputs back per slot, stores each sequence's new state, then resolves each request with
+ * the outputs it asked for. When the execution fails every request of the batch gets the
+ * error and no state changes. Never rejects.
+ */
+export async function executeSlots(ctx: BatchContext, slots: readonly SlotWork[]): Promise<void> {
+  const requests = slots.flatMap((s) => (s.request !== undefined ? [s.request] : []));
+  const names = new Set<string>();
+  for (const r of requests) for (const n of r.payload.outputNames) names.add(n);
+  for (const n of ctx.stateOutputs) names.add(n);
+  const outputNames = [...names];
+  const startNs = nowNs();
+  ctx.stats.pending(-requests.length);
+  try {
+    const batching = ctx.maxBatchSize > 0;
+    const inputs = batching ? gatherBatch(slots.map((s) => ({ inputs: s.inputs, batchSize: 1 }))) : slots[0]!.inputs;
+    const { outputs, timing } = await ctx.instance.execute(inputs, outputNames);
+    const perSlot = batching ? scatterBatch(outputs, slots.map(() => 1)) : [outputs];
+    const byName = perSlot.map((list) => new Map(list.map((t) => [t.name, t])));
+    slots.forEach((s, i) => s.states?.update(byName[i]!));
+    ctx.stats.execution(requests.length, timing);
+    slots.forEach((s, i) => {
+      const r = s.request;
+      if (r === undefined) return;
+      const outs = r.payload.outputNames.map((n) => byName[i]!.get(n));
+      if (outs.some((t) => t === undefined)) {
+        r.reject(new InternalError(`instance '${ctx.instance.name}' did not return every requested output`));
+        return;
+      }
+      r.resolve({ outputs: outs as Tensor[], queueNs: startNs - r.enqueuedNs, timing });
+    });
+  } catch (err) {
+    for (const r of requests) r.reject(err);
+  }
+}
