@@ -3,7 +3,7 @@
  * The HTTP client lives at `infera/client`.
  */
 export { InferenceServer, type InferenceServerOptions } from './server.js';
-export type { ModelMetadata, ModelIndexEntry, ModelReadyState, ServerMetadata, TensorMetadata } from './server-types.js';
+export type { InferStreamOptions, ModelMetadata, ModelIndexEntry, ModelReadyState, ServerMetadata, TensorMetadata } from './server-types.js';
 export type { InferenceRequest, InferenceResponse, InferParameters, RequestedOutput, Tensor } from './infer/tensor.js';
 export { DATATYPES, type Datatype } from './infer/datatype.js';
 export { encodeBytesElements, decodeBytesElements } from './infer/bytes-codec.js';
@@ -20,3 +20,22 @@ export {
   type ErrorCode,
 } from './errors/index.js';
 export { createHttpFrontend, type HttpFrontend } from './protocol/http/index.js';
+export { createGrpcFrontend, type GrpcFrontend } from './protocol/grpc/index.js';
+/** Types for JavaScript/TypeScript models (`backend: "javascript"`); see README "JavaScript models". */
+export type {
+  AutoCompleteConfig,
+  AutoCompleteTensor,
+  BlsRequest,
+  BlsResponse,
+  BlsTensor,
+  DecoupledResult,
+  ExecuteContext,
+  InitializeArgs,
+  JavaScriptModel,
+  JavaScriptModelClass,
+  ModelRequest,
+  ModelResponse,
+  ModelTensor,
+  OutputTensorInit,
+  TypedArray,
+} from './backends/javascript/model-api.js';

@@ -1,5 +1,6 @@
 import type { Datatype } from './infer/datatype.js';
 import type { InferenceRequest, InferenceResponse } from './infer/tensor.js';
+import type { ServerMemoryUsage, SharedMemoryService } from './memory/index.js';
 
 /** Model metadata in the KServe v2 shape (reference §1.2, gRPC ModelMetadataResponse). */
 export interface TensorMetadata {
@@ -41,7 +42,11 @@ export interface ModelIndexEntry {
 export interface LoadModelParameters {
   /** A ModelConfig as JSON text, used instead of config.pbtxt. */
   config?: string;
-  /** `file:<version>/<path>` overrides: path → content. Requires `config`. */
+  /**
+   * `file:<version>/<path>` overrides: parameter name as sent (`file:1/model.onnx`; a key
+   * without the prefix is taken as the path) → content. Requires `config` and the server flag
+   * `--model-load-allow-file-override`.
+   */
   files?: Map<string, Uint8Array>;
 }
 
@@ -57,6 +62,16 @@ export interface LogSettings {
 
 /** Trace settings: every value is a string or a list of strings (reference §1.5 trace). */
 export type TraceSettings = Record<string, string | string[]>;
+
+/** Options of `ServerCore.inferStream`. */
+export interface InferStreamOptions {
+  /**
+   * Send a decoupled model's bare final flag as an empty response (gRPC's request parameter
+   * `triton_enable_empty_final_response`). Default: that parameter of the request, when it
+   * is `true` (embedded callers may set it; the protocols pass what they decoded).
+   */
+  emptyFinalResponse?: boolean;
+}
 
 /**
  * What the protocol layers (HTTP, gRPC) need from the server: the narrow facade that Triton's
@@ -88,12 +103,25 @@ export interface ServerCore {
    * Validates the request against the model config, queues it on the model's scheduler and
    * resolves with the response. Output tensors come in the order requested.
    * @throws InvalidArgumentError bad input (names the model, tensor and what was expected);
-   *   NotFoundError / UnavailableError as modelMetadata; UnavailableError when stopping.
+   *   NotFoundError / UnavailableError as modelMetadata; UnavailableError when stopping;
+   *   UnsupportedError for a decoupled model (use inferStream).
    */
   infer(request: InferenceRequest, signal?: AbortSignal): Promise<InferenceResponse>;
 
-  /** True when the model's transaction policy is decoupled (HTTP infer refuses it). */
+  /**
+   * True when the model's transaction policy is decoupled (HTTP infer and gRPC ModelInfer
+   * refuse it). Same lookup errors as modelMetadata.
+   */
   isDecoupled?(name: string, version?: number): boolean;
+  /**
+   * A request's responses as they come (gRPC ModelStreamInfer, HTTP infer_stream): each has
+   * the parameter `triton_final_response` (true on the last); a decoupled model may send
+   * zero, one or many, and its bare final flag arrives as an empty response only when asked
+   * for (`options.emptyFinalResponse`; reference §2.3). Errors are thrown from the iteration
+   * (validation ones before any response). Ending the iteration early, or aborting `signal`,
+   * cancels the request.
+   */
+  inferStream?(request: InferenceRequest, signal?: AbortSignal, options?: InferStreamOptions): AsyncIterable<InferenceResponse>;
 
   // --- model repository extension (reference §1.5, §8) ---
   /** Index rows; `ready` true lists only READY versions. */
@@ -115,4 +143,14 @@ export interface ServerCore {
   logSettings?(update?: Partial<LogSettings>): LogSettings;
   /** Global settings, or a model's with `model`; `update` values null revert to global. */
   traceSettings?(model?: string, update?: Record<string, string | string[] | null>): TraceSettings;
+
+  // --- system / CUDA shared-memory extensions (reference §1.5, §2.1) ---
+  /**
+   * The registry of client shared-memory regions: register/unregister/status for both
+   * protocols, and `acquire` for requests whose tensors live in a region (use
+   * `RequestSharedMemory` from src/memory to hold and release a request's leases).
+   */
+  sharedMemory?(): SharedMemoryService;
+  /** Pinned (and CUDA) pool totals in bytes, for the `nv_pinned_memory_pool_*` gauges. */
+  memoryPoolUsage?(): ServerMemoryUsage;
 }

@@ -1,26 +1,39 @@
 import { createRequire } from 'node:module';
 import { BackendRegistry } from './backends/registry.js';
 import { modelConfigToJson } from './config/index.js';
-import { CancelledError, InternalError, UnavailableError } from './errors/index.js';
+import { CancelledError, InvalidArgumentError, UnavailableError, UnsupportedError } from './errors/index.js';
 import { classify } from './infer/classification.js';
 import { validateRequest } from './infer/request-validation.js';
+import { ServerMemory, type ServerMemoryUsage, type SharedMemoryService } from './memory/index.js';
+import { ResponseCache } from './cache/response-cache.js';
 import type { InferenceRequest, InferenceResponse, Tensor } from './infer/tensor.js';
+import { logControlOf } from './observability/log-control.js';
 import { silentLogger, type Logger } from './observability/logger.js';
-import { ModelRepositoryManager } from './repository/model-repository-manager.js';
+import type { MetricsConfig } from './observability/metrics-config.js';
+import type { ModelStatsJson } from './observability/model-statistics.js';
+import { ServerMetrics } from './observability/server-metrics.js';
+import { queryModelStatistics } from './observability/statistics-query.js';
+import { TraceManager, type TraceOptions, type TraceSettingsJson } from './observability/trace-manager.js';
+import { traceChangeFromUpdate, type TraceSettingsUpdate } from './observability/trace-update.js';
+import { ModelRepositoryManager, type ModelControlMode } from './repository/model-repository-manager.js';
 import type { ScheduledResult } from './scheduler/scheduler.js';
+import type { ComputeTiming } from './backends/backend.js';
+import { isEnsembleConfig } from './repository/model-loader.js';
 import { nowNs, type FailureReason } from './scheduler/stats-recorder.js';
-import type { ModelIndexEntry, ModelMetadata, ServerCore, ServerMetadata } from './server-types.js';
+import type { ModelVersion } from './repository/model-version.js';
+import { streamInference } from './server-stream.js';
+import type { InferStreamOptions, LoadModelParameters, LogSettings, ModelIndexEntry, ModelMetadata, ServerCore, ServerMetadata } from './server-types.js';
 
 /**
- * The `reason` label of a failed request (reference §6): REJECTED when a queue policy or the
- * server refused it, CANCELED when the client gave up, BACKEND when execution failed, OTHER
- * for everything else (e.g. a request that did not validate).
+ * The `reason` label of a request that failed after it reached the scheduler (reference §6):
+ * CANCELED when the client gave up, REJECTED when a queue policy or a stopping scheduler
+ * refused it, BACKEND when its execution failed. Requests that fail validation are not
+ * counted at all (see `infer`), so nothing here is OTHER; an ensemble's failures are OTHER.
  */
-function failureReason(err: unknown, executed: boolean): FailureReason {
+function failureReason(err: unknown): FailureReason {
   if (err instanceof CancelledError) return 'CANCELED';
   if (err instanceof UnavailableError) return 'REJECTED';
-  if (executed || err instanceof InternalError) return 'BACKEND';
-  return 'OTHER';
+  return 'BACKEND';
 }
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -37,19 +50,57 @@ export interface InferenceServerOptions {
   disableAutoCompleteConfig?: boolean;
   /** `--model-load-thread-count`, default 4. */
   modelLoadThreadCount?: number;
+  /** `--model-control-mode`: `none` (default), `poll` or `explicit` (reference §8). */
+  modelControlMode?: ModelControlMode;
+  /** `--repository-poll-secs`: seconds between polls in poll mode, > 0; default 15. */
+  repositoryPollSecs?: number;
+  /** `--load-model` (explicit mode, repeatable): models loaded at start-up; `['*']` = all. */
+  loadModels?: string[];
+  /** `--model-config-name`: load `<model>/configs/<name>.pbtxt` instead of config.pbtxt where it exists. */
+  modelConfigName?: string;
+  /** `--model-load-allow-file-override`: accept `file:` load parameters (default false; CVE-2023-31036). */
+  modelLoadAllowFileOverride?: boolean;
   /** `--backend-config=onnxruntime,default-max-batch-size=N`, default 4. */
   defaultMaxBatchSize?: number;
   /** Cores the model instances share; default os.availableParallelism(). */
   cpuCount?: number;
-  /** pino logger; silent when absent (embedded use). */
+  /** pino logger; silent when absent (embedded use). Its levels follow the logging extension. */
   logger?: Logger;
+  /** `--metrics-config`: which latency metrics are kept (counters by default). */
+  metricsConfig?: MetricsConfig;
+  /** `--trace-config` and the deprecated `--trace-*` flags; tracing is OFF by default. */
+  trace?: TraceOptions;
+  /** `--allow-client-shm`: allow registering system/CUDA shared memory, default false. */
+  allowClientShm?: boolean;
+  /** `--pinned-memory-pool-byte-size`, default 256 MiB; 0 disables the pool. */
+  pinnedMemoryPoolByteSize?: number;
+  /** `--cuda-memory-pool-byte-size <gpu>:<bytes>`: bytes per GPU id; others get 64 MiB. */
+  cudaMemoryPoolByteSize?: ReadonlyMap<number, number>;
+  /**
+   * `--cache-config local,size=<bytes>`: byte size of the response cache shared by every model
+   * with `response_cache { enable: true }`. Absent = no cache, and such models run uncached
+   * (as Triton does when the server has no cache).
+   */
+  responseCacheByteSize?: number;
 }
 
 /**
  * Extensions reported in server metadata: only what is implemented (reference §1.2).
  * `parameters` = request/response parameters are accepted and passed through.
  */
-const EXTENSIONS = ['classification', 'model_configuration', 'binary_tensor_data', 'parameters'];
+const EXTENSIONS = [
+  'classification',
+  'model_repository',
+  'model_repository(unload_dependents)',
+  'model_configuration',
+  'system_shared_memory',
+  'cuda_shared_memory',
+  'binary_tensor_data',
+  'parameters',
+  'statistics',
+  'trace',
+  'logging',
+];
 
 /**
  * The inference server engine: model repository, schedulers and backends, with no network
@@ -66,11 +117,28 @@ export class InferenceServer implements ServerCore {
   readonly #repository: ModelRepositoryManager;
   readonly #id: string;
   readonly #strictReadiness: boolean;
+  readonly #logger: Logger;
+  readonly #metrics: ServerMetrics;
+  readonly #traces: TraceManager;
+  readonly #memory: ServerMemory;
+  readonly #cache: ResponseCache | undefined;
   #state: 'LOADING' | 'READY' | 'EXITING' = 'LOADING';
 
   private constructor(opts: InferenceServerOptions, logger: Logger) {
     this.#id = opts.id ?? 'triton';
     this.#strictReadiness = opts.strictReadiness ?? true;
+    this.#logger = logger;
+    this.#cache = opts.responseCacheByteSize ? new ResponseCache(opts.responseCacheByteSize) : undefined;
+    this.#metrics = new ServerMetrics(() => this.#readyVersions(), opts.metricsConfig);
+    this.#traces = new TraceManager(opts.trace, (message) => logger.error(message));
+    this.#memory = ServerMemory.create(
+      {
+        allowClientShm: opts.allowClientShm,
+        pinnedMemoryPoolByteSize: opts.pinnedMemoryPoolByteSize,
+        cudaMemoryPoolByteSize: opts.cudaMemoryPoolByteSize,
+      },
+      logger,
+    );
     this.#repository = new ModelRepositoryManager({
       repositories: opts.modelRepositories,
       loadThreadCount: opts.modelLoadThreadCount ?? 4,
@@ -78,8 +146,22 @@ export class InferenceServer implements ServerCore {
       autoComplete: !(opts.disableAutoCompleteConfig ?? false),
       defaultMaxBatchSize: opts.defaultMaxBatchSize ?? 4,
       gpuCount: 0,
-      backends: new BackendRegistry(),
+      // BLS calls from JavaScript models go through the same path as any request.
+      backends: new BackendRegistry({ infer: (request) => this.infer(request), logger }),
       logger,
+      controlMode: opts.modelControlMode,
+      pollSecs: opts.repositoryPollSecs,
+      startupModels: opts.loadModels,
+      modelConfigName: opts.modelConfigName,
+      allowFileOverride: opts.modelLoadAllowFileOverride,
+      createStats: (name, version, config) => this.#metrics.createStats(name, version, config),
+      ensembleHost: {
+        spec: (model, version) => this.#repository.getReady(model, version).spec!,
+        infer: async (request, signal) => {
+          const { response, timing } = await this.#infer(request, signal);
+          return { outputs: response.outputs, timing };
+        },
+      },
     });
   }
 
@@ -138,9 +220,12 @@ export class InferenceServer implements ServerCore {
     return modelConfigToJson(this.#repository.config(name, version));
   }
 
-  /** Model index rows (name, version, state, reason), as the repository index extension lists them. */
+  /**
+   * Rows of the models the server loaded or tried to load (name, version, state, reason): the
+   * start-up model table, which leaves out models never loaded (explicit mode), as Triton's does.
+   */
   modelIndex(): ModelIndexEntry[] {
-    return this.#repository.index();
+    return this.#repository.index().filter((r) => r.state !== undefined);
   }
 
   /** Models and versions that failed to load, with the reason. */
@@ -149,34 +234,181 @@ export class InferenceServer implements ServerCore {
   }
 
   /**
+   * The repository index extension (reference §1.5): every model folder, with its versions'
+   * states (see `ModelRepositoryManager.index`).
+   * @throws UnavailableError "Server not ready" while starting or stopping (Triton).
+   */
+  repositoryIndex(ready?: boolean): ModelIndexEntry[] {
+    if (this.#state !== 'READY') throw new UnavailableError('Server not ready');
+    return this.#repository.index(ready ?? false);
+  }
+
+  /**
+   * Loads or reloads a model (explicit mode); resolves once it serves. Errors as
+   * `ModelRepositoryManager.load`, and UnavailableError "Server not ready" while stopping.
+   */
+  async loadModel(name: string, parameters?: LoadModelParameters): Promise<void> {
+    if (this.#state !== 'READY') throw new UnavailableError('Server not ready');
+    await this.#repository.load(name, parameters);
+  }
+
+  /**
+   * Unloads a model (explicit mode); resolves once its in-flight requests finished. Errors as
+   * `ModelRepositoryManager.unload`, and UnavailableError "Server not ready" while stopping.
+   */
+  async unloadModel(name: string, options?: { unloadDependents?: boolean }): Promise<void> {
+    if (this.#state !== 'READY') throw new UnavailableError('Server not ready');
+    await this.#repository.unload(name, options);
+  }
+
+  /**
    * @param signal aborted when the client gave up; a request still queued is then removed
    *   (CancelledError).
    */
   async infer(request: InferenceRequest, signal?: AbortSignal): Promise<InferenceResponse> {
     if (this.#state === 'EXITING') throw new UnavailableError('Server is stopping, no new inference requests are accepted');
+    return (await this.#infer(request, signal)).response;
+  }
+
+  /**
+   * `infer` without the stopping check (an ensemble's step requests of requests already
+   * accepted still run while the server stops), also returning the compute timing of the
+   * batch the request ran in (none for a cache hit), which an ensemble adds up.
+   */
+  async #infer(request: InferenceRequest, signal?: AbortSignal): Promise<{ response: InferenceResponse; timing?: ComputeTiming }> {
     const receivedNs = nowNs();
     const mv = this.#repository.getReady(request.modelName, request.modelVersion);
+    if (mv.config!.modelTransactionPolicy?.decoupled === true) {
+      throw new UnsupportedError(`model '${mv.name}' is decoupled: its responses can only be streamed (inferStream, gRPC ModelStreamInfer, HTTP infer_stream)`);
+    }
     const spec = mv.spec!;
-    let scheduled: ScheduledResult | undefined;
+    // Statistics count what reaches the scheduler: a request that fails validation is not
+    // counted, as Triton rejects it in InferenceRequest::Normalize before statistics start.
+    const validated = validateRequest(request, spec);
+    const trace = this.#traces.sample(mv.name, mv.version, request.id);
+    trace?.started(receivedNs, validated.inputs);
+    // A hit skips the scheduler; its outputs are the final ones (classification included).
+    const cached = this.#cache?.lookup(mv.name, mv.version, mv.config!, request);
+    if (cached?.outputs !== undefined) {
+      const hitNs = nowNs();
+      mv.stats.cacheHit?.(receivedNs, 0, cached.lookupNs, hitNs);
+      trace?.activity('REQUEST_END', hitNs);
+      trace?.finish();
+      const hit: InferenceResponse = { modelName: mv.name, modelVersion: String(mv.version), outputs: cached.outputs };
+      if (request.id !== undefined && request.id !== '') hit.id = request.id;
+      return { response: hit };
+    }
+    let scheduled: ScheduledResult;
     try {
-      const validated = validateRequest(request, spec);
       scheduled = await mv.scheduler!.enqueue({ ...validated, request, signal });
-      let outputs: Tensor[] = scheduled.outputs;
-      const wanted = request.outputs;
-      if (wanted !== undefined && wanted.some((o) => (o.classification ?? 0) > 0)) {
-        outputs = outputs.map((t, i) => {
-          const count = wanted[i]?.classification ?? 0;
-          return count > 0 ? classify(t, count, spec.maxBatchSize > 0, spec.outputByName.get(t.name)?.labels) : t;
-        });
-      }
-      const response: InferenceResponse = { modelName: mv.name, modelVersion: String(mv.version), outputs };
-      if (request.id !== undefined && request.id !== '') response.id = request.id;
-      mv.stats.requestSuccess(receivedNs, scheduled.queueNs, scheduled.timing, nowNs());
-      return response;
     } catch (err) {
-      mv.stats.requestFailure(failureReason(err, scheduled !== undefined), receivedNs, nowNs(), scheduled?.queueNs, scheduled?.timing);
+      const failedNs = nowNs();
+      // Triton gives every failure of an ensemble the reason OTHER (metrics.md).
+      mv.stats.requestFailure(isEnsembleConfig(mv.config!) ? 'OTHER' : failureReason(err), receivedNs, failedNs);
+      trace?.failed(failedNs);
       throw err;
     }
+    const endNs = nowNs();
+    mv.stats.requestSuccess(receivedNs, scheduled.queueNs, scheduled.timing, endNs);
+    trace?.succeeded(scheduled.queueNs, scheduled.timing, endNs, scheduled.outputs);
+    let outputs: Tensor[] = scheduled.outputs;
+    const wanted = request.outputs;
+    if (wanted !== undefined && wanted.some((o) => (o.classification ?? 0) > 0)) {
+      outputs = outputs.map((t, i) => {
+        const count = wanted[i]?.classification ?? 0;
+        return count > 0 ? classify(t, count, spec.maxBatchSize > 0, spec.outputByName.get(t.name)?.labels) : t;
+      });
+    }
+    const response: InferenceResponse = { modelName: mv.name, modelVersion: String(mv.version), outputs };
+    if (request.id !== undefined && request.id !== '') response.id = request.id;
+    if (cached !== undefined) {
+      const { result, insertNs } = this.#cache!.store(cached, outputs);
+      if (result !== 'exists') mv.stats.cacheMiss?.(cached.lookupNs + insertNs);
+    }
+    return { response, timing: scheduled.timing };
+  }
+
+  /** Whether the model is decoupled. @throws the lookup errors of `modelMetadata`. */
+  isDecoupled(name: string, version?: number): boolean {
+    return this.#repository.getReady(name, version).config!.modelTransactionPolicy?.decoupled === true;
+  }
+
+  /** A request's responses as they come (`ServerCore.inferStream`, server-stream.ts); any model. */
+  inferStream(request: InferenceRequest, signal?: AbortSignal, options?: InferStreamOptions): AsyncIterable<InferenceResponse> {
+    const repository = this.#repository;
+    const stopping = (): boolean => this.#state === 'EXITING';
+    return streamInference({ version: repository.getReady.bind(repository), infer: this.infer.bind(this), stopping }, request, signal, options);
+  }
+
+  /**
+   * The statistics extension (reference §7): `{model_stats}` of every READY version, or of
+   * `name`'s (and `version`'s). Same numbers as `/metrics`, from the same recorder.
+   * @throws InvalidArgumentError "requested model '<m>' is not available" /
+   *   "requested model version is not available for model '<m>'"; UnavailableError "Server
+   *   not ready" while starting or stopping.
+   */
+  modelStatistics(name?: string, version?: number): { model_stats: ModelStatsJson[] } {
+    if (this.#state !== 'READY') throw new UnavailableError('Server not ready');
+    return queryModelStatistics(this.#readyVersions(), name, version);
+  }
+
+  /**
+   * The logging extension: the current settings, after applying `update` when given (at once,
+   * on the server's logger). Errors as `LogControl.update`.
+   */
+  logSettings(update?: Partial<LogSettings>): LogSettings {
+    const control = logControlOf(this.#logger);
+    return update === undefined ? control.settings() : control.update(update);
+  }
+
+  /**
+   * The trace extension: the global settings (no `model`) or a model's, after applying
+   * `update` when given. In an update a string (or list of strings for `trace_level`) sets a
+   * value and null makes a model's setting follow the global one again; the gRPC frontend
+   * passes an empty value list as null. Errors as `traceChangeFromUpdate` and
+   * `TraceManager.update`, and, for a model, the unknown-model error (400) or
+   * InvalidArgumentError "Request for unknown model : <m>" when it has no READY version.
+   */
+  traceSettings(model?: string, update?: TraceSettingsUpdate): TraceSettingsJson {
+    const name = model ?? '';
+    if (name !== '' && !this.isModelReady(name)) throw new InvalidArgumentError(`Request for unknown model : ${name}`);
+    if (update !== undefined) this.#traces.update(name, traceChangeFromUpdate(update));
+    return this.#traces.settingsJson(name);
+  }
+
+  /**
+   * The server's Prometheus metrics, in their own registry: `metrics.text()` is what the CLI's
+   * metrics listener serves; the CPU gauges appear once `metrics.startCpuMetrics()` runs.
+   */
+  get metrics(): ServerMetrics {
+    return this.#metrics;
+  }
+
+  /**
+   * The client shared-memory regions (system and CUDA extensions, reference §1.5, §2.1), for
+   * the HTTP and gRPC frontends; see `SharedMemoryService` for the errors.
+   */
+  sharedMemory(): SharedMemoryService {
+    return this.#memory.sharedMemory;
+  }
+
+  /**
+   * Totals of the pinned host pool and the CUDA pools, in bytes, for the
+   * `nv_pinned_memory_pool_total_bytes` / `nv_pinned_memory_pool_used_bytes` gauges (zeros
+   * when the pool is disabled or the native addon is missing).
+   */
+  memoryPoolUsage(): ServerMemoryUsage {
+    return this.#memory.usage();
+  }
+
+  /** Every READY version of every model. */
+  #readyVersions(): ModelVersion[] {
+    const out: ModelVersion[] = [];
+    for (const row of this.#repository.index(true)) {
+      const mv = this.#repository.entry(row.name).versions.get(Number(row.version));
+      if (mv?.state === 'READY') out.push(mv);
+    }
+    return out;
   }
 
   /**
@@ -187,5 +419,8 @@ export class InferenceServer implements ServerCore {
     if (this.#state === 'EXITING') return;
     this.#state = 'EXITING';
     await this.#repository.unloadAll();
+    this.#memory.close();
+    this.#metrics.close();
+    await this.#traces.close();
   }
 }

@@ -1,3 +1,4 @@
+import type { ModelConfig } from '../generated/model_config_pb.js';
 import type { Datatype } from '../infer/datatype.js';
 import type { Tensor } from '../infer/tensor.js';
 
@@ -30,6 +31,18 @@ export interface InstanceOptions {
   intraOpThreads: number;
   /** Threads across operators (ORT inter-op); 0 = runtime default. */
   interOpThreads: number;
+  /**
+   * `optimization.execution_accelerators.gpu_execution_accelerator` of the config (reference
+   * §3.3), passed for KIND_GPU instances: e.g. `{ name: 'tensorrt', parameters: {
+   * precision_mode: 'FP16' } }` asks ONNX Runtime for its TensorRT execution provider.
+   */
+  gpuExecutionAccelerators?: { name: string; parameters: Record<string, string> }[];
+  /**
+   * The version's complete (normalized, validated) config, for backends that need more of it
+   * than the fields above: the javascript backend hands it to the model's `initialize` and
+   * checks responses against its outputs.
+   */
+  config?: ModelConfig;
 }
 
 /**

@@ -1,6 +1,8 @@
 import { UnsupportedError } from '../errors/index.js';
 import type { Backend } from './backend.js';
+import { JavaScriptBackend, type JavaScriptBackendServices } from './javascript/index.js';
 import { OnnxRuntimeBackend } from './onnxruntime/index.js';
+import { TensorRtBackend } from './tensorrt/tensorrt-backend.js';
 
 /**
  * The backends this build serves, by Triton backend name. One backend object is shared by
@@ -9,9 +11,19 @@ import { OnnxRuntimeBackend } from './onnxruntime/index.js';
 export class BackendRegistry {
   readonly #backends = new Map<string, Backend>();
 
-  constructor() {
+  /**
+   * @param services what backends need from the server: the javascript backend's BLS
+   *   `infer` and logger (BLS calls fail UNAVAILABLE without `infer`).
+   */
+  constructor(services: JavaScriptBackendServices = {}) {
     const ort = new OnnxRuntimeBackend();
     this.#backends.set(ort.name, ort);
+    const js = new JavaScriptBackend(services);
+    this.#backends.set(js.name, js);
+    // Always registered: without TensorRT in the native build its loads fail with
+    // UNSUPPORTED "TensorRT is not available in this build".
+    const trt = new TensorRtBackend();
+    this.#backends.set(trt.name, trt);
   }
 
   /**

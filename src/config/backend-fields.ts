@@ -27,6 +27,11 @@ import {
   TENSORRT_PLAN_PLATFORM,
 } from './constants.js';
 
+/** Backend name of JavaScript models (infera's own; src/backends/javascript). */
+export const JAVASCRIPT_BACKEND = 'javascript';
+/** Model file names of the javascript backend, in the order they are preferred. */
+export const JAVASCRIPT_FILENAMES: readonly string[] = ['model.js', 'model.mjs'];
+
 /** A servable version directory name: digits without a leading zero (reference §8). */
 const VERSION_DIR = /^[1-9][0-9]*$/;
 
@@ -73,7 +78,8 @@ async function firstVersionContents(modelDir: string): Promise<Map<string, Entry
  * failing that, from the files in the first (lowest-numbered) version directory. The first
  * rule that matches wins: TensorFlow, TensorRT (`model.plan` file), ONNX Runtime
  * (`model.onnx` file or directory), OpenVINO, PyTorch (`model.pt` / `model.pt2` file),
- * Python (`model.py`), then a directory named `<x>.<backend>` for a custom backend.
+ * Python (`model.py`), JavaScript (`model.js`, else `model.mjs`; infera's own), then a
+ * directory named `<x>.<backend>` for a custom backend.
  *
  * @param modelDir the model directory; its base name is the model name.
  * @returns a completed copy; the argument is not modified.
@@ -193,6 +199,18 @@ function applyBackendRules(c: ModelConfig, modelName: string, contents: Map<stri
   }
   if (c.backend === PYTHON_BACKEND) {
     if (c.defaultModelFilename === '') c.defaultModelFilename = PYTHON_FILENAME;
+    return;
+  }
+
+  // infera's own backend, checked after Python's: `model.js` or `model.mjs`.
+  if (c.backend === '') {
+    if (JAVASCRIPT_FILENAMES.includes(c.defaultModelFilename)) c.backend = JAVASCRIPT_BACKEND;
+    else if (undecided(c, contents) && JAVASCRIPT_FILENAMES.some((f) => contents.get(f) === 'file')) c.backend = JAVASCRIPT_BACKEND;
+  }
+  if (c.backend === JAVASCRIPT_BACKEND) {
+    if (c.defaultModelFilename === '') {
+      c.defaultModelFilename = JAVASCRIPT_FILENAMES.find((f) => contents?.get(f) === 'file') ?? JAVASCRIPT_FILENAMES[0]!;
+    }
     return;
   }
 

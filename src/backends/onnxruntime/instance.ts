@@ -72,6 +72,7 @@ export class OrtModelInstance implements ModelInstance {
       gpu: options.gpu ?? 0,
       intraOpThreads: options.intraOpThreads,
       interOpThreads: options.interOpThreads,
+      gpuExecutionAccelerators: options.gpuExecutionAccelerators ?? [],
       exitOnRun: faults.exitOnRun === true,
     };
     const worker = new Worker(workerScriptUrl(), { workerData: data });
@@ -164,7 +165,8 @@ export class OrtModelInstance implements ModelInstance {
       // The two thread hops are not measured separately; each side gets half of them.
       const [inputNs, inferNs, outputNs] = msg.durations;
       const hopNs = Math.max(0, Math.round((performance.now() - call.sentAt) * 1e6) - inputNs - inferNs - outputNs);
-      call.resolve({ outputs: msg.outputs, timing: { inputNs: inputNs + hopNs / 2, inferNs, outputNs: outputNs + hopNs / 2 } });
+      const inHop = Math.floor(hopNs / 2);
+      call.resolve({ outputs: msg.outputs, timing: { inputNs: inputNs + inHop, inferNs, outputNs: outputNs + hopNs - inHop } });
     }
     else if (msg.kind === 'error') this.settle(msg.id)?.reject(errorFromCode(msg.error.code, msg.error.message));
   }

@@ -1,6 +1,7 @@
 import type { ModelFileMetadata } from '../backend.js';
 import type { ErrorCode } from '../../errors/index.js';
 import type { Tensor } from '../../infer/tensor.js';
+import type { GpuAccelerator } from './execution-accelerators.js';
 
 /**
  * The messages between the main thread and an ONNX Runtime worker. Plain objects, sent by
@@ -30,6 +31,8 @@ export interface InstanceWorkerData {
   gpu: number;
   intraOpThreads: number;
   interOpThreads: number;
+  /** The config's GPU execution accelerators (KIND_GPU only; see execution-accelerators.ts). */
+  gpuExecutionAccelerators: GpuAccelerator[];
   /** Test-only fault injection: the thread exits when asked to run (simulates a crash). */
   exitOnRun: boolean;
 }

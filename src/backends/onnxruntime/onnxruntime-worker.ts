@@ -24,6 +24,9 @@ function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
 }
 
 async function readMetadata(d: MetadataWorkerData): Promise<void> {
+  // Stay alive until the main thread, having read the reply, terminates this worker: a thread
+  // that ends right after posting can lose the reply under load ("exited without a reply").
+  port.on('message', () => undefined);
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(d.modelFile, METADATA_SESSION_OPTIONS);
@@ -39,8 +42,6 @@ async function readMetadata(d: MetadataWorkerData): Promise<void> {
     await session.release().catch(() => undefined);
     post({ kind: 'failed', error: classifyLoadError(err, `failed to read ONNX model '${d.modelFile}'`) });
   }
-  // Nothing else is listening, so the thread ends once the reply is flushed.
-  port.close();
 }
 
 async function serveInstance(d: InstanceWorkerData): Promise<void> {

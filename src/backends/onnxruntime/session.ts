@@ -5,6 +5,7 @@ import ort from 'onnxruntime-node';
 import { InvalidArgumentError, UnsupportedError } from '../../errors/index.js';
 import { ortTypeToDatatype } from '../../infer/datatype.js';
 import type { ModelFileMetadata, ModelTensorInfo } from '../backend.js';
+import { gpuExecutionProviders } from './execution-accelerators.js';
 import type { InstanceWorkerData } from './messages.js';
 
 /**
@@ -18,11 +19,19 @@ import type { InstanceWorkerData } from './messages.js';
  */
 const LOG_FATAL_ONLY = 4;
 
-/** Session options for one instance; KIND_GPU asks for the CUDA execution provider. */
+/**
+ * Session options for one instance; KIND_GPU asks for the CUDA execution provider, behind
+ * ORT's TensorRT provider when the config lists the `tensorrt` GPU accelerator.
+ * @throws as `gpuExecutionProviders` for a bad or unavailable accelerator.
+ */
 export function instanceSessionOptions(d: InstanceWorkerData): ort.InferenceSession.SessionOptions {
+  const what = `model '${d.modelName}' instance '${d.instanceName}'`;
   const options: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: d.intraOpThreads,
-    executionProviders: d.kind === 'KIND_GPU' ? [{ name: 'cuda', deviceId: d.gpu }] : ['cpu'],
+    executionProviders:
+      d.kind === 'KIND_GPU'
+        ? gpuExecutionProviders(d.gpuExecutionAccelerators, d.gpu, tensorrtExecutionProviderAvailable(), what)
+        : ['cpu'],
     logSeverityLevel: LOG_FATAL_ONLY,
   };
   if (d.interOpThreads > 0) options.interOpNumThreads = d.interOpThreads;
@@ -54,10 +63,25 @@ const CUDA_PROVIDER_FILES: Readonly<Record<string, readonly string[]>> = {
  * session creation still fails on a machine without one.
  */
 export function cudaExecutionProviderAvailable(): boolean {
-  const cuda = ort.listSupportedBackends().find((b) => b.name === 'cuda');
-  if (cuda === undefined) return false;
-  if (cuda.bundled) return true;
-  const files = CUDA_PROVIDER_FILES[process.platform];
+  return providerAvailable('cuda', CUDA_PROVIDER_FILES);
+}
+
+/** Provider libraries of onnxruntime-node's TensorRT EP (it also needs TensorRT itself). */
+const TENSORRT_PROVIDER_FILES: Readonly<Record<string, readonly string[]>> = {
+  linux: ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_tensorrt.so'],
+  win32: ['onnxruntime_providers_shared.dll', 'onnxruntime_providers_tensorrt.dll'],
+};
+
+/** As `cudaExecutionProviderAvailable`, for ORT's TensorRT execution provider. */
+export function tensorrtExecutionProviderAvailable(): boolean {
+  return providerAvailable('tensorrt', TENSORRT_PROVIDER_FILES);
+}
+
+function providerAvailable(name: string, providerFiles: Readonly<Record<string, readonly string[]>>): boolean {
+  const provider = ort.listSupportedBackends().find((b) => b.name === name);
+  if (provider === undefined) return false;
+  if (provider.bundled) return true;
+  const files = providerFiles[process.platform];
   if (files === undefined) return false;
   const binDir = join(
     dirname(createRequire(import.meta.url).resolve('onnxruntime-node')),

@@ -6,8 +6,16 @@ import { RequestAbortedError } from './body-reader.js';
 import { handleExtensionStub } from './extension-stubs.js';
 import { handleHealth, handleModelConfig, handleModelMetadata, handleModelReady, handleServerMetadata } from './handlers.js';
 import { handleInfer, type InferContext } from './infer-handler.js';
+import { handleInferStream } from './infer-stream-handler.js';
+import { refuseDecoupledInfer } from './transaction-policy.js';
 import { sendError, sendErrorMessage } from './response-writer.js';
 import { parseRoute } from './router.js';
+import { handleRepository } from './repository-handlers.js';
+import { handleLogging } from './logging-handlers.js';
+import { restrictionError, type RestrictedApis } from './restricted-api.js';
+import { handleModelStatistics } from './statistics-handlers.js';
+import { handleTraceSetting } from './trace-handlers.js';
+import { handleSharedMemory } from './shared-memory-handlers.js';
 
 /** The pino subset the frontend logs through. */
 export interface HttpLogger {
@@ -25,6 +33,11 @@ export interface HttpFrontendOptions {
   /** `--http-max-input-size` in bytes (Triton's default 64 MiB, 1 << 26). */
   maxInputSize?: number;
   logger?: HttpLogger;
+  /**
+   * `--http-restricted-api`: API groups that need a header; a request without it gets 403
+   * (reference §1.1, restricted-api.ts).
+   */
+  restrictedApis?: RestrictedApis;
 }
 
 export interface HttpFrontend {
@@ -66,6 +79,7 @@ const HEADERS_TIMEOUT_MS = 66_000;
  */
 export function createHttpFrontend(core: ServerCore, options: HttpFrontendOptions): HttpFrontend {
   const maxInputSize = options.maxInputSize ?? DEFAULT_MAX_INPUT_SIZE;
+  const restrictedApis: RestrictedApis = options.restrictedApis ?? new Map();
   const logger = options.logger;
   const inferContext: InferContext = { core, maxInputSize };
   let inFlight = 0;
@@ -104,7 +118,7 @@ export function createHttpFrontend(core: ServerCore, options: HttpFrontendOption
     if (closing) res.shouldKeepAlive = false;
     let pending: Promise<void> | void = undefined;
     try {
-      pending = dispatch(core, inferContext, req, res);
+      pending = dispatch(core, inferContext, req, res, restrictedApis);
     } catch (err) {
       fail(res, err);
     }
@@ -198,9 +212,12 @@ function dispatch(
   inferContext: InferContext,
   req: IncomingMessage,
   res: ServerResponse,
+  restrictedApis: RestrictedApis,
 ): Promise<void> | void {
   const route = parseRoute(req.url ?? '');
   if (route === null) return sendErrorMessage(res, 404, 'Not Found');
+  const restricted = restrictionError(restrictedApis, route, req);
+  if (restricted !== undefined) return sendErrorMessage(res, 403, restricted);
   switch (route.kind) {
     case 'health':
       return handleHealth(core, req, res, route.probe);
@@ -209,16 +226,32 @@ function dispatch(
     case 'model':
       switch (route.action) {
         case 'infer':
+          refuseDecoupledInfer(core, req, route.model, route.version);
           return handleInfer(inferContext, req, res, route.model, route.version);
+        case 'infer_stream':
+          return handleInferStream(inferContext, req, res, route.model, route.version);
         case 'metadata':
           return handleModelMetadata(core, req, res, route.model, route.version);
         case 'ready':
           return handleModelReady(core, req, res, route.model, route.version);
         case 'config':
           return handleModelConfig(core, req, res, route.model, route.version);
+        case 'stats':
+          return handleModelStatistics(core, req, res, route.model, route.version);
         default:
           return handleExtensionStub(core, req, res, route);
       }
+    case 'repository-index':
+    case 'repository-control':
+      return handleRepository(inferContext, req, res, route);
+    case 'stats-all':
+      return handleModelStatistics(core, req, res, '', '');
+    case 'logging':
+      return handleLogging(core, req, res, inferContext.maxInputSize);
+    case 'trace':
+      return handleTraceSetting(core, req, res, route.model, inferContext.maxInputSize);
+    case 'shared-memory':
+      return handleSharedMemory(core, req, res, route, inferContext.maxInputSize);
     default:
       return handleExtensionStub(core, req, res, route);
   }

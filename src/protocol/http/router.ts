@@ -4,7 +4,7 @@
  *
  *   /v2/models/stats, /v2/logging                                  (exact, checked first)
  *   /v2/models/([^/]+)(?:/versions/([0-9]+))?(?:/(infer|generate|generate_stream|ready|
- *                                               config|stats|trace/setting))?
+ *                                               config|stats|trace/setting|infer_stream))?
  *   /v2, /v2/health/(live|ready)
  *   /v2/(system|cuda)sharedmemory(?:/region/([^/]+))?/(status|register|unregister)
  *   /v2/repository(?:/([^/]+))?/(index|models/([^/]+)/(load|unload))
@@ -13,12 +13,15 @@
  * Matching is done with string scans instead of regexes so that a request allocates nothing
  * but the route object. Like Triton (libevhtp's `path->full`), the path is used raw: the query
  * string is dropped and nothing is percent-decoded.
+ *
+ * `infer_stream` is infera's own (Server-Sent Events, infer-stream-handler.ts).
  */
 
 /** What a model-scoped URL asks for; `metadata` is the bare `/v2/models/{m}[/versions/{v}]`. */
 export type ModelAction =
   | 'metadata'
   | 'infer'
+  | 'infer_stream'
   | 'generate'
   | 'generate_stream'
   | 'ready'
@@ -126,6 +129,7 @@ function parseModelPath(path: string): Route | null {
 function modelAction(s: string): ModelAction | null {
   switch (s) {
     case 'infer':
+    case 'infer_stream':
     case 'generate':
     case 'generate_stream':
     case 'ready':

@@ -1,0 +1,242 @@
+import type { ComputeTiming } from '../backends/backend.js';
+import type { ModelInstance } from '../backends/backend.js';
+import { isRequestInstance, type InstanceRequest, type RequestInstance } from '../backends/request-instance.js';
+import { CancelledError, InternalError, toTritonError, UnavailableError, UnsupportedError } from '../errors/index.js';
+import type { ModelConfig } from '../generated/model_config_pb.js';
+import type { Tensor } from '../infer/tensor.js';
+import type { ScheduledResult, Scheduler, SchedulerPayload } from './scheduler.js';
+import { NO_STATS, nowNs, type ModelStatsRecorder } from './stats-recorder.js';
+
+/** Called for each response of a streamed request; `outputs` undefined = the final flag alone. */
+export type ResponseListener = (outputs: Tensor[] | undefined, final: boolean) => void;
+
+/** How a streamed request ended. */
+export interface StreamOutcome {
+  /** Nanoseconds between enqueue and the start of its execution. */
+  queueNs: number;
+  /** Compute split of the execution it ran in. */
+  timing: ComputeTiming;
+}
+
+interface QueuedRequest {
+  payload: SchedulerPayload;
+  enqueuedNs: number;
+  onResponse: ResponseListener;
+  resolve: (outcome: StreamOutcome) => void;
+  reject: (err: unknown) => void;
+  settled: boolean;
+  unlisten?: () => void;
+}
+
+/**
+ * A scheduler that hands instances whole requests (`RequestInstance.executeRequests`) instead
+ * of merged batches, so a model can answer each request zero, one or many times (Triton's
+ * decoupled transaction policy) and sees request ids and parameters. Requests run in arrival
+ * order on the first free instance; with `maxRequestBatch` > 0 (a batching model with
+ * `dynamic_batching`), one execution takes as many queued requests as fit in that many batch
+ * items, as Triton's dynamic batcher hands the Python backend a list of requests.
+ *
+ * A request whose `signal` aborts while queued is dropped (CancelledError); once executing,
+ * the instance sees the signal and stops it.
+ */
+export class RequestScheduler implements Scheduler {
+  readonly #free: RequestInstance[];
+  readonly #queue: QueuedRequest[] = [];
+  #inflight = 0;
+  #stopping = false;
+  #drained: (() => void) | undefined;
+
+  /**
+   * @param modelLabel `<model>:<version>`, for messages.
+   * @param maxRequestBatch batch items one execution may take (0 = one request per execution).
+   */
+  constructor(
+    instances: readonly RequestInstance[],
+    private readonly modelLabel: string,
+    private readonly maxRequestBatch = 0,
+    private readonly stats: ModelStatsRecorder = NO_STATS,
+  ) {
+    this.#free = [...instances];
+  }
+
+  get pendingCount(): number {
+    return this.#queue.length;
+  }
+
+  get inflightCount(): number {
+    return this.#inflight;
+  }
+
+  /**
+   * A request that expects exactly one response (a default model): resolves with the last
+   * response's outputs.
+   * @throws (rejects) InternalError when the model completed the request without a response;
+   *   otherwise as `enqueueStream`.
+   */
+  async enqueue(payload: SchedulerPayload): Promise<ScheduledResult> {
+    let last: Tensor[] | undefined;
+    const outcome = await this.enqueueStream(payload, (outputs) => {
+      if (outputs !== undefined) last = outputs;
+    });
+    if (last === undefined) throw new InternalError(`model '${this.modelLabel}' completed the request without a response`);
+    return { outputs: last, ...outcome };
+  }
+
+  /**
+   * Queues a request whose responses go to `onResponse` as the model sends them. Resolves
+   * once its execution finished (after its final response); rejects with the request's
+   * error (as soon as the model reports it), CancelledError when aborted while queued, or
+   * UnavailableError when the scheduler is stopping.
+   */
+  enqueueStream(payload: SchedulerPayload, onResponse: ResponseListener): Promise<StreamOutcome> {
+    if (this.#stopping) {
+      return Promise.reject(
+        new UnavailableError(`Server is stopping, scheduler for model '${this.modelLabel}' has stopped accepting new inference requests`),
+      );
+    }
+    const signal = payload.signal;
+    if (signal?.aborted) return Promise.reject(new CancelledError('Request was cancelled'));
+    return new Promise<StreamOutcome>((resolve, reject) => {
+      const item: QueuedRequest = { payload, enqueuedNs: nowNs(), onResponse, resolve, reject, settled: false };
+      if (signal !== undefined) {
+        const onAbort = (): void => this.#cancel(item);
+        signal.addEventListener('abort', onAbort, { once: true });
+        item.unlisten = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.#queue.push(item);
+      this.stats.pending(1);
+      this.#dispatch();
+    });
+  }
+
+  drain(): Promise<void> {
+    this.#stopping = true;
+    if (this.#queue.length === 0 && this.#inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#drained = resolve;
+    });
+  }
+
+  #cancel(item: QueuedRequest): void {
+    const i = this.#queue.indexOf(item);
+    if (i < 0) return;
+    this.#queue.splice(i, 1);
+    this.stats.pending(-1);
+    item.settled = true;
+    item.reject(new CancelledError('Request was cancelled'));
+    this.#checkDrained();
+  }
+
+  #checkDrained(): void {
+    if (this.#stopping && this.#drained && this.#queue.length === 0 && this.#inflight === 0) {
+      this.#drained();
+      this.#drained = undefined;
+    }
+  }
+
+  #dispatch(): void {
+    while (this.#free.length > 0 && this.#queue.length > 0) {
+      const items = [this.#queue.shift()!];
+      if (this.maxRequestBatch > 0) {
+        let size = items[0]!.payload.batchSize;
+        while (this.#queue.length > 0 && size + this.#queue[0]!.payload.batchSize <= this.maxRequestBatch) {
+          const next = this.#queue.shift()!;
+          size += next.payload.batchSize;
+          items.push(next);
+        }
+      }
+      this.stats.pending(-items.length);
+      for (const item of items) item.unlisten?.();
+      this.#run(this.#free.pop()!, items);
+    }
+  }
+
+  #run(instance: RequestInstance, items: QueuedRequest[]): void {
+    this.#inflight += items.length;
+    const startNs = nowNs();
+    const fail = (item: QueuedRequest, err: unknown): void => {
+      if (item.settled) return;
+      item.settled = true;
+      item.reject(toTritonError(err));
+    };
+    const requests: InstanceRequest[] = items.map((item) => ({
+      inputs: item.payload.inputs,
+      outputNames: item.payload.outputNames,
+      batchSize: item.payload.batchSize,
+      id: item.payload.request?.id,
+      parameters: item.payload.request?.parameters,
+      signal: item.payload.signal,
+      respond: (outputs, final) => {
+        if (!item.settled) item.onResponse(outputs, final);
+      },
+      fail: (err) => fail(item, err),
+    }));
+    let batchSize = 0;
+    for (const item of items) batchSize += item.payload.batchSize;
+    instance
+      .executeRequests(requests)
+      .then(
+        (timing) => {
+          this.stats.execution(batchSize, timing);
+          for (const item of items) {
+            if (item.settled) continue;
+            item.settled = true;
+            item.resolve({ queueNs: startNs - item.enqueuedNs, timing });
+          }
+        },
+        (err: unknown) => {
+          for (const item of items) fail(item, err);
+        },
+      )
+      .finally(() => {
+        this.#inflight -= items.length;
+        this.#free.push(instance);
+        this.#dispatch();
+        this.#checkDrained();
+      });
+  }
+}
+
+/** Whether a scheduler can stream responses (see RequestScheduler.enqueueStream). */
+export function isStreamingScheduler(scheduler: Scheduler | undefined): scheduler is RequestScheduler {
+  return scheduler instanceof RequestScheduler;
+}
+
+/**
+ * The scheduler a model version gets instead of the one its config names, or undefined to
+ * use that one (create-scheduler.ts):
+ * - a decoupled model (`model_transaction_policy { decoupled: true }`) always gets a
+ *   RequestScheduler, since responses must reach each request on their own; with
+ *   `dynamic_batching` one execution takes up to max_batch_size batch items of requests;
+ * - a model whose instances take whole requests (the javascript backend) and that names no
+ *   batcher gets one too, so the model sees request ids and parameters. With a dynamic or
+ *   sequence batcher, that batcher runs and merges requests as for any backend.
+ * @throws UnsupportedError naming the model for a decoupled model whose backend cannot answer
+ *   requests one by one, or that asks for sequence_batching (not supported for decoupled
+ *   models yet).
+ */
+export function requestSchedulerFor(
+  config: ModelConfig,
+  instances: readonly ModelInstance[],
+  label: string,
+  stats: ModelStatsRecorder,
+): RequestScheduler | undefined {
+  const choice = config.schedulingChoice.case;
+  const whole = instances.every(isRequestInstance);
+  if (config.modelTransactionPolicy?.decoupled === true) {
+    if (!whole) {
+      throw new UnsupportedError(
+        `model '${config.name}' has a decoupled transaction policy, but backend '${config.backend}' cannot send decoupled responses (the javascript backend can)`,
+      );
+    }
+    if (choice === 'sequenceBatching') {
+      throw new UnsupportedError(`model '${config.name}': sequence_batching is not supported for decoupled models`);
+    }
+    const perExecution = choice === 'dynamicBatching' && config.maxBatchSize > 0 ? config.maxBatchSize : 0;
+    return new RequestScheduler(instances as RequestInstance[], label, perExecution, stats);
+  }
+  if (whole && instances.length > 0 && choice === undefined) {
+    return new RequestScheduler(instances as RequestInstance[], label, 0, stats);
+  }
+  return undefined;
+}
