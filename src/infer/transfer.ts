@@ -1,3 +1,4 @@
+import { isUntransferable } from '../memory/untransferable.js';
 import type { Tensor } from './tensor.js';
 
 /**
@@ -79,6 +80,9 @@ export function packForTransfer(tensors: readonly Tensor[], copyAll = false): Pa
 }
 
 function shouldTransfer(buf: ArrayBufferLike, coveredBytes: number): boolean {
+  // A shared-memory mapping or pool block stays here; Node would clone all of it, so only
+  // the views are copied.
+  if (isUntransferable(buf)) return false;
   // Anything up to the pool size may be the pool slab itself; copying it is cheap anyway.
   if (buf.byteLength <= Buffer.poolSize) return false;
   return coveredBytes >= buf.byteLength * MIN_COVERAGE;

@@ -1,0 +1,35 @@
+// Module state: one InferaAddon per Napi::Env (main thread and each worker
+// thread get their own), held as N-API instance data by Napi::Addon, so
+// nothing here is a C++ static shared between environments.
+#pragma once
+
+#include <napi.h>
+
+namespace infera { namespace addon {
+
+/// Bumped whenever the exported surface changes; src/native/binding.ts
+/// refuses an addon whose `abiVersion` differs (a stale build or prebuild).
+constexpr int kAbiVersion = 1;
+
+class InferaAddon : public Napi::Addon<InferaAddon> {
+ public:
+  InferaAddon(Napi::Env env, Napi::Object exports);
+
+  /// Constructors that native code instantiates itself (factories returning
+  /// new wrapped objects).
+  Napi::FunctionReference system_shm_region;
+  Napi::FunctionReference cuda_shm_region;
+  Napi::FunctionReference tensorrt_engine;
+  Napi::FunctionReference tensorrt_context;
+  Napi::FunctionReference pinned_memory_pool;
+
+ private:
+  /// [sync] { gpu, tensorrt, cudaRuntimeVersion, tensorrtVersion,
+  /// napiVersion }: what this build was compiled with.
+  Napi::Value BuildInfo(const Napi::CallbackInfo& info);
+  /// [sync] { deviceCount, reason }: the CUDA devices usable now (static
+  /// runtime; 0 with a reason on machines without a GPU or driver).
+  Napi::Value DeviceQuery(const Napi::CallbackInfo& info);
+};
+
+}}  // namespace infera::addon

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Produces the prebuild that ships in the npm package: a Release build of the addon copied to
+// prebuilds/<platform>-<arch>/infera.napi.glibc.node, the name node-gyp-build matches for any
+// Node-API runtime on glibc (prebuildify's naming; prebuildify itself has no cmake-js backend).
+// The copy is stripped of debug symbols and checked to load with PREBUILDS_ONLY=1.
+//
+// The shipped binary must load on any linux-x64 machine: CUDA is in (static runtime, used only
+// where a driver and GPU are found), TensorRT is left out unless asked for, since linking it
+// would make the addon fail to load wherever libnvinfer is missing.
+//
+//   node scripts/prebuild-native.mjs [--CDKEY=VALUE ...]   e.g. --CDINFERA_TENSORRT=AUTO
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { buildAddon, definesFromArgs, probeAddon, ROOT } from './native-common.mjs';
+
+if (process.platform !== 'linux') {
+  console.error('prebuilds are made on Linux only (linux-x64 is the platform that ships one)');
+  process.exit(1);
+}
+// Its own build folder: its settings must not stick to the developer build in build/.
+const out = path.join(ROOT, 'build', 'prebuild');
+await buildAddon({ out, cmakeDefines: { INFERA_TENSORRT: 'OFF', ...definesFromArgs(process.argv.slice(2)) } });
+
+const source = path.join(out, 'Release', 'infera.node');
+const dir = path.join(ROOT, 'prebuilds', `${process.platform}-${process.arch}`);
+const target = path.join(dir, 'infera.napi.glibc.node');
+mkdirSync(dir, { recursive: true });
+copyFileSync(source, target);
+try {
+  execFileSync('strip', ['--strip-unneeded', target]);
+} catch {
+  console.warn('strip not found: the prebuild keeps its symbols');
+}
+
+const probe = probeAddon(ROOT, { PREBUILDS_ONLY: '1' });
+if (!probe.ok || path.resolve(probe.file) !== target) {
+  console.error(`the prebuild does not load: ${probe.reason ?? probe.file}`);
+  process.exit(1);
+}
+console.log(`prebuild: ${path.relative(ROOT, target)} (${statSync(target).size} bytes, ${JSON.stringify(probe.buildInfo)})`);

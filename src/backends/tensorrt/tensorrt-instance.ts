@@ -1,0 +1,71 @@
+import { InternalError, UnavailableError } from '../../errors/index.js';
+import { isDatatype } from '../../infer/datatype.js';
+import type { Tensor } from '../../infer/tensor.js';
+import { awaitNative, callNative, type NativeTensorRtContext, type NativeTensorRtEngine } from '../../native/binding.js';
+import type { ExecuteResult, InstanceOptions, ModelInstance } from '../backend.js';
+
+/**
+ * One TensorRT model instance: an execution context with its own CUDA stream and native
+ * thread (native/addon/tensorrt_engine_wrap.cc). Executions are queued on that thread in call
+ * order; nothing here blocks the event loop. Input buffers are only read, never detached.
+ */
+export class TensorRtModelInstance implements ModelInstance {
+  readonly name: string;
+  readonly #label: string;
+  readonly #engine: NativeTensorRtEngine;
+  readonly #context: NativeTensorRtContext;
+  #inFlight = 0;
+  #drained: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(options: InstanceOptions, engine: NativeTensorRtEngine, context: NativeTensorRtContext) {
+    this.name = options.name;
+    this.#label = `model '${options.modelName}' version ${options.version} instance '${options.name}'`;
+    this.#engine = engine;
+    this.#context = context;
+  }
+
+  /** @throws the native error of createContext (INTERNAL for CUDA/TensorRT failures). */
+  static create(options: InstanceOptions, engine: NativeTensorRtEngine): TensorRtModelInstance {
+    try {
+      return new TensorRtModelInstance(options, engine, callNative(() => engine.createContext()));
+    } catch (err) {
+      engine.dispose();
+      throw err;
+    }
+  }
+
+  /**
+   * @throws InvalidArgumentError when TensorRT refuses the inputs (names the tensor);
+   *   InternalError for CUDA/TensorRT failures; UnavailableError once closing.
+   */
+  async execute(inputs: Tensor[], outputNames: string[]): Promise<ExecuteResult> {
+    if (this.#closing !== undefined) throw new UnavailableError(`${this.#label} is closing`);
+    this.#inFlight++;
+    try {
+      const result = await awaitNative(
+        this.#context.execute(
+          inputs.map((t) => ({ name: t.name, shape: t.shape, data: t.data })),
+          outputNames,
+        ),
+      );
+      const outputs: Tensor[] = result.outputs.map((o) => {
+        if (!isDatatype(o.datatype)) throw new InternalError(`${this.#label}: output '${o.name}' has unknown datatype '${o.datatype}'`);
+        return { name: o.name, datatype: o.datatype, shape: o.shape, data: o.data };
+      });
+      return { outputs, timing: result.timing };
+    } finally {
+      if (--this.#inFlight === 0) this.#drained?.();
+    }
+  }
+
+  /** Waits for executions in flight, then releases the context and the engine. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+      callNative(() => this.#context.dispose());
+      this.#engine.dispose();
+    })();
+    return this.#closing;
+  }
+}
