@@ -1,10 +1,17 @@
 import { createHttpFrontend, type HttpFrontend } from '../protocol/http/index.js';
+import { createGrpcFrontend, grpcFrontendOptions, type GrpcFlags, type GrpcFrontend } from '../protocol/grpc/index.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { metricsConfigFrom, parseMetricsConfigOption } from '../observability/metrics-config.js';
+import { createMetricsService, type MetricsService } from '../observability/metrics-service.js';
+import { traceOptionsFromFlags } from '../observability/trace-config.js';
+import { parseRestrictedApiOption, type RestrictedApis } from '../protocol/http/restricted-api.js';
 import { InferenceServer } from '../server.js';
+import { responseCacheSize } from '../cache/cache-config.js';
 import { formatModelTable } from './model-table.js';
+import { parseCudaMemoryPoolByteSize } from '../memory/index.js';
 
 /** Parsed `infera serve` flags (tritonserver names, reference §5). */
-export interface ServeOptions {
+export interface ServeOptions extends GrpcFlags {
   modelRepository: string[];
   httpPort: number;
   httpAddress: string;
@@ -17,6 +24,13 @@ export interface ServeOptions {
   disableAutoCompleteConfig: boolean;
   strictModelConfig: boolean;
   modelLoadThreadCount: number;
+  modelControlMode: 'none' | 'poll' | 'explicit';
+  repositoryPollSecs: number;
+  loadModel?: string[];
+  modelConfigName?: string;
+  modelLoadAllowFileOverride: boolean;
+  /** `--cache-config <cache>,<setting>=<value>` values as given. */
+  cacheConfig?: string[];
   backendConfig: Record<string, string>;
   logVerbose: number;
   logInfo: boolean;
@@ -24,6 +38,28 @@ export interface ServeOptions {
   logError: boolean;
   logFormat: 'default' | 'ISO8601' | 'json';
   logFile?: string;
+  /** `--http-restricted-api <apis>:<key>=<value>` as given. */
+  httpRestrictedApi?: string[];
+  allowMetrics: boolean;
+  allowCpuMetrics: boolean;
+  allowGpuMetrics: boolean;
+  /** Default: `httpAddress`. */
+  metricsAddress?: string;
+  metricsPort: number;
+  metricsIntervalMs: number;
+  /** `--metrics-config <setting>=<value>` as given. */
+  metricsConfig?: string[];
+  /** `--trace-config` and the deprecated trace flags as given (see trace-config.ts). */
+  traceConfig?: string[];
+  traceFile?: string;
+  traceLevel?: string[];
+  traceRate?: string;
+  traceCount?: string;
+  traceLogFrequency?: string;
+  allowClientShm: boolean;
+  pinnedMemoryPoolByteSize: number;
+  /** `--cuda-memory-pool-byte-size <gpu>:<bytes>` values as given. */
+  cudaMemoryPoolByteSize?: string[];
 }
 
 /**
@@ -41,6 +77,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
     format: opts.logFormat,
     file: opts.logFile,
   });
+  // Flag errors (e.g. a malformed --grpc-restricted-protocol) must stop start-up before models load.
+  const grpcOptions = opts.allowGrpc ? grpcFrontendOptions(opts, logger) : undefined;
+  let restrictedApis: RestrictedApis = new Map();
+  for (const arg of opts.httpRestrictedApi ?? []) restrictedApis = parseRestrictedApiOption(arg, restrictedApis);
+  const metricsConfig = metricsConfigFrom((opts.metricsConfig ?? []).map(parseMetricsConfigOption), (m) => logger.error(m));
+  const trace = traceOptionsFromFlags(opts, (m) => logger.warn(m));
+  const responseCacheByteSize = responseCacheSize(opts.cacheConfig);
   const maxBatch = opts.backendConfig['onnxruntime.default-max-batch-size'];
   const server = await InferenceServer.create({
     modelRepositories: opts.modelRepository,
@@ -48,8 +91,22 @@ export async function serve(opts: ServeOptions): Promise<void> {
     strictReadiness: opts.strictReadiness,
     disableAutoCompleteConfig: opts.disableAutoCompleteConfig || opts.strictModelConfig,
     modelLoadThreadCount: opts.modelLoadThreadCount,
+    modelControlMode: opts.modelControlMode,
+    repositoryPollSecs: opts.repositoryPollSecs,
+    loadModels: opts.loadModel,
+    modelConfigName: opts.modelConfigName,
+    modelLoadAllowFileOverride: opts.modelLoadAllowFileOverride,
+    responseCacheByteSize,
     defaultMaxBatchSize: maxBatch !== undefined ? Number(maxBatch) : undefined,
     logger,
+    metricsConfig,
+    trace,
+    allowClientShm: opts.allowClientShm,
+    pinnedMemoryPoolByteSize: opts.pinnedMemoryPoolByteSize,
+    cudaMemoryPoolByteSize: new Map((opts.cudaMemoryPoolByteSize ?? []).map((v) => {
+      const { device, byteSize } = parseCudaMemoryPoolByteSize(v);
+      return [device, byteSize];
+    })),
   });
   logger.info(`\n${formatModelTable(server.modelIndex())}`);
 
@@ -64,6 +121,14 @@ export async function serve(opts: ServeOptions): Promise<void> {
     return;
   }
 
+  // gRPC starts before HTTP, as in tritonserver, so its line is logged when HTTP's appears.
+  let grpc: GrpcFrontend | undefined;
+  if (grpcOptions !== undefined) {
+    grpc = createGrpcFrontend(server, grpcOptions);
+    const bound = await grpc.listen();
+    logger.info(`Started GRPCInferenceService at ${bound.address}:${bound.port}`);
+  }
+
   let http: HttpFrontend | undefined;
   if (opts.allowHttp) {
     http = createHttpFrontend(server, {
@@ -71,9 +136,22 @@ export async function serve(opts: ServeOptions): Promise<void> {
       port: opts.httpPort,
       maxInputSize: opts.httpMaxInputSize,
       logger,
+      restrictedApis,
     });
     const bound = await http.listen();
     logger.info(`Started HTTPService at ${bound.address}:${bound.port}`);
+  }
+
+  let metrics: MetricsService | undefined;
+  if (opts.allowMetrics) {
+    if (opts.allowCpuMetrics) await server.metrics.startCpuMetrics(opts.metricsIntervalMs, (m) => logger.warn(m));
+    metrics = createMetricsService(server.metrics, {
+      address: opts.metricsAddress ?? opts.httpAddress,
+      port: opts.metricsPort,
+      onError: (err) => logger.error({ err }, 'metrics request failed'),
+    });
+    const bound = await metrics.listen();
+    logger.info(`Started Metrics Service at ${bound.address}:${bound.port}`);
   }
 
   let stopping = false;
@@ -81,8 +159,16 @@ export async function serve(opts: ServeOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info(`Received ${signal}, stopping: waiting up to ${opts.exitTimeoutSecs} s for in-flight requests`);
-    await http?.close({ timeoutMs: opts.exitTimeoutSecs * 1000 });
-    await server.close();
+    const timeoutMs = opts.exitTimeoutSecs * 1000;
+    const deadline = Date.now() + timeoutMs;
+    await Promise.all([http?.close({ timeoutMs }), grpc?.close({ timeoutMs }), metrics?.close()]);
+    // As tritonserver: in-flight work gets --exit-timeout-secs in all, then the process exits
+    // even if an execution is still running (a stuck model must not keep the server alive).
+    const closed = await Promise.race([
+      server.close().then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())).unref()),
+    ]);
+    if (!closed) logger.warn(`exit timeout of ${opts.exitTimeoutSecs} s reached with requests still executing; exiting`);
     await exit(logger, 0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
