@@ -1,0 +1,48 @@
+import type { PerfOptions } from '../perf-options.js';
+import type { SweepConfig, SweepPoint, SweepSpace } from './sweep.js';
+
+/** Options of `infera analyze`. */
+export interface AnalyzeOptions {
+  modelName: string;
+  /** The repository holding the model (it is copied, never modified). */
+  modelRepository: string;
+  /** Where config.pbtxt, report.html and results.json go. */
+  outputDir: string;
+  /** `--latency-budget-ms`: the p99 the recommendation must stay under. */
+  latencyBudgetMs: number;
+  space: SweepSpace;
+  /** Concurrencies measured for every configuration. */
+  concurrencies: number[];
+  /** perf settings: protocol, batch size, shapes, input data, windows. */
+  perf: Partial<PerfOptions>;
+  /** taskset CPU list for the server processes (e.g. "0"); unpinned when absent. */
+  serverCpus?: string;
+  /** Reload the recommended config and measure it again at the chosen concurrency. */
+  verify: boolean;
+}
+
+/** What `infera analyze` measured and wrote; also the content of results.json. */
+export interface AnalyzeResult {
+  model: string;
+  protocol: 'http' | 'grpc';
+  batchSize: number;
+  concurrencies: number[];
+  measurementIntervalMs: number;
+  latencyBudgetMs: number;
+  serverCpus?: string;
+  points: SweepPoint[];
+  failures: { config: SweepConfig; error: string }[];
+  best?: SweepPoint;
+  recommendedConfigText?: string;
+  /** Files written. */
+  files: { config?: string; html: string; json: string };
+  /** The recommended config reloaded and measured again (`--verify`). */
+  verification?: { throughput: number; predicted: number; ratio: number };
+}
+
+/** Progress callbacks of `runAnalyze` (the CLI prints them). */
+export interface AnalyzeHooks {
+  onConfig?(config: SweepConfig, index: number, total: number): void;
+  onPoint?(point: SweepPoint): void;
+  onFailure?(config: SweepConfig, error: string): void;
+}

@@ -1,0 +1,97 @@
+import type { LevelReport } from '../perf-report.js';
+
+/**
+ * The search space of `infera analyze` and the choice of a winner (model-analyzer's brute-force
+ * search, reduced to the three knobs that matter on a CPU server): instance count, max batch
+ * size and the dynamic batcher's max queue delay.
+ */
+
+/** One model configuration to measure. */
+export interface SweepConfig {
+  /** `instance_group [{ kind: KIND_CPU, count }]`. */
+  instanceCount: number;
+  /** `max_batch_size`; 0 keeps a non-batching model non-batching. */
+  maxBatchSize: number;
+  /** `dynamic_batching { max_queue_delay_microseconds }`, µs; undefined = no dynamic batcher. */
+  maxQueueDelayUs?: number;
+}
+
+/** The values tried for each knob (`--instance-counts`, `--max-batch-sizes`, `--max-queue-delays-us`). */
+export interface SweepSpace {
+  instanceCounts: number[];
+  maxBatchSizes: number[];
+  maxQueueDelaysUs: number[];
+}
+
+/**
+ * Every configuration of the space. Batch sizes ≤ 1 run without the dynamic batcher (there is
+ * nothing to batch), so they are measured once, not once per delay. A model that cannot batch
+ * (`modelMaxBatchSize` 0) only varies its instance count.
+ */
+export function sweepConfigs(space: SweepSpace, modelMaxBatchSize: number): SweepConfig[] {
+  const out: SweepConfig[] = [];
+  for (const instanceCount of space.instanceCounts) {
+    if (modelMaxBatchSize === 0) {
+      out.push({ instanceCount, maxBatchSize: 0 });
+      continue;
+    }
+    for (const maxBatchSize of space.maxBatchSizes) {
+      if (maxBatchSize <= 1) {
+        out.push({ instanceCount, maxBatchSize: Math.max(1, maxBatchSize) });
+        continue;
+      }
+      for (const maxQueueDelayUs of space.maxQueueDelaysUs) out.push({ instanceCount, maxBatchSize, maxQueueDelayUs });
+    }
+  }
+  return out.filter((c, i) => out.findIndex((d) => describeConfig(d) === describeConfig(c)) === i);
+}
+
+/** A short label, e.g. "2 instances, max batch 8, delay 100 µs". */
+export function describeConfig(c: SweepConfig): string {
+  const parts = [`${c.instanceCount} instance${c.instanceCount === 1 ? '' : 's'}`];
+  if (c.maxBatchSize > 1) parts.push(`max batch ${c.maxBatchSize}`, c.maxQueueDelayUs === undefined ? 'no batcher' : `delay ${c.maxQueueDelayUs} µs`);
+  else parts.push('no batching');
+  return parts.join(', ');
+}
+
+/** A compact label for chart legends, e.g. "2 inst, batch 8, 100 µs". */
+export function shortConfigLabel(c: SweepConfig): string {
+  const batching = c.maxBatchSize > 1 ? `batch ${c.maxBatchSize}, ${c.maxQueueDelayUs === undefined ? 'no batcher' : `${c.maxQueueDelayUs} µs`}` : 'no batching';
+  return `${c.instanceCount} inst, ${batching}`;
+}
+
+/** One measured point: a configuration at one concurrency. */
+export interface SweepPoint {
+  config: SweepConfig;
+  level: LevelReport;
+}
+
+/**
+ * The point with the highest throughput whose p99 latency is within the budget; ties go to the
+ * lower p99. Undefined when no point fits.
+ * @param budgetMs `--latency-budget-ms`
+ */
+export function bestPoint(points: readonly SweepPoint[], budgetMs: number): SweepPoint | undefined {
+  let best: SweepPoint | undefined;
+  for (const p of points) {
+    const p99 = p.level.latencyUs.p99!;
+    if (p99 > budgetMs * 1000) continue;
+    if (
+      best === undefined ||
+      p.level.throughput > best.level.throughput ||
+      (p.level.throughput === best.level.throughput && p99 < best.level.latencyUs.p99!)
+    ) {
+      best = p;
+    }
+  }
+  return best;
+}
+
+/** Parses a comma-separated list of whole numbers ≥ `min`. @throws Error naming the flag */
+export function parseIntList(text: string, flag: string, min: number): number[] {
+  const values = text.split(',').map((s) => Number(s.trim()));
+  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < min)) {
+    throw new Error(`${flag}: expected comma-separated whole numbers ≥ ${min}, got '${text}'`);
+  }
+  return values;
+}
