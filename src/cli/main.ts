@@ -1,6 +1,9 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError as CommanderInvalidArgument, Option } from 'commander';
 import { collect, collectBackendConfig, parseBool, parseNonNegativeInt, parsePort } from './flags.js';
 import { serve, type ServeOptions } from './serve.js';
+import { addPerfCommand } from './perf.js';
+import { addAnalyzeCommand } from './analyze.js';
+import { parseCompressionLevel } from '../protocol/grpc/index.js';
 
 function addServeFlags(cmd: Command): Command {
   return cmd
@@ -10,6 +13,24 @@ function addServeFlags(cmd: Command): Command {
     .option('--http-address <address>', 'address the HTTP server binds', '0.0.0.0')
     .option('--allow-http [bool]', 'serve HTTP/REST', parseBool, true)
     .option('--http-max-input-size <bytes>', 'largest HTTP request body, also after decompression', parseNonNegativeInt, 64 * 1024 * 1024)
+    .option('--allow-grpc [bool]', 'serve gRPC', parseBool, true)
+    .option('--grpc-port <port>', 'gRPC port', parsePort, 8001)
+    .option('--grpc-address <address>', 'address the gRPC server binds', '0.0.0.0')
+    .option('--grpc-keepalive-time <ms>', 'ms between keepalive pings the server sends', parseNonNegativeInt, 7_200_000)
+    .option('--grpc-keepalive-timeout <ms>', 'ms to wait for a keepalive ping acknowledgement', parseNonNegativeInt, 20_000)
+    .option('--grpc-keepalive-permit-without-calls [bool]', 'keepalive pings also without calls (not enforced)', parseBool, false)
+    .option('--grpc-http2-max-pings-without-data <n>', 'HTTP/2 pings without data (not enforced)', parseNonNegativeInt, 2)
+    .option('--grpc-http2-min-recv-ping-interval-without-data <ms>', 'min ping interval (not enforced)', parseNonNegativeInt, 300_000)
+    .option('--grpc-http2-max-ping-strikes <n>', 'bad pings tolerated (not enforced)', parseNonNegativeInt, 2)
+    .option('--grpc-max-connection-age <ms>', 'longest a connection may live', parseNonNegativeInt)
+    .option('--grpc-max-connection-age-grace <ms>', 'grace period after the max connection age', parseNonNegativeInt)
+    .option('--grpc-use-ssl [bool]', 'serve gRPC over TLS', parseBool, false)
+    .option('--grpc-use-ssl-mutual [bool]', 'TLS that requires a client certificate (implies --grpc-use-ssl)', parseBool, false)
+    .option('--grpc-server-cert <path>', 'PEM server certificate for --grpc-use-ssl')
+    .option('--grpc-server-key <path>', 'PEM server key for --grpc-use-ssl')
+    .option('--grpc-root-cert <path>', 'PEM root certificate that signs client certificates')
+    .option('--grpc-infer-response-compression-level <level>', 'none|low|medium|high (not supported: logged)', parseGrpcCompression, 'none')
+    .option('--grpc-restricted-protocol <protocols:key=value>', 'require header triton-grpc-protocol-<key> (repeatable)', collect)
     .option('--id <name>', 'server name reported in server metadata', 'triton')
     .option('--strict-readiness [bool]', 'ready only when every model is ready', parseBool, true)
     .option('--exit-on-error [bool]', 'exit with code 1 when a model fails to load', parseBool, true)
@@ -17,19 +38,68 @@ function addServeFlags(cmd: Command): Command {
     .option('--disable-auto-complete-config', 'use config.pbtxt as written (no auto-complete)', false)
     .option('--strict-model-config [bool]', 'deprecated: true = --disable-auto-complete-config', parseBool, false)
     .option('--model-load-thread-count <n>', 'models loaded in parallel', parseNonNegativeInt, 4)
+    .option('--model-control-mode <mode>', 'none, poll (watch the repositories) or explicit (load API)', parseControlMode, 'none')
+    .option('--repository-poll-secs <secs>', 'poll mode: seconds between repository polls', parseNonNegativeInt, 15)
+    .option('--load-model <name>', "explicit mode: model to load at start-up (repeatable; '*' alone = all)", collect)
+    .option('--model-config-name <name>', 'use <model>/configs/<name>.pbtxt where it exists instead of config.pbtxt')
+    .option('--model-load-allow-file-override [bool]', "accept 'file:' model files in load requests (off: CVE-2023-31036)", parseBool, false)
     .option('--backend-config <backend,key=value>', 'backend setting, e.g. onnxruntime,default-max-batch-size=8 (repeatable)', collectBackendConfig)
+    .option('--cache-config <cache,key=value>', 'response cache, e.g. local,size=1048576 (bytes; repeatable)', collect)
     .option('--log-verbose <level>', 'verbose logging level (0 = off)', parseNonNegativeInt, 0)
     .option('--log-info [bool]', 'log info messages', parseBool, true)
     .option('--log-warning [bool]', 'log warnings', parseBool, true)
     .option('--log-error [bool]', 'log errors', parseBool, true)
     .addOption(new Option('--log-format <format>', 'log line format').choices(['default', 'ISO8601', 'json']).default('default'))
-    .option('--log-file <path>', 'write the log to this file instead of stdout');
+    .option('--log-file <path>', 'write the log to this file instead of stdout')
+    .option('--http-restricted-api <apis:key=value>', 'API groups that need the header key: value (repeatable)', collect)
+    .option('--allow-metrics [bool]', 'serve Prometheus metrics', parseBool, true)
+    .option('--allow-cpu-metrics [bool]', 'report CPU utilization and memory', parseBool, true)
+    .option('--allow-gpu-metrics [bool]', 'accepted for compatibility; infera reports no GPU metrics', parseBool, true)
+    .option('--metrics-address <address>', 'address the metrics server binds (default: --http-address)')
+    .option('--metrics-port <port>', 'metrics port', parsePort, 8002)
+    .option('--metrics-interval-ms <ms>', 'ms between CPU metric samples', parseNonNegativeInt, 2000)
+    .option('--metrics-config <setting=value>', 'counter_latencies, histogram_latencies, summary_latencies, summary_quantiles (repeatable)', collect)
+    .option('--trace-config <[mode,]setting=value>', 'level, rate, count, triton,file=..., triton,log-frequency=... (repeatable)', collect)
+    .option('--trace-file <path>', 'deprecated: --trace-config triton,file=<path>')
+    .option('--trace-level <level>', 'deprecated: --trace-config level=<OFF|TIMESTAMPS|TENSORS> (repeatable)', collect)
+    .option('--trace-rate <n>', 'deprecated: --trace-config rate=<n>')
+    .option('--trace-count <n>', 'deprecated: --trace-config count=<n>')
+    .option('--trace-log-frequency <n>', 'deprecated: --trace-config triton,log-frequency=<n>')
+    .option('--allow-client-shm [bool]', 'let clients register system/CUDA shared memory regions', parseBool, false)
+    .option('--pinned-memory-pool-byte-size <bytes>', 'pinned host memory pool for batch buffers (0 = none)', parseNonNegativeInt, 268_435_456)
+    .option('--cuda-memory-pool-byte-size <gpu:bytes>', 'CUDA memory pool of a GPU, default 64 MiB each (repeatable)', collect);
+}
+
+/** tritonserver lower-cases the mode before matching it. */
+function parseControlMode(value: string): string {
+  const mode = value.toLowerCase();
+  if (mode !== 'none' && mode !== 'poll' && mode !== 'explicit') {
+    throw new CommanderInvalidArgument('invalid argument for --model-control-mode (none, poll or explicit)');
+  }
+  return mode;
+}
+
+/** `--grpc-infer-response-compression-level`, case-insensitive as in tritonserver. */
+function parseGrpcCompression(value: string): string {
+  try {
+    return parseCompressionLevel(value);
+  } catch (err) {
+    throw new CommanderInvalidArgument((err as Error).message);
+  }
 }
 
 function toServeOptions(raw: Record<string, unknown>): ServeOptions {
   const repos = [...((raw.modelRepository as string[]) ?? []), ...((raw.modelStore as string[]) ?? [])];
   if (repos.length === 0) {
     throw new Error('--model-repository must be specified (e.g. infera --model-repository ./examples/model_repository)');
+  }
+  // tritonserver's post-parse checks (command_line_parser.cc), in its words.
+  if (raw.loadModel !== undefined && raw.modelControlMode !== 'explicit') {
+    throw new Error("Use of '--load-model' requires setting '--model-control-mode=explicit' as well.");
+  }
+  if (raw.modelConfigName === '') throw new Error('empty argument for --model-config-name');
+  if (raw.modelControlMode === 'poll' && raw.repositoryPollSecs === 0) {
+    throw new Error('--repository-poll-secs must be greater than 0 with --model-control-mode=poll');
   }
   return { ...(raw as unknown as ServeOptions), modelRepository: repos, backendConfig: (raw.backendConfig as Record<string, string>) ?? {} };
 }
@@ -51,6 +121,8 @@ export function buildProgram(): Command {
       cmd.error(`error: ${(err as Error).message}`, { exitCode: 1 });
     }
   });
+  addPerfCommand(program);
+  addAnalyzeCommand(program);
   return program;
 }
 

@@ -5,6 +5,7 @@
  * compression, repository control), so it works against infera and against Triton itself.
  */
 export { HttpClient, type HttpClientOptions } from './http-client.js';
+export { GrpcClient, GrpcClientError, InferStream, type GrpcClientOptions, type StreamItem, type StreamOptions } from './grpc-client.js';
 export { InferResult } from './infer-codec.js';
 export { InferaClientError } from './errors.js';
 export type {

@@ -10,6 +10,15 @@ export interface BatchMember {
 }
 
 /**
+ * Gives a batch buffer of `byteLength` bytes that the batch owns alone. The default makes a
+ * fresh ArrayBuffer; `PinnedMemoryPool.batchAllocator()` (src/memory) takes it from the pinned
+ * pool instead, which pays off where batches are copied to a GPU.
+ */
+export type BatchAllocator = (byteLength: number) => Uint8Array;
+
+const freshBuffer: BatchAllocator = (byteLength) => new Uint8Array(new ArrayBuffer(byteLength));
+
+/**
  * Concatenates the inputs of several requests along the batch dimension (dimension 0), one
  * input at a time in the order of `members[0].inputs`. This is the one gather copy a batch
  * costs: each result lives in a fresh ArrayBuffer that the batch owns alone, so the backend
@@ -18,9 +27,10 @@ export interface BatchMember {
  *
  * Every member must hold the same input names with the same non-batch dimensions (the
  * batcher only groups such requests; BYTES may differ in element lengths).
+ * @param allocate where batch buffers come from (default: a fresh ArrayBuffer each)
  * @throws InternalError when members disagree (a batcher bug, not a client error).
  */
-export function gatherBatch(members: readonly BatchMember[]): Tensor[] {
+export function gatherBatch(members: readonly BatchMember[], allocate: BatchAllocator = freshBuffer): Tensor[] {
   if (members.length === 1) return [...members[0]!.inputs];
   const first = members[0]!;
   const total = members.reduce((n, m) => n + m.batchSize, 0);
@@ -33,7 +43,7 @@ export function gatherBatch(members: readonly BatchMember[]): Tensor[] {
       }
       bytes += t.data.byteLength;
     }
-    const data = new Uint8Array(new ArrayBuffer(bytes));
+    const data = allocate(bytes);
     let offset = 0;
     for (const m of members) {
       const t = m.inputs[i]!;

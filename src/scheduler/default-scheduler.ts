@@ -1,4 +1,4 @@
-import { UnavailableError } from '../errors/index.js';
+import { CancelledError, UnavailableError } from '../errors/index.js';
 import type { ModelInstance } from '../backends/backend.js';
 import type { ScheduledResult, Scheduler, SchedulerPayload } from './scheduler.js';
 import { NO_STATS, nowNs, type ModelStatsRecorder } from './stats-recorder.js';
@@ -8,12 +8,15 @@ interface QueuedRequest {
   enqueuedNs: number;
   resolve: (result: ScheduledResult) => void;
   reject: (err: unknown) => void;
+  /** Detaches the abort listener of its signal. */
+  unlisten?: () => void;
 }
 
 /**
  * Triton's default scheduler (a model with no dynamic or sequence batcher): each request runs
  * as its own batch, on the first free instance, in arrival order. A request may carry its own
- * batch (up to max_batch_size; validated before it gets here).
+ * batch (up to max_batch_size; validated before it gets here). A request whose `signal` is
+ * aborted before it reaches an instance is dropped and rejects with CancelledError.
  */
 export class DefaultScheduler implements Scheduler {
   readonly #free: ModelInstance[];
@@ -50,11 +53,35 @@ export class DefaultScheduler implements Scheduler {
         new UnavailableError(`Server is stopping, scheduler for model '${this.modelLabel}' has stopped accepting new inference requests`),
       );
     }
+    const signal = payload.signal;
+    if (signal?.aborted) return Promise.reject(new CancelledError('Request was cancelled'));
     return new Promise<ScheduledResult>((resolve, reject) => {
-      this.#queue.push({ payload, enqueuedNs: nowNs(), resolve, reject });
+      const item: QueuedRequest = { payload, enqueuedNs: nowNs(), resolve, reject };
+      if (signal !== undefined) {
+        const onAbort = (): void => this.#cancel(item);
+        signal.addEventListener('abort', onAbort, { once: true });
+        item.unlisten = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.#queue.push(item);
       this.stats.pending(1);
       this.#dispatch();
     });
+  }
+
+  #cancel(item: QueuedRequest): void {
+    const i = this.#queue.indexOf(item, this.#head);
+    if (i < 0) return;
+    this.#queue.splice(i, 1);
+    this.stats.pending(-1);
+    item.reject(new CancelledError('Request was cancelled'));
+    this.#checkDrained();
+  }
+
+  #checkDrained(): void {
+    if (this.#stopping && this.#drained && this.pendingCount === 0 && this.#inflight === 0) {
+      this.#drained();
+      this.#drained = undefined;
+    }
   }
 
   drain(): Promise<void> {
@@ -74,6 +101,7 @@ export class DefaultScheduler implements Scheduler {
         this.#head = 0;
       }
       this.stats.pending(-1);
+      item.unlisten?.();
       this.#run(this.#free.pop()!, item);
     }
   }
@@ -94,10 +122,7 @@ export class DefaultScheduler implements Scheduler {
         this.#inflight--;
         this.#free.push(instance);
         this.#dispatch();
-        if (this.#stopping && this.#drained && this.pendingCount === 0 && this.#inflight === 0) {
-          this.#drained();
-          this.#drained = undefined;
-        }
+        this.#checkDrained();
       });
   }
 }

@@ -26,6 +26,18 @@ export interface ModelStatsRecorder {
   execution(batchSize: number, timing: ComputeTiming): void;
   /** Requests waiting in the scheduler's queue changed by `delta` (pending-request gauge). */
   pending(delta: number): void;
+  /** The version finished loading and is READY (`nv_model_load_duration_secs`). */
+  loaded?(): void;
+  /**
+   * A request answered from the response cache (Triton `UpdateSuccessCacheHit`): counts as a
+   * success; `queueNs` up to the cache lookup, `lookupNs` the lookup itself. No execution.
+   */
+  cacheHit?(receivedNs: number, queueNs: number, lookupNs: number, endNs: number): void;
+  /**
+   * A cacheable request missed and its response was inserted (Triton `UpdateSuccessCacheMiss`):
+   * `lookupAndInsertNs` is added to the request's duration; call after requestSuccess.
+   */
+  cacheMiss?(lookupAndInsertNs: number): void;
 }
 
 /** A recorder that records nothing. */

@@ -10,16 +10,14 @@ import type { Route } from './router.js';
  * matches (Triton's regexes know it, so 404 would be wrong) and checks its method; then it
  * answers the way Triton answers when the feature is absent:
  *
- * - statistics, trace, logging: 503 with Triton's message for a build without the feature
- *   (`HandleModelStats` without TRITON_ENABLE_STATS, `HandleTrace` without
- *   TRITON_ENABLE_TRACING, `HandleLogging` without TRITON_ENABLE_LOGGING).
  * - system/CUDA shared memory: Triton's default `--allow-client-shm=false` behaviour: status
  *   lists no regions (`[]`, or 404 for a named one), register/unregister answer 501
  *   (`kClientShmDisabledErrorStr`).
- * - repository load/unload: 503 with the core's message when explicit model control is off
- *   (Triton's default mode); a repository name in the URL is 501, as in Triton.
- * - repository index and generate: 503 "the server does not support ..." in the same style
- *   (Triton always has these; infera's ServerCore does not expose them yet).
+ * - generate: 503 "the server does not support ..." in the same style (Triton always has it;
+ *   infera's ServerCore does not expose it yet).
+ *
+ * The repository extension has its own handlers (repository-handlers.ts); so do statistics,
+ * logging and trace (statistics-handlers.ts, logging-handlers.ts, trace-handlers.ts).
  */
 
 const SHM_DISABLED = "Client shared memory is disabled. Start the server with '--allow-client-shm=true' to enable.";
@@ -27,17 +25,7 @@ const SHM_DISABLED = "Client shared memory is disabled. Start the server with '-
 /** @throws whatever `core.modelMetadata` throws, for generate on an unknown model or version */
 export function handleExtensionStub(core: ServerCore, req: IncomingMessage, res: ServerResponse, route: Route): void {
   const method = req.method;
-  const getOrPost = method === 'GET' || method === 'POST';
   switch (route.kind) {
-    case 'stats-all':
-      if (method !== 'GET') return sendErrorMessage(res, 405, METHOD_NOT_ALLOWED);
-      return sendErrorMessage(res, 503, 'the server does not support model statistics');
-    case 'logging':
-      if (!getOrPost) return sendErrorMessage(res, 405, METHOD_NOT_ALLOWED);
-      return sendErrorMessage(res, 503, 'the server does not support dynamic logging');
-    case 'trace':
-      if (!getOrPost) return sendErrorMessage(res, 405, METHOD_NOT_ALLOWED);
-      return sendErrorMessage(res, 503, 'the server does not support tracing');
     case 'shared-memory':
       if (method !== (route.action === 'status' ? 'GET' : 'POST')) {
         return sendErrorMessage(res, 405, METHOD_NOT_ALLOWED);
@@ -49,20 +37,7 @@ export function handleExtensionStub(core: ServerCore, req: IncomingMessage, res:
         404,
         `Unable to find ${route.memory === 'cuda' ? 'cuda' : 'system'} shared memory region: '${route.region}'`,
       );
-    case 'repository-index':
-      if (method !== 'POST') return sendErrorMessage(res, 405, METHOD_NOT_ALLOWED);
-      return sendErrorMessage(res, 503, 'the server does not support model repository index');
-    case 'repository-control':
-      if (method !== 'POST') return sendErrorMessage(res, 405, METHOD_NOT_ALLOWED);
-      if (route.repository !== '') {
-        return sendErrorMessage(res, 501, "'repository_name' specification is not supported");
-      }
-      return sendErrorMessage(res, 503, 'explicit model load / unload is not allowed if polling is enabled');
     case 'model':
-      if (route.action === 'stats') {
-        if (method !== 'GET') return sendErrorMessage(res, 405, METHOD_NOT_ALLOWED);
-        return sendErrorMessage(res, 503, 'the server does not support model statistics');
-      }
       if (route.action === 'generate' || route.action === 'generate_stream') {
         if (method !== 'POST') return sendErrorMessage(res, 405, METHOD_NOT_ALLOWED);
         core.modelMetadata(route.model, parseModelVersion(route.version));

@@ -1,5 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { toTritonError } from '../../errors/index.js';
+import { RequestSharedMemory } from '../../memory/index.js';
 import type { ServerCore } from '../../server-types.js';
 import { BodyTooLargeError, discardRemainingBody, readBody } from './body-reader.js';
 import {
@@ -66,10 +67,26 @@ export async function handleInfer(
 ): Promise<void> {
   if (req.method !== 'POST') return sendErrorMessage(res, 405, METHOD_NOT_ALLOWED);
   const version = parseModelVersion(versionText);
+  // Holds the shared-memory regions the request names until its response is written.
+  const shm = new RequestSharedMemory(ctx.core.sharedMemory?.());
+  try {
+    await inferAndRespond(ctx, req, res, model, version, shm);
+  } finally {
+    shm.release();
+  }
+}
 
+async function inferAndRespond(
+  ctx: InferContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  model: string,
+  version: number | undefined,
+  shm: RequestSharedMemory,
+): Promise<void> {
   let decoded: DecodedInferRequest;
   try {
-    decoded = await decodeBody(ctx, req, model, version);
+    decoded = await decodeBody(ctx, req, model, version, shm);
   } catch (err) {
     const modelError = lookupError(ctx.core, model, version);
     if (err instanceof BodyTooLargeError) {
@@ -87,7 +104,8 @@ export async function handleInfer(
 
   const out = responseEncoding(req.headers['accept-encoding']);
   const response = await ctx.core.infer(decoded.request);
-  const encoded = encodeInferResponse(response, decoded.outputs, decoded.request.id);
+  shm.writeOutputs(response.outputs);
+  const encoded = encodeInferResponse(response, decoded.outputs, decoded.request.id, shm);
 
   const headers: OutgoingHttpHeaders = {};
   let parts: BodyPart[];
@@ -116,13 +134,19 @@ async function decodeBody(
   req: IncomingMessage,
   model: string,
   version: number | undefined,
+  shm: RequestSharedMemory,
 ): Promise<DecodedInferRequest> {
   const encoding = requestEncoding(req.headers['content-encoding']);
   let body = await readBody(req, ctx.maxInputSize);
   if (encoding !== 'identity') body = await decompressBody(body, ctx.maxInputSize);
   const headerLength = parseInferHeaderLength(headerValue(req, INFER_HEADER_CONTENT_LENGTH), body.byteLength);
   if (headerLength !== 0) {
-    return decodeInferRequest(body, headerLength, { modelName: model, modelVersion: version, maxInputSize: ctx.maxInputSize });
+    return decodeInferRequest(body, headerLength, {
+      modelName: model,
+      modelVersion: version,
+      maxInputSize: ctx.maxInputSize,
+      sharedMemory: shm,
+    });
   }
   const metadata = ctx.core.modelMetadata(model, version);
   return decodeRawRequest(body, metadata, {

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, NotFoundError } from '../../errors/index.js';
 import { DATATYPE_BYTE_SIZE, isDatatype } from '../../infer/datatype.js';
 import type { InferenceRequest, InferParameters, RequestedOutput, Tensor } from '../../infer/tensor.js';
+import type { RequestSharedMemory, SharedMemoryRef } from '../../memory/index.js';
 import { parseJsonBody } from './json-parse.js';
 import {
   asObject,
@@ -36,6 +37,12 @@ export interface InferTarget {
   modelVersion: number | undefined;
   /** `--http-max-input-size` in bytes: the cap on a JSON tensor's decoded size. */
   maxInputSize: number;
+  /**
+   * Where inputs and outputs with `shared_memory_region` parameters are resolved; it holds the
+   * request's leases, which the caller releases once the response is written. Without it every
+   * region is unknown (404, as Triton answers while no region is registered).
+   */
+  sharedMemory?: RequestSharedMemory;
 }
 
 const INT64_MAX = 9223372036854775807n;
@@ -45,9 +52,10 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
  * @param body the whole (decompressed) body; binary tensors become zero-copy views of it
  * @param headerLength bytes of JSON at the start of `body` (> 0; 0 is a raw request)
  * @throws JsonSyntaxError / InvalidArgumentError (400) for malformed requests, with Triton's
- *   messages (see json-parse, json-fields and json-data-decode); NotFoundError (404)
- *   "Unable to find shared memory region: '<r>'" for a shared-memory input or output, which is
- *   what Triton answers while no region can be registered (client shm disabled, its default).
+ *   messages (see json-parse, json-fields and json-data-decode); for a shared-memory input or
+ *   output, NotFoundError (404) "Unable to find shared memory region: '<r>'" and
+ *   InvalidArgumentError (400) for an offset or size outside the region (Triton's
+ *   `GetMemoryInfo` messages, see SharedMemoryService.acquire).
  */
 export function decodeInferRequest(body: Buffer, headerLength: number, target: InferTarget): DecodedInferRequest {
   const root = asObject(parseJsonBody(body, 0, headerLength));
@@ -97,7 +105,7 @@ export function decodeInferRequest(body: Buffer, headerLength: number, target: I
       data = new Uint8Array(body.buffer, body.byteOffset + position, size);
       position += size;
     } else if (has(params, 'shared_memory_region')) {
-      throw sharedMemoryNotFound(params);
+      data = resolveSharedMemory(params, target.sharedMemory).input(sharedMemoryRef(params));
     } else {
       data = decodeJsonInput(io, name, datatype, shape, target.maxInputSize);
     }
@@ -115,7 +123,7 @@ export function decodeInferRequest(body: Buffer, headerLength: number, target: I
   if (has(root, 'outputs')) {
     const outputsJson = root['outputs'];
     if (!Array.isArray(outputsJson)) throw wrongType("Unable to parse 'outputs'", 'array');
-    request.outputs = decodeRequestedOutputs(outputsJson, logPrefix, format);
+    request.outputs = decodeRequestedOutputs(outputsJson, logPrefix, format, target.sharedMemory);
   }
   return { request, outputs: format };
 }
@@ -281,7 +289,12 @@ function exactCount(shape: readonly number[]): string {
 }
 
 /** Requested outputs (Triton `ValidateOutputParameter` and the outputs loop of `ParseJsonTritonIO`). */
-function decodeRequestedOutputs(json: unknown[], logPrefix: string, format: OutputFormat): RequestedOutput[] {
+function decodeRequestedOutputs(
+  json: unknown[],
+  logPrefix: string,
+  format: OutputFormat,
+  sharedMemory: RequestSharedMemory | undefined,
+): RequestedOutput[] {
   const outputs: RequestedOutput[] = [];
   for (let k = 0; k < json.length; k++) {
     const out = asObject(json[k]);
@@ -307,7 +320,11 @@ function decodeRequestedOutputs(json: unknown[], logPrefix: string, format: Outp
       if (!isUint(c)) throw wrongType("Unable to set 'classification'", 'unsigned-integer', ` for output '${name}'`);
       if (c > 0) requested.classification = c;
     }
-    if (hasShm) throw sharedMemoryNotFound(params);
+    if (hasShm) {
+      resolveSharedMemory(params, sharedMemory).output(name, sharedMemoryRef(params));
+      outputs.push(requested);
+      continue;
+    }
     let binary = false;
     if (has(params, 'binary_data')) {
       const b = params['binary_data'];
@@ -321,14 +338,34 @@ function decodeRequestedOutputs(json: unknown[], logPrefix: string, format: Outp
 }
 
 /**
- * Triton parses the region parameters, then finds no such region: client shared memory is off
- * by default and infera cannot register regions yet, so no region can exist.
+ * The region parameters of a tensor as Triton's `CheckSharedMemoryData` reads them: the region
+ * name must be a string, offset and byte size unsigned integers (both default to 0).
+ * @throws InvalidArgumentError "Unable to parse 'shared_memory_region': attempt to access JSON
+ *   non-string as string" and the unsigned-integer counterparts.
  */
-function sharedMemoryNotFound(params: JsonObject): InvalidArgumentError | NotFoundError {
+function sharedMemoryRef(params: JsonObject): SharedMemoryRef {
   const region = params['shared_memory_region'];
-  if (typeof region !== 'string') return wrongType("Unable to parse 'shared_memory_region'", 'string');
-  for (const key of ['shared_memory_offset', 'shared_memory_byte_size']) {
-    if (has(params, key) && !isUint(params[key])) return wrongType(`Unable to parse '${key}'`, 'unsigned-integer');
+  if (typeof region !== 'string') throw wrongType("Unable to parse 'shared_memory_region'", 'string');
+  const ref: SharedMemoryRef = { region, offset: 0, byteSize: 0 };
+  if (has(params, 'shared_memory_offset')) {
+    const v = params['shared_memory_offset'];
+    if (!isUint(v)) throw wrongType("Unable to parse 'shared_memory_offset'", 'unsigned-integer');
+    ref.offset = v;
   }
-  return new NotFoundError(`Unable to find shared memory region: '${region}'`);
+  if (has(params, 'shared_memory_byte_size')) {
+    const v = params['shared_memory_byte_size'];
+    if (!isUint(v)) throw wrongType("Unable to parse 'shared_memory_byte_size'", 'unsigned-integer');
+    ref.byteSize = v;
+  }
+  return ref;
+}
+
+/**
+ * The request's shared-memory holder, or, when the server has none, the answer Triton gives
+ * for a region nobody registered (after the parameters parse).
+ */
+function resolveSharedMemory(params: JsonObject, sharedMemory: RequestSharedMemory | undefined): RequestSharedMemory {
+  if (sharedMemory !== undefined) return sharedMemory;
+  const ref = sharedMemoryRef(params);
+  throw new NotFoundError(`Unable to find shared memory region: '${ref.region}'`);
 }

@@ -28,6 +28,8 @@ export interface EncodedInferResponse {
  * @param response what `ServerCore.infer` resolved with
  * @param format which outputs go binary
  * @param requestId the request's id, echoed when the response carries none
+ * @param sharedMemory outputs written into shared-memory regions: Triton lists them with
+ *   name, datatype and shape only (no data, no parameters)
  * @throws InvalidArgumentError (400) when an FP16/BF16 output must go out as JSON ("sending FP16
  *   data via JSON is not supported. Please use the binary data format for output");
  *   InternalError (500) when an output's bytes do not match its shape.
@@ -36,6 +38,7 @@ export function encodeInferResponse(
   response: InferenceResponse,
   format: OutputFormat,
   requestId?: string,
+  sharedMemory?: { hasOutput(name: string): boolean },
 ): EncodedInferResponse {
   const id = response.id ?? requestId;
   let s = '{';
@@ -53,7 +56,9 @@ export function encodeInferResponse(
     const t = outputs[k]!;
     if (k > 0) s += ',';
     s += '{"name":' + JSON.stringify(t.name) + ',"datatype":"' + t.datatype + '","shape":[' + t.shape.join(',') + ']';
-    if (format.isBinary(t.name)) {
+    if (sharedMemory?.hasOutput(t.name) === true) {
+      s += '}';
+    } else if (format.isBinary(t.name)) {
       const size = t.data.byteLength;
       s += ',"parameters":{"binary_data_size":' + size + '}}';
       if (size > 0) {

@@ -11,6 +11,10 @@ export const CLI = path.join(root, 'bin', 'infera.js');
 
 export interface RunningServer {
   url: string;
+  /** `127.0.0.1:<port>` of the gRPC endpoint, when the server logged "Started GRPCInferenceService at ...". */
+  grpcUrl?: string;
+  /** `http://127.0.0.1:<port>` of the metrics listener, when the server logged "Started Metrics Service at ...". */
+  metricsUrl?: string;
   port: number;
   process: ChildProcess;
   /** Every log line printed so far (JSON log objects). */
@@ -22,6 +26,30 @@ export interface ExitedServer {
   code: number | null;
   logs: Record<string, unknown>[];
   output: string;
+}
+
+/** gRPC on an ephemeral loopback port, so parallel servers never collide on 8001. */
+const GRPC_DEFAULTS = ['--grpc-port', '0', '--grpc-address', '127.0.0.1'];
+/** Metrics on an ephemeral port (its address follows --http-address), so servers never collide on 8002. */
+const METRICS_DEFAULTS = ['--metrics-port', '0'];
+
+/** Whether the arguments turn the metrics listener off (`--allow-metrics=false` or `--allow-metrics false`). */
+function metricsDisabled(args: readonly string[]): boolean {
+  const off = (v: string | undefined): boolean => v !== undefined && ['false', '0', 'no', 'off'].includes(v.toLowerCase());
+  return args.some((a, i) => (a.startsWith('--allow-metrics=') ? off(a.slice('--allow-metrics='.length)) : a === '--allow-metrics' && off(args[i + 1])));
+}
+
+/** The port of the first log line matching `pattern` ("Started ... at <address>:<port>"), polled for up to `ms`. */
+async function loggedPort(logs: readonly Record<string, unknown>[], pattern: RegExp, ms: number): Promise<number | undefined> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    for (const l of logs) {
+      const m = pattern.exec(String(l.msg ?? ''));
+      if (m) return Number(m[1]);
+    }
+    if (Date.now() > deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 function spawnCli(args: string[]): { child: ChildProcess; logs: Record<string, unknown>[]; output: () => string } {
@@ -50,7 +78,7 @@ function spawnCli(args: string[]): { child: ChildProcess; logs: Record<string, u
 
 /** Starts the CLI and resolves once it listens; rejects (with the output) if it exits first. */
 export async function startServer(args: string[], timeoutMs = 30_000): Promise<RunningServer> {
-  const { child, logs, output } = spawnCli(['--http-port', '0', '--http-address', '127.0.0.1', ...args]);
+  const { child, logs, output } = spawnCli(['--http-port', '0', '--http-address', '127.0.0.1', ...GRPC_DEFAULTS, ...METRICS_DEFAULTS, ...args]);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -74,8 +102,17 @@ export async function startServer(args: string[], timeoutMs = 30_000): Promise<R
       reject(new Error(`server exited with code ${code} before listening:\n${output()}`));
     });
   });
+  let grpcUrl: string | undefined;
+  for (const l of logs) {
+    const m = /Started GRPCInferenceService at .*:(\d+)$/.exec(String(l.msg ?? ''));
+    if (m) grpcUrl = `127.0.0.1:${m[1]}`;
+  }
+  // The metrics listener starts right after HTTP.
+  const metricsPort = metricsDisabled(args) ? undefined : await loggedPort(logs, /Started Metrics Service at .*:(\d+)$/, 5_000);
   return {
     url: `http://127.0.0.1:${port}`,
+    grpcUrl,
+    metricsUrl: metricsPort !== undefined ? `http://127.0.0.1:${metricsPort}` : undefined,
     port,
     process: child,
     logs,
@@ -92,7 +129,7 @@ export async function startServer(args: string[], timeoutMs = 30_000): Promise<R
 
 /** Runs the CLI expecting it to exit on its own (e.g. a start-up failure). */
 export async function runUntilExit(args: string[], timeoutMs = 30_000): Promise<ExitedServer> {
-  const { child, logs, output } = spawnCli(['--http-port', '0', '--http-address', '127.0.0.1', ...args]);
+  const { child, logs, output } = spawnCli(['--http-port', '0', '--http-address', '127.0.0.1', ...GRPC_DEFAULTS, ...METRICS_DEFAULTS, ...args]);
   const code = await new Promise<number | null>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('exit', (c) => {
