@@ -9,19 +9,19 @@ import { ResponseCache } from './cache/response-cache.js';
 import type { InferenceRequest, InferenceResponse, Tensor } from './infer/tensor.js';
 import { logControlOf } from './observability/log-control.js';
 import { silentLogger, type Logger } from './observability/logger.js';
-import type { MetricsConfig } from './observability/metrics-config.js';
 import type { ModelStatsJson } from './observability/model-statistics.js';
 import { ServerMetrics } from './observability/server-metrics.js';
 import { queryModelStatistics } from './observability/statistics-query.js';
-import { TraceManager, type TraceOptions, type TraceSettingsJson } from './observability/trace-manager.js';
+import { TraceManager, type TraceSettingsJson } from './observability/trace-manager.js';
 import { traceChangeFromUpdate, type TraceSettingsUpdate } from './observability/trace-update.js';
-import { ModelRepositoryManager, type ModelControlMode } from './repository/model-repository-manager.js';
+import { ModelRepositoryManager } from './repository/model-repository-manager.js';
 import type { ScheduledResult } from './scheduler/scheduler.js';
 import type { ComputeTiming } from './backends/backend.js';
 import { isEnsembleConfig } from './repository/model-loader.js';
 import { nowNs, type FailureReason } from './scheduler/stats-recorder.js';
 import type { ModelVersion } from './repository/model-version.js';
 import { streamInference } from './server-stream.js';
+import type { InferenceServerOptions } from './server-options.js';
 import type { InferStreamOptions, LoadModelParameters, LogSettings, ModelIndexEntry, ModelMetadata, ServerCore, ServerMetadata } from './server-types.js';
 
 /**
@@ -38,51 +38,7 @@ function failureReason(err: unknown): FailureReason {
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 
-/** Options of an InferenceServer; each mirrors a tritonserver flag (reference §5). */
-export interface InferenceServerOptions {
-  /** `--model-repository` (repeatable). */
-  modelRepositories: string[];
-  /** `--id`: the server name in server metadata. Default "triton". */
-  id?: string;
-  /** `--strict-readiness`, default true. */
-  strictReadiness?: boolean;
-  /** `--disable-auto-complete-config` (or `--strict-model-config=true`). */
-  disableAutoCompleteConfig?: boolean;
-  /** `--model-load-thread-count`, default 4. */
-  modelLoadThreadCount?: number;
-  /** `--model-control-mode`: `none` (default), `poll` or `explicit` (reference §8). */
-  modelControlMode?: ModelControlMode;
-  /** `--repository-poll-secs`: seconds between polls in poll mode, > 0; default 15. */
-  repositoryPollSecs?: number;
-  /** `--load-model` (explicit mode, repeatable): models loaded at start-up; `['*']` = all. */
-  loadModels?: string[];
-  /** `--model-config-name`: load `<model>/configs/<name>.pbtxt` instead of config.pbtxt where it exists. */
-  modelConfigName?: string;
-  /** `--model-load-allow-file-override`: accept `file:` load parameters (default false; CVE-2023-31036). */
-  modelLoadAllowFileOverride?: boolean;
-  /** `--backend-config=onnxruntime,default-max-batch-size=N`, default 4. */
-  defaultMaxBatchSize?: number;
-  /** Cores the model instances share; default os.availableParallelism(). */
-  cpuCount?: number;
-  /** pino logger; silent when absent (embedded use). Its levels follow the logging extension. */
-  logger?: Logger;
-  /** `--metrics-config`: which latency metrics are kept (counters by default). */
-  metricsConfig?: MetricsConfig;
-  /** `--trace-config` and the deprecated `--trace-*` flags; tracing is OFF by default. */
-  trace?: TraceOptions;
-  /** `--allow-client-shm`: allow registering system/CUDA shared memory, default false. */
-  allowClientShm?: boolean;
-  /** `--pinned-memory-pool-byte-size`, default 256 MiB; 0 disables the pool. */
-  pinnedMemoryPoolByteSize?: number;
-  /** `--cuda-memory-pool-byte-size <gpu>:<bytes>`: bytes per GPU id; others get 64 MiB. */
-  cudaMemoryPoolByteSize?: ReadonlyMap<number, number>;
-  /**
-   * `--cache-config local,size=<bytes>`: byte size of the response cache shared by every model
-   * with `response_cache { enable: true }`. Absent = no cache, and such models run uncached
-   * (as Triton does when the server has no cache).
-   */
-  responseCacheByteSize?: number;
-}
+export type { InferenceServerOptions } from './server-options.js';
 
 /**
  * Extensions reported in server metadata: only what is implemented (reference §1.2).
@@ -90,8 +46,10 @@ export interface InferenceServerOptions {
  */
 const EXTENSIONS = [
   'classification',
+  'sequence',
   'model_repository',
   'model_repository(unload_dependents)',
+  'schedule_policy',
   'model_configuration',
   'system_shared_memory',
   'cuda_shared_memory',
