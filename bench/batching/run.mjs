@@ -155,10 +155,36 @@ async function measureServer(mode, bodies) {
   return cells;
 }
 
+/**
+ * In-process inferences per second at an average batch size: the median of 3 processes, since a
+ * 2-thread ORT session runs at one of two speeds for its whole life (performance-baseline §2.1).
+ */
 async function inProcess(m, avgBatch) {
   const args = [path.join(here, 'in-process.mjs'), '--model', modelFile(m.name), '--input', m.input, '--shape', m.item.join(',')];
-  args.push('--batch', String(avgBatch), '--threads', String(THREADS), '--duration', String(Math.max(2, DURATION_S / 2)));
-  return JSON.parse(await run(process.execPath, args, { cpus: SERVER_CPUS }));
+  args.push('--batch', String(avgBatch), '--threads', String(THREADS), '--duration', String(Math.max(1.5, DURATION_S / 4)));
+  const runs = [];
+  for (let i = 0; i < 3; i++) runs.push(JSON.parse(await run(process.execPath, args, { cpus: SERVER_CPUS })));
+  return medianRun(runs, 'infPerSec');
+}
+
+/**
+ * In-process reference right after the server runs of a repetition, so both see the same
+ * machine. Batch sizes are rounded to one decimal, so nearly equal averages share a measurement.
+ */
+async function inProcessFor(cells) {
+  const byKey = new Map();
+  for (const c of cells) {
+    const avgBatch = c.mode === 'off' ? 1 : Math.round(c.avgBatch * 10) / 10;
+    const key = `${c.model}@${avgBatch}`;
+    if (!byKey.has(key)) {
+      const m = models.find((x) => x.name === c.model);
+      const r = await inProcess(m, avgBatch);
+      console.log(`  in-process ${m.short} batch ${avgBatch}: ${r.infPerSec.toFixed(0)} inf/s (${r.msPerBatchP50.toFixed(2)} ms per batch)`);
+      byKey.set(key, r.infPerSec);
+    }
+    c.inProcessBatch = avgBatch;
+    c.inProcessInfPerSec = byKey.get(key);
+  }
 }
 
 const started = new Date();
@@ -170,21 +196,6 @@ const bodies = {};
 for (const m of models) {
   const tensor = { name: m.input, datatype: 'FP32', shape: [1, ...m.item], data: pseudoRandomFloats(m.item.reduce((a, b) => a * b, 1)) };
   bodies[m.name] = writeBodies(tmp, m.name, await buildBodies(m.name, [tensor]));
-}
-/** In-process reference right after the server runs of a repetition, so both see the same machine. */
-async function inProcessFor(cells) {
-  const byKey = new Map();
-  for (const c of cells) {
-    const avgBatch = c.mode === 'off' ? 1 : Math.round(c.avgBatch * 100) / 100;
-    const key = `${c.model}@${avgBatch}`;
-    if (!byKey.has(key)) {
-      const m = models.find((x) => x.name === c.model);
-      const r = await inProcess(m, avgBatch);
-      console.log(`  in-process ${m.short} batch ${avgBatch}: ${r.infPerSec.toFixed(0)} inf/s (${r.msPerBatchP50.toFixed(2)} ms per batch)`);
-      byKey.set(key, r.infPerSec);
-    }
-    c.inProcessInfPerSec = byKey.get(key);
-  }
 }
 
 const runs = [];
@@ -258,7 +269,7 @@ if (OVERSUBSCRIBED) {
 }
 for (const m of models) {
   lines.push(`## ${m.name} (1×${m.item.join('×')} FP32)`, '');
-  lines.push('| c | off rps | off p50 / p99 ms | on rps | on p50 / p99 ms | avg batch | on ÷ off | in-process inf/s at that batch | on ÷ in-process |');
+  lines.push('| c | off rps | off p50 / p99 ms | on rps | on p50 / p99 ms | avg batch | on ÷ off | in-process inf/s at that batch (median of 3 processes) | on ÷ in-process |');
   lines.push('|---|---|---|---|---|---|---|---|---|');
   for (const c of CONCURRENCY) {
     const off = cell(m.name, 'off', c);
