@@ -2,6 +2,8 @@ import { Worker } from 'node:worker_threads';
 import { errorFromCode, InternalError, UnavailableError } from '../../errors/index.js';
 import type { Tensor } from '../../infer/tensor.js';
 import type { ExecuteResult, InstanceOptions, ModelInstance } from '../backend.js';
+import { InlinePolicy, type InlinePolicyOptions, inlineEligible } from './inline-policy.js';
+import type { InlineSession } from './inline-session.js';
 import type { FromWorker, InstanceWorkerData, ToWorker } from './messages.js';
 import { packForTransfer } from './transfer.js';
 import { firstReply, workerScriptUrl } from './worker-script.js';
@@ -19,7 +21,9 @@ interface Call {
 type State = 'ready' | 'closing' | 'closed' | 'dead';
 
 /**
- * One ONNX Runtime model instance: a worker thread owning one InferenceSession.
+ * One ONNX Runtime model instance: a worker thread owning one InferenceSession, and, for a
+ * model whose runs cost less than the hop to that worker, a second session on the main thread
+ * that it runs inline once measured to be that cheap (inline-policy.ts).
  *
  * Executions run one at a time, in call order (the scheduler already dispatches one batch per
  * instance; calls made while one runs wait here). The worker is ref'd only while a call is
@@ -36,6 +40,13 @@ export class OrtModelInstance implements ModelInstance {
   readonly name: string;
   private readonly label: string;
   private readonly worker: Worker;
+  private readonly modelFile: string;
+  /** How ORT errors name the model, as the worker names it. */
+  private readonly what: string;
+  /** Undefined when this instance never runs inline (KIND_GPU, large model file). */
+  private readonly policy: InlinePolicy | undefined;
+  private inline: InlineSession | undefined;
+  private promoting = false;
   private state: State = 'ready';
   private nextId = 1;
   private readonly pending = new Map<number, Call>();
@@ -44,8 +55,11 @@ export class OrtModelInstance implements ModelInstance {
   private drained: (() => void) | undefined;
   private deathReason = '';
 
-  private constructor(options: InstanceOptions, worker: Worker) {
+  private constructor(options: InstanceOptions, worker: Worker, policy: InlinePolicy | undefined) {
     this.name = options.name;
+    this.modelFile = options.modelFile;
+    this.what = `model '${options.modelName}'`;
+    this.policy = policy;
     this.label = `model '${options.modelName}' version ${options.version} instance '${options.name}'`;
     this.worker = worker;
     worker.on('message', (msg: FromWorker) => this.onMessage(msg));
@@ -60,9 +74,13 @@ export class OrtModelInstance implements ModelInstance {
    *   InvalidArgumentError when the model file cannot be loaded (missing, not ONNX, rejected
    *   by ORT); InternalError when the worker cannot start or dies while loading.
    *   `faults` is for tests only: `exitOnRun` makes the worker thread exit on its first run,
-   *   the one way to kill it mid-call without the abort described above.
+   *   the one way to kill it mid-call without the abort described above; `inlinePolicy`
+   *   replaces the thresholds of inline-policy.ts.
    */
-  static async start(options: InstanceOptions, faults: { exitOnRun?: boolean } = {}): Promise<OrtModelInstance> {
+  static async start(
+    options: InstanceOptions,
+    faults: { exitOnRun?: boolean; inlinePolicy?: InlinePolicyOptions } = {},
+  ): Promise<OrtModelInstance> {
     const data: InstanceWorkerData = {
       mode: 'instance',
       modelFile: options.modelFile,
@@ -78,7 +96,10 @@ export class OrtModelInstance implements ModelInstance {
     const worker = new Worker(workerScriptUrl(), { workerData: data });
     const label = `model '${options.modelName}' instance '${options.name}'`;
     const reply = await firstReply<FromWorker>(worker, `loading ${label}`).catch((err: unknown) => err as Error);
-    if (!(reply instanceof Error) && reply.kind === 'ready') return new OrtModelInstance(options, worker);
+    if (!(reply instanceof Error) && reply.kind === 'ready') {
+      const inline = faults.exitOnRun !== true && inlineEligible(options.modelFile, options.kind);
+      return new OrtModelInstance(options, worker, inline ? new InlinePolicy(faults.inlinePolicy) : undefined);
+    }
     // A failed load leaves nothing worth a graceful close: the session never existed.
     worker.on('error', () => undefined);
     await worker.terminate();
@@ -88,8 +109,9 @@ export class OrtModelInstance implements ModelInstance {
   }
 
   /**
-   * Runs one batch in the worker. Inputs carry the batch dimension; outputs come back in
-   * `outputNames` order, each `data` a view over a buffer transferred from the worker.
+   * Runs one batch in the worker, or on the main thread once promoted. Inputs carry the batch
+   * dimension; outputs come back in `outputNames` order, each `data` a view over a buffer
+   * transferred from the worker (or allocated by the main thread's session).
    * Ownership: the ArrayBuffers behind `inputs` may be transferred (detached) by this call
    * (see transfer.ts for which); the caller must not read the inputs afterwards.
    * @throws InvalidArgumentError when ORT rejects the inputs (rank, dims, type, names), the
@@ -103,6 +125,11 @@ export class OrtModelInstance implements ModelInstance {
       if (this.pending.size === 0) this.send(call);
       else this.queue.push(call);
     });
+  }
+
+  /** Whether executions currently run on the main thread (see inline-policy.ts). */
+  get executesInline(): boolean {
+    return this.inline !== undefined;
   }
 
   /** Waits for pending executions, releases the session, then terminates the worker. Idempotent. */
@@ -132,10 +159,15 @@ export class OrtModelInstance implements ModelInstance {
       await closed;
     }
     this.state = 'closed';
-    await this.worker.terminate();
+    await Promise.all([this.worker.terminate(), this.inline?.release()]);
+    this.inline = undefined;
   }
 
   private send(call: Call): void {
+    if (this.inline !== undefined) {
+      this.runInline(call, this.inline);
+      return;
+    }
     this.pending.set(call.id, call);
     call.sentAt = performance.now();
     this.worker.ref();
@@ -166,9 +198,50 @@ export class OrtModelInstance implements ModelInstance {
       const [inputNs, inferNs, outputNs] = msg.durations;
       const hopNs = Math.max(0, Math.round((performance.now() - call.sentAt) * 1e6) - inputNs - inferNs - outputNs);
       const inHop = Math.floor(hopNs / 2);
+      if (this.policy?.record(inferNs, hopNs) === 'promote') this.promote();
       call.resolve({ outputs: msg.outputs, timing: { inputNs: inputNs + inHop, inferNs, outputNs: outputNs + hopNs - inHop } });
     }
     else if (msg.kind === 'error') this.settle(msg.id)?.reject(errorFromCode(msg.error.code, msg.error.message));
+  }
+
+  private runInline(call: Call, session: InlineSession): void {
+    this.pending.set(call.id, call);
+    session.run(call.inputs, call.outputNames).then(
+      (result) => {
+        if (this.policy?.record(result.timing.inferNs) === 'demote') this.demote(session);
+        this.settle(call.id)?.resolve(result);
+      },
+      (err: unknown) => this.settle(call.id)?.reject(err as Error),
+    );
+    call.inputs = [];
+  }
+
+  /** Loads the main-thread session; executions go inline once it is ready. */
+  private promote(): void {
+    if (this.promoting || this.inline !== undefined) return;
+    this.promoting = true;
+    import('./inline-session.js')
+      .then(({ InlineSession }) => InlineSession.create(this.modelFile, this.what))
+      .then(
+        (session) => {
+          this.promoting = false;
+          if (this.state !== 'ready') return void session.release();
+          this.inline = session;
+          this.policy?.reset();
+        },
+        // The worker's session loaded this file, so this is rare (memory); stay in the worker.
+        () => {
+          this.promoting = false;
+        },
+      );
+  }
+
+  /** Back to the worker: inputs grew too heavy to run on the main thread. */
+  private demote(session: InlineSession): void {
+    if (this.inline !== session) return;
+    this.inline = undefined;
+    this.policy?.reset();
+    void session.release();
   }
 
   /** Removes a finished call and starts the next queued one. */

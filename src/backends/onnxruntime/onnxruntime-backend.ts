@@ -7,9 +7,10 @@ import { firstReply, workerScriptUrl } from './worker-script.js';
 
 /**
  * The `onnxruntime` backend: ONNX models run by onnxruntime-node, one worker thread and one
- * InferenceSession per instance (DESIGN "One request, end to end" step 4). The main thread
- * never loads a session or runs a model itself, because onnxruntime-node does both
- * synchronously on the calling thread.
+ * InferenceSession per instance (DESIGN "One request, end to end" step 4), because
+ * onnxruntime-node loads and runs synchronously on the calling thread. The one exception is a
+ * model measured to run faster than the hop to its worker (the trivial add/sub kind): its
+ * instance then runs it on the main thread too (inline-policy.ts).
  */
 export class OnnxRuntimeBackend implements Backend {
   readonly name = 'onnxruntime';

@@ -3,8 +3,8 @@ import ort from 'onnxruntime-node';
 import type { Tensor } from '../../infer/tensor.js';
 import type { FromWorker, InstanceWorkerData, MetadataWorkerData, ToWorker, WorkerData } from './messages.js';
 import { classifyLoadError, classifyRunError } from './ort-errors.js';
+import { type OrtRunResult, runOrtSession } from './ort-run.js';
 import { cudaExecutionProviderAvailable, instanceSessionOptions, METADATA_SESSION_OPTIONS, sessionMetadata } from './session.js';
-import { fromOrtTensor, toOrtTensor } from './tensors.js';
 import { packForTransfer } from './transfer.js';
 
 /**
@@ -90,34 +90,27 @@ async function serveInstance(d: InstanceWorkerData): Promise<void> {
 }
 
 async function run(session: ort.InferenceSession, id: number, inputs: Tensor[], outputNames: string[], what: string): Promise<void> {
-  let outputs: Tensor[];
-  const t0 = performance.now();
-  let t1: number;
-  let t2: number;
+  let result: OrtRunResult;
   try {
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const t of inputs) feeds[t.name] = toOrtTensor(t, what);
-    t1 = performance.now();
-    const results = await session.run(feeds, outputNames);
-    t2 = performance.now();
-    outputs = outputNames.map((name) => fromOrtTensor(name, results[name] as ort.Tensor, what));
+    result = await runOrtSession(session, inputs, outputNames, what);
   } catch (err) {
     post({ kind: 'error', id, error: classifyRunError(err, what) });
     return;
   }
-  let packed = packForTransfer(outputs);
-  const durations = (): [number, number, number] => [ms2ns(t1 - t0), ms2ns(t2 - t1), ms2ns(performance.now() - t2)];
+  const t = performance.now();
+  let packed = packForTransfer(result.outputs);
+  // Packing is part of producing the outputs.
+  const durations = (): [number, number, number] => {
+    const [inputNs, inferNs, outputNs] = result.durations;
+    return [inputNs, inferNs, outputNs + Math.round((performance.now() - t) * 1e6)];
+  };
   try {
     post({ kind: 'result', id, outputs: packed.tensors, durations: durations() }, packed.transfer);
   } catch {
     // An output buffer the runtime marked untransferable: copy everything instead.
-    packed = packForTransfer(outputs, true);
+    packed = packForTransfer(result.outputs, true);
     post({ kind: 'result', id, outputs: packed.tensors, durations: durations() }, packed.transfer);
   }
-}
-
-function ms2ns(ms: number): number {
-  return Math.round(ms * 1e6);
 }
 
 if (data.mode === 'metadata') void readMetadata(data);
