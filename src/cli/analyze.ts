@@ -89,6 +89,8 @@ export function addAnalyzeCommand(program: Command): Command {
                 `  concurrency ${p.level.concurrency}: ${p.level.throughput.toFixed(1)} infer/s, p99 ${(p.level.latencyUs.p99! / 1000).toFixed(2)} ms\n`,
               ),
             onFailure: (c, e) => process.stdout.write(`  failed: ${e}\n`),
+            onConfirm: (c, k, t) =>
+              process.stdout.write(`confirming ${describeConfig(c)} at concurrency ${k}: ${t.toFixed(1)} infer/s\n`),
           },
         );
         if (result.best === undefined) {
@@ -98,7 +100,7 @@ export function addAnalyzeCommand(program: Command): Command {
         }
         const b = result.best;
         process.stdout.write(
-          `\nRecommended: ${describeConfig(b.config)} at concurrency ${b.level.concurrency}: ${b.level.throughput.toFixed(1)} infer/s, p99 ${(b.level.latencyUs.p99! / 1000).toFixed(2)} ms\n`,
+          `\nRecommended: ${describeConfig(b.config)} at concurrency ${b.level.concurrency}: ${(result.predictedThroughput ?? b.level.throughput).toFixed(1)} infer/s, p99 ${(b.level.latencyUs.p99! / 1000).toFixed(2)} ms\n`,
         );
         if (result.verification !== undefined) {
           process.stdout.write(

@@ -33,6 +33,13 @@ export interface AnalyzeResult {
   points: SweepPoint[];
   failures: { config: SweepConfig; error: string }[];
   best?: SweepPoint;
+  /**
+   * The best few points measured once more on a fresh server (when the sweep had more than
+   * one candidate): the pick and its prediction use the mean of both measurements.
+   */
+  confirmations?: { config: SweepConfig; concurrency: number; sweep: number; again: number; againP99Us: number }[];
+  /** The throughput (infer/s) the recommended config is expected to reach. */
+  predictedThroughput?: number;
   recommendedConfigText?: string;
   /** Files written. */
   files: { config?: string; html: string; json: string };
@@ -45,4 +52,5 @@ export interface AnalyzeHooks {
   onConfig?(config: SweepConfig, index: number, total: number): void;
   onPoint?(point: SweepPoint): void;
   onFailure?(config: SweepConfig, error: string): void;
+  onConfirm?(config: SweepConfig, concurrency: number, throughput: number): void;
 }

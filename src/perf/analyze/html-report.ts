@@ -39,8 +39,14 @@ export function renderHtmlReport(r: AnalyzeResult): string {
   const verdict =
     best === undefined
       ? `<p class="none">No configuration kept p99 under ${r.latencyBudgetMs} ms.</p>`
-      : `<p>Recommended: <b>${esc(describeConfig(best.config))}</b> at concurrency ${best.level.concurrency}: ${best.level.throughput.toFixed(1)} infer/s, p99 ${ms(best.level.latencyUs.p99!)} ms (budget ${r.latencyBudgetMs} ms).</p>
+      : `<p>Recommended: <b>${esc(describeConfig(best.config))}</b> at concurrency ${best.level.concurrency}: ${(r.predictedThroughput ?? best.level.throughput).toFixed(1)} infer/s, p99 ${ms(best.level.latencyUs.p99!)} ms (budget ${r.latencyBudgetMs} ms).</p>
 <pre>${esc(r.recommendedConfigText ?? '')}</pre>`;
+  const confirmed =
+    r.confirmations === undefined
+      ? ''
+      : `<p>The best configurations measured again on a fresh server (the pick uses the mean):</p><ul>${r.confirmations
+          .map((c) => `<li>${esc(describeConfig(c.config))} at concurrency ${c.concurrency}: ${c.sweep.toFixed(1)} then ${c.again.toFixed(1)} infer/s</li>`)
+          .join('')}</ul>`;
   const verify =
     r.verification === undefined
       ? ''
@@ -52,6 +58,7 @@ export function renderHtmlReport(r: AnalyzeResult): string {
 <h1>infera analyze: ${esc(r.model)}</h1>
 <p>Protocol ${esc(r.protocol)}, batch size ${r.batchSize}, concurrency ${r.concurrencies.join(', ')}; measurement window ${r.measurementIntervalMs} ms; server CPUs ${esc(r.serverCpus ?? 'unpinned')}.</p>
 ${verdict}
+${confirmed}
 ${verify}
 ${chart}
 <h2>All measurements</h2>

@@ -72,19 +72,23 @@ export interface SweepPoint {
  * @param budgetMs `--latency-budget-ms`
  */
 export function bestPoint(points: readonly SweepPoint[], budgetMs: number): SweepPoint | undefined {
-  let best: SweepPoint | undefined;
-  for (const p of points) {
-    const p99 = p.level.latencyUs.p99!;
-    if (p99 > budgetMs * 1000) continue;
-    if (
-      best === undefined ||
-      p.level.throughput > best.level.throughput ||
-      (p.level.throughput === best.level.throughput && p99 < best.level.latencyUs.p99!)
-    ) {
-      best = p;
-    }
+  return topPoints(points, budgetMs, 1)[0];
+}
+
+/**
+ * Up to `n` points within the budget, best first (as `bestPoint` ranks them), at most one per
+ * configuration (its best concurrency).
+ */
+export function topPoints(points: readonly SweepPoint[], budgetMs: number, n: number): SweepPoint[] {
+  const ranked = points
+    .filter((p) => p.level.latencyUs.p99! <= budgetMs * 1000)
+    .sort((a, b) => b.level.throughput - a.level.throughput || a.level.latencyUs.p99! - b.level.latencyUs.p99!);
+  const out: SweepPoint[] = [];
+  for (const p of ranked) {
+    if (out.length === n) break;
+    if (!out.some((q) => q.config === p.config)) out.push(p);
   }
-  return best;
+  return out;
 }
 
 /** Parses a comma-separated list of whole numbers ≥ `min`. @throws Error naming the flag */

@@ -4,7 +4,7 @@ import type { AnalyzeResult } from '../../../src/perf/analyze/analyze-types.js';
 import { applySweepConfig, configText } from '../../../src/perf/analyze/config-variant.js';
 import { renderHtmlReport } from '../../../src/perf/analyze/html-report.js';
 import { niceTicks, renderPlot } from '../../../src/perf/analyze/svg-plot.js';
-import { bestPoint, describeConfig, parseIntList, sweepConfigs, type SweepPoint } from '../../../src/perf/analyze/sweep.js';
+import { bestPoint, describeConfig, parseIntList, sweepConfigs, topPoints, type SweepPoint } from '../../../src/perf/analyze/sweep.js';
 import type { LevelReport } from '../../../src/perf/perf-report.js';
 
 const level = (concurrency: number, throughput: number, p99Ms: number): LevelReport => ({
@@ -50,6 +50,20 @@ describe('analyze sweep', () => {
     expect(bestPoint(points, 50)).toBe(points[2]);
     expect(bestPoint(points, 100)).toBe(points[3]);
     expect(bestPoint(points, 1)).toBeUndefined();
+  });
+
+  it('lists the best few candidates for confirmation, one point per configuration', () => {
+    const a = { instanceCount: 1, maxBatchSize: 1 };
+    const b = { instanceCount: 2, maxBatchSize: 1 };
+    const c = { instanceCount: 1, maxBatchSize: 8, maxQueueDelayUs: 500 };
+    const points: SweepPoint[] = [
+      { config: a, level: level(4, 300, 10) },
+      { config: a, level: level(16, 310, 30) },
+      { config: b, level: level(16, 290, 30) },
+      { config: c, level: level(16, 500, 90) },
+    ];
+    expect(topPoints(points, 50, 3)).toEqual([points[1], points[2]]);
+    expect(topPoints(points, 100, 2)).toEqual([points[3], points[1]]);
   });
 
   it('parses lists and names the flag', () => {
