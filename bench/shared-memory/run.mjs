@@ -94,6 +94,9 @@ async function infer(method, data) {
     const name = `bench_${data.byteLength}`;
     const res = await fetch(`${base}/v2/models/${MODEL}/infer`, {
       method: 'POST',
+      // As HttpClient sends for the other transports: fetch would otherwise ask for gzip, and
+      // the server would compress every small JSON response.
+      headers: { 'accept-encoding': 'identity' },
       body: JSON.stringify({
         inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [count], parameters: { shared_memory_region: name, shared_memory_byte_size: data.byteLength } }],
         outputs: [{ name: 'OUTPUT0', parameters: { shared_memory_region: name, shared_memory_offset: data.byteLength, shared_memory_byte_size: data.byteLength } }],

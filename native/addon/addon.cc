@@ -21,6 +21,7 @@ InferaAddon::InferaAddon(Napi::Env env, Napi::Object exports)
           InstanceValue("statusCodes", codes, napi_enumerable),
           InstanceMethod("buildInfo", &InferaAddon::BuildInfo, napi_enumerable),
           InstanceMethod("deviceQuery", &InferaAddon::DeviceQuery, napi_enumerable),
+          InstanceMethod("detachBuffer", &InferaAddon::DetachBuffer, napi_enumerable),
           InstanceValue("PinnedMemoryPool", InitPinnedMemoryPool(env, this), napi_enumerable),
           InstanceValue("CudaMemoryPool", InitCudaMemoryPool(env, this), napi_enumerable),
           InstanceValue(
@@ -55,6 +56,18 @@ InferaAddon::DeviceQuery(const Napi::CallbackInfo& info)
   o.Set("deviceCount", q.device_count);
   o.Set("reason", q.reason);
   return o;
+}
+
+Napi::Value
+InferaAddon::DetachBuffer(const Napi::CallbackInfo& info)
+{
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray()) {
+    throw Napi::TypeError::New(env, "view must be a typed array");
+  }
+  Napi::ArrayBuffer buffer = info[0].As<Napi::TypedArray>().ArrayBuffer();
+  if (!buffer.IsDetached()) buffer.Detach();
+  return env.Undefined();
 }
 
 }}  // namespace infera::addon

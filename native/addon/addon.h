@@ -9,7 +9,7 @@ namespace infera { namespace addon {
 
 /// Bumped whenever the exported surface changes; src/native/binding.ts
 /// refuses an addon whose `abiVersion` differs (a stale build or prebuild).
-constexpr int kAbiVersion = 1;
+constexpr int kAbiVersion = 2;
 
 class InferaAddon : public Napi::Addon<InferaAddon> {
  public:
@@ -30,6 +30,12 @@ class InferaAddon : public Napi::Addon<InferaAddon> {
   /// [sync] { deviceCount, reason }: the CUDA devices usable now (static
   /// runtime; 0 with a reason on machines without a GPU or driver).
   Napi::Value DeviceQuery(const Napi::CallbackInfo& info);
+  /// [sync] detachBuffer(view): detaches the ArrayBuffer behind a typed
+  /// array now, so that its memory goes at once (freed, or for a view from
+  /// SystemSharedMemoryRegion.attach, its hold on the mapping dropped)
+  /// instead of whenever V8 collects it. Idempotent.
+  /// @throws TypeError unless `view` is a typed array.
+  Napi::Value DetachBuffer(const Napi::CallbackInfo& info);
 };
 
 }}  // namespace infera::addon

@@ -5,10 +5,18 @@
 // ArrayBuffer's finalizer hint, so it is unmapped only when both are gone.
 // close() detaches the ArrayBuffer (every view of it becomes zero-length, so
 // JS can never read an unmapped page) and drops this object's reference.
+//
+// Other threads: each open region is listed in the process-wide
+// core::RegionDirectory under `id` until close(). `attach(id, ...)`, called
+// from any thread's instance of the addon (a worker thread running a model),
+// gives a view over the same mapping whose buffer holds its own reference, so
+// the mapping outlives close() for as long as that view is in use.
 #include <memory>
+#include <string>
 
 #include "addon/status_to_js.h"
 #include "addon/wraps.h"
+#include "core/region_directory.h"
 #include "core/system_shm_region.h"
 
 namespace infera { namespace addon {
@@ -33,7 +41,10 @@ class SystemShmRegionWrap : public Napi::ObjectWrap<SystemShmRegionWrap> {
     key_ = region_->Key();
     offset_ = region_->Offset();
     byte_size_ = region_->ByteSize();
+    id_ = core::RegionDirectory::Add(region_);
   }
+
+  ~SystemShmRegionWrap() override { core::RegionDirectory::Remove(id_); }
 
   /// [sync] SystemSharedMemoryRegion.open(name, key, offset, byteSize):
   /// shm_open + mmap of [offset, offset + byteSize) of the POSIX object `key`.
@@ -71,6 +82,43 @@ class SystemShmRegionWrap : public Napi::ObjectWrap<SystemShmRegionWrap> {
     return info.Env().Undefined();
   }
 
+  /// [sync] SystemSharedMemoryRegion.attach(id, offset, byteSize), from any
+  /// thread: a Uint8Array over [offset, offset + byteSize) of the open region
+  /// listed as `id` (see `id`), in a buffer of its own that keeps the mapping
+  /// alive until it is collected. No copy.
+  /// @throws INVALID_ARG with Triton's messages when out of range
+  ///   (core/region_bounds.h); UNAVAILABLE once the region is closed.
+  static Napi::Value Attach(const Napi::CallbackInfo& info)
+  {
+    Napi::Env env = info.Env();
+    const size_t id = SizeArg(info, 0, "id");
+    const size_t offset = SizeArg(info, 1, "offset");
+    const size_t size = SizeArg(info, 2, "byteSize");
+    RegionRef region = core::RegionDirectory::Find(id);
+    if (region == nullptr) {
+      ThrowIfError(
+          env, core::Status(
+                   core::StatusCode::UNAVAILABLE,
+                   "shared memory region #" + std::to_string(id) +
+                       " is no longer registered"));
+    }
+    uint8_t* ptr = nullptr;
+    ThrowIfError(env, region->Slice(offset, size, &ptr));
+    // A zero-length external buffer would still pin the mapping; nothing to view.
+    if (size == 0) return Napi::Uint8Array::New(env, 0);
+    auto* hint = new RegionRef(std::move(region));
+    Napi::ArrayBuffer buffer;
+    try {
+      buffer = Napi::ArrayBuffer::New(
+          env, ptr, size, [](Napi::Env, void*, RegionRef* ref) { delete ref; }, hint);
+    }
+    catch (...) {
+      delete hint;
+      throw;
+    }
+    return Napi::Uint8Array::New(env, size, buffer, 0);
+  }
+
   Napi::Value Name(const Napi::CallbackInfo& info)
   {
     return Napi::String::New(info.Env(), name_);
@@ -90,6 +138,12 @@ class SystemShmRegionWrap : public Napi::ObjectWrap<SystemShmRegionWrap> {
   Napi::Value Closed(const Napi::CallbackInfo& info)
   {
     return Napi::Boolean::New(info.Env(), region_ == nullptr);
+  }
+  /// The region's process-wide id for `attach` (core/region_directory.h);
+  /// it stays the same after close(), when `attach` refuses it.
+  Napi::Value Id(const Napi::CallbackInfo& info)
+  {
+    return Napi::Number::New(info.Env(), static_cast<double>(id_));
   }
 
   /// [sync] buffer() -> the ArrayBuffer over the whole region (the same one
@@ -123,6 +177,7 @@ class SystemShmRegionWrap : public Napi::ObjectWrap<SystemShmRegionWrap> {
       if (!buffer.IsEmpty() && !buffer.IsDetached()) buffer.Detach();
       buffer_.Reset();
     }
+    core::RegionDirectory::Remove(id_);
     region_.reset();
   }
 
@@ -172,6 +227,7 @@ class SystemShmRegionWrap : public Napi::ObjectWrap<SystemShmRegionWrap> {
   std::string key_;
   size_t offset_ = 0;
   size_t byte_size_ = 0;
+  uint64_t id_ = 0;
 };
 
 }  // namespace
@@ -186,11 +242,13 @@ InitSystemSharedMemoryRegion(Napi::Env env, InferaAddon* addon)
           W::StaticMethod("open", &W::Open),
           W::StaticMethod("create", &W::Create),
           W::StaticMethod("unlink", &W::Unlink),
+          W::StaticMethod("attach", &W::Attach),
           W::InstanceAccessor("name", &W::Name, nullptr),
           W::InstanceAccessor("key", &W::Key, nullptr),
           W::InstanceAccessor("offset", &W::Offset, nullptr),
           W::InstanceAccessor("byteSize", &W::ByteSize, nullptr),
           W::InstanceAccessor("closed", &W::Closed, nullptr),
+          W::InstanceAccessor("id", &W::Id, nullptr),
           W::InstanceMethod("buffer", &W::Buffer),
           W::InstanceMethod("slice", &W::Slice),
           W::InstanceMethod("close", &W::Close),

@@ -1,5 +1,7 @@
 import { NotFoundError } from '../errors/index.js';
 import type { Tensor } from '../infer/tensor.js';
+import { type RegionOutputSource, type RegionTarget, tagRegionView } from './region-io.js';
+import { spansOverlap, type RegionSpan } from './region-span.js';
 import type { SharedMemoryLease, SharedMemoryService } from './shared-memory-types.js';
 
 /**
@@ -20,6 +22,10 @@ import type { SharedMemoryLease, SharedMemoryService } from './shared-memory-typ
  *   shm.release();
  * }
  * ```
+ *
+ * System-region inputs are also tagged for direct region I/O (region-io.ts): a backend running
+ * the request alone in a worker thread reads them in place there and may claim the outputs to
+ * write them in place; `writeOutputs` then finds them already written.
  */
 
 /** Where a tensor's bytes live in a registered region. */
@@ -30,10 +36,12 @@ export interface SharedMemoryRef {
   byteSize: number;
 }
 
-export class RequestSharedMemory {
+export class RequestSharedMemory implements RegionOutputSource {
   readonly #service: SharedMemoryService | undefined;
   readonly #leases: SharedMemoryLease[] = [];
   readonly #outputs = new Map<string, SharedMemoryLease>();
+  readonly #inputSpans: RegionSpan[] = [];
+  #claimed = false;
 
   /** @param service the server's regions; undefined when the server has none. */
   constructor(service: SharedMemoryService | undefined) {
@@ -46,7 +54,13 @@ export class RequestSharedMemory {
    *   messages), NotFoundError when the server has no shared-memory support.
    */
   input(ref: SharedMemoryRef): Uint8Array {
-    return this.#acquire(ref).read();
+    const lease = this.#acquire(ref);
+    const view = lease.read();
+    if (lease.span !== undefined) {
+      this.#inputSpans.push(lease.span);
+      tagRegionView(view, lease.span, this);
+    }
+    return view;
   }
 
   /** Reserves the output `name` to be written into `ref` (same errors as `input`). */
@@ -65,12 +79,40 @@ export class RequestSharedMemory {
   }
 
   /**
-   * Writes every output reserved with `output` into its region.
+   * The system-region outputs for an execution to write in place (RegionOutputSource): once
+   * per request, and only ranges that share no byte with an input of this request or with
+   * another output. Triton reads every input before it writes any output, so a client may
+   * overlap them; writing in place during the run would then clobber an input still read.
+   */
+  claimOutputs(): ReadonlyMap<string, RegionTarget> | undefined {
+    if (this.#claimed) return undefined;
+    this.#claimed = true;
+    const targets = new Map<string, RegionTarget>();
+    for (const [name, lease] of this.#outputs) {
+      const span = lease.span;
+      if (span === undefined) continue;
+      const clash = (other: RegionSpan): boolean => other !== span && spansOverlap(span, other);
+      if (this.#inputSpans.some(clash)) continue;
+      if ([...this.#outputs.values()].some((o) => o.span !== undefined && clash(o.span))) continue;
+      targets.set(name, { span, view: lease.read() });
+    }
+    return targets;
+  }
+
+  /**
+   * Writes every output reserved with `output` into its region (outputs a worker already
+   * wrote in place are left as they are).
    * @throws InternalError with Triton's message when an output is larger than its region range.
    */
   writeOutputs(outputs: readonly Tensor[]): void {
     if (this.#outputs.size === 0) return;
-    for (const t of outputs) this.#outputs.get(t.name)?.write(t.data, t.name);
+    const writes = outputs.filter((t) => this.#outputs.has(t.name));
+    // An output may itself be a view into a region (written in place under another output's
+    // name by an ensemble step, say): snapshot such sources before any write can clobber them.
+    const sources = writes.map((t) =>
+      writes.length > 1 && this.#inRegion(t.data) && !this.#inPlace(t) ? t.data.slice() : t.data,
+    );
+    writes.forEach((t, i) => this.#outputs.get(t.name)!.write(sources[i]!, t.name));
   }
 
   /** Releases every lease. Idempotent. */
@@ -78,6 +120,20 @@ export class RequestSharedMemory {
     for (const lease of this.#leases) lease.release();
     this.#leases.length = 0;
     this.#outputs.clear();
+    this.#inputSpans.length = 0;
+  }
+
+  /** Whether `data` lies in the memory of one of this request's leases. */
+  #inRegion(data: Uint8Array): boolean {
+    return this.#leases.some((l) => l.span !== undefined && l.read().buffer === data.buffer);
+  }
+
+  /** Whether output `t` already is the start of its own (system) output range. */
+  #inPlace(t: Tensor): boolean {
+    const lease = this.#outputs.get(t.name);
+    if (lease?.span === undefined) return false;
+    const view = lease.read();
+    return view.buffer === t.data.buffer && view.byteOffset === t.data.byteOffset;
   }
 
   #acquire(ref: SharedMemoryRef): SharedMemoryLease {

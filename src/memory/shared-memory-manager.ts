@@ -12,6 +12,7 @@ import {
   type NativeCudaSharedMemoryRegion,
   type NativeSystemSharedMemoryRegion,
 } from '../native/binding.js';
+import type { RegionSpan } from './region-span.js';
 import {
   CLIENT_SHM_DISABLED,
   type CudaSharedMemoryStatus,
@@ -115,8 +116,11 @@ export class SharedMemoryManager implements SharedMemoryService {
     const entry = this.#regions.get(region);
     if (entry === undefined) throw new NotFoundError(`Unable to find shared memory region: '${region}'`);
     let view: Uint8Array | undefined;
+    let span: RegionSpan | undefined;
     if (entry.kind === 'system') {
-      view = callNative(() => entry.native.slice(offset, byteSize));
+      const native = entry.native;
+      view = callNative(() => native.slice(offset, byteSize));
+      span = { regionId: native.id, offset, byteSize, key: native.key, objectOffset: native.offset + offset };
     } else {
       callNative(() => entry.native.checkRange(offset, byteSize));
     }
@@ -127,6 +131,7 @@ export class SharedMemoryManager implements SharedMemoryService {
       kind: entry.kind,
       offset,
       byteSize,
+      span,
       read: () => {
         if (view !== undefined) return view;
         const host = new Uint8Array(byteSize);
@@ -140,8 +145,12 @@ export class SharedMemoryManager implements SharedMemoryService {
               `should be at least ${data.byteLength} bytes to hold the results`,
           );
         }
-        if (view !== undefined) view.set(data);
-        else callNative(() => (entry.native as NativeCudaSharedMemoryRegion).copyFromHost(offset, data));
+        if (view !== undefined) {
+          // Already in place (a worker wrote it there): copying it onto itself would be a
+          // full-size memmove for nothing.
+          if (data.buffer === view.buffer && data.byteOffset === view.byteOffset) return;
+          view.set(data);
+        } else callNative(() => (entry.native as NativeCudaSharedMemoryRegion).copyFromHost(offset, data));
       },
       release: () => {
         if (released) return;

@@ -1,3 +1,5 @@
+import type { RegionSpan } from './region-span.js';
+
 /**
  * The protocol-neutral contract of client shared memory (reference §1.5 system/CUDA SHM
  * endpoints, §2.1 shared-memory RPCs, §1.3 `shared_memory_*` tensor parameters). HTTP and
@@ -37,13 +39,20 @@ export interface SharedMemoryLease {
   readonly offset: number;
   readonly byteSize: number;
   /**
+   * For a system region, the leased range as another thread can reach it (region-span.ts);
+   * undefined for a CUDA region, whose bytes are device memory.
+   */
+  readonly span?: RegionSpan;
+  /**
    * The leased bytes: a zero-copy view for a system region, a host copy of the device bytes
    * for a CUDA region.
    * @throws InternalError when a CUDA copy fails.
    */
   read(): Uint8Array;
   /**
-   * Writes `data` at the start of the leased range.
+   * Writes `data` at the start of the leased range; nothing to do when `data` already is the
+   * start of the range (`read()`'s view or a view at its start, e.g. an output a worker wrote
+   * in place).
    * @throws InternalError with Triton's message when `data` is larger than the lease
    *   ("shared memory size specified with the request for output '<t>' (<n> bytes) should be
    *   at least <m> bytes to hold the results"); `tensor` names the output for it.

@@ -16,7 +16,7 @@ export type * from './native-types.js';
  */
 
 /** Bumped with native/addon/addon.h `kAbiVersion` whenever the exported surface changes. */
-export const NATIVE_ABI_VERSION = 1;
+export const NATIVE_ABI_VERSION = 2;
 
 /**
  * Native status codes by value (native/core/status.h `StatusCode`; static_assert'ed there).
@@ -40,6 +40,7 @@ export const NATIVE_EXPORT_KEYS = [
   'statusCodes',
   'buildInfo',
   'deviceQuery',
+  'detachBuffer',
   'PinnedMemoryPool',
   'CudaMemoryPool',
   'SystemSharedMemoryRegion',

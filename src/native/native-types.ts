@@ -95,6 +95,11 @@ export interface NativeSystemSharedMemoryRegion {
   readonly offset: number;
   readonly byteSize: number;
   readonly closed: boolean;
+  /**
+   * The region's process-wide id, for `SystemSharedMemoryRegion.attach` on another thread;
+   * unchanged by `close()`, after which `attach` refuses it.
+   */
+  readonly id: number;
   /** [sync] The ArrayBuffer over the whole region (no copy). Throws UNAVAILABLE once closed. */
   buffer(): ArrayBuffer;
   /**
@@ -119,6 +124,13 @@ export interface NativeSystemSharedMemoryRegionStatic {
   create(key: string, byteSize: number): NativeSystemSharedMemoryRegion;
   /** [sync] shm_unlink; throws NOT_FOUND when there is no such object. */
   unlink(key: string): void;
+  /**
+   * [sync] From any thread (a worker thread included): a view of [offset, offset + byteSize)
+   * of the open region whose `id` is given, over the same mapping (no copy), in an ArrayBuffer
+   * of its own that keeps the mapping alive until it is collected, even after the region is
+   * closed. Throws INVALID_ARG with `slice`'s messages, UNAVAILABLE once the region is closed.
+   */
+  attach(id: number, offset: number, byteSize: number): Uint8Array;
 }
 
 /** An opened CUDA IPC region (device memory; copies only). */
@@ -196,6 +208,14 @@ export interface NativeAddon {
   statusCodes: string[];
   buildInfo(): NativeBuildInfo;
   deviceQuery(): NativeDeviceQuery;
+  /**
+   * [sync] Detaches the ArrayBuffer behind `view` now, so that its memory goes at once (freed;
+   * for a view from `SystemSharedMemoryRegion.attach`, its hold on the mapping dropped) rather
+   * than whenever V8 collects it. V8 counts large buffers as external memory until then, and
+   * that pressure is what triggers most GCs of a thread running big tensors. Every view of the
+   * buffer reads as empty afterwards: only for buffers nothing else uses. Idempotent.
+   */
+  detachBuffer(view: ArrayBufferView): void;
   PinnedMemoryPool: new (byteSize: number) => NativePinnedMemoryPool;
   CudaMemoryPool: new (device: number, byteSize: number) => NativeCudaMemoryPool;
   SystemSharedMemoryRegion: NativeSystemSharedMemoryRegionStatic;

@@ -1,11 +1,12 @@
 import { Worker } from 'node:worker_threads';
 import { errorFromCode, InternalError, UnavailableError } from '../../errors/index.js';
 import type { Tensor } from '../../infer/tensor.js';
+import { planRegionIo, type RegionIo } from '../../memory/region-io.js';
 import type { ExecuteResult, InstanceOptions, ModelInstance } from '../backend.js';
 import { InlinePolicy, type InlinePolicyOptions, inlineEligible } from './inline-policy.js';
 import type { InlineSession } from './inline-session.js';
 import type { FromWorker, InstanceWorkerData, ToWorker } from './messages.js';
-import { packForTransfer } from './transfer.js';
+import { receivedOutputs, runMessage } from './run-message.js';
 import { firstReply, workerScriptUrl } from './worker-script.js';
 
 interface Call {
@@ -16,6 +17,8 @@ interface Call {
   reject: (err: Error) => void;
   /** performance.now() when the inputs were posted. */
   sentAt: number;
+  /** Its shared-memory inputs and output targets, when it has any (run-message.ts). */
+  io?: RegionIo;
 }
 
 type State = 'ready' | 'closing' | 'closed' | 'dead';
@@ -171,10 +174,10 @@ export class OrtModelInstance implements ModelInstance {
     this.pending.set(call.id, call);
     call.sentAt = performance.now();
     this.worker.ref();
+    call.io = planRegionIo(call.inputs, call.outputNames);
     const post = (copyAll: boolean): void => {
-      const packed = packForTransfer(call.inputs, copyAll);
-      const msg: ToWorker = { kind: 'run', id: call.id, inputs: packed.tensors, outputNames: call.outputNames };
-      this.worker.postMessage(msg, packed.transfer);
+      const run = runMessage(call.id, call.inputs, call.outputNames, call.io, copyAll);
+      this.worker.postMessage(run.msg, run.transfer);
     };
     try {
       post(false);
@@ -199,7 +202,14 @@ export class OrtModelInstance implements ModelInstance {
       const hopNs = Math.max(0, Math.round((performance.now() - call.sentAt) * 1e6) - inputNs - inferNs - outputNs);
       const inHop = Math.floor(hopNs / 2);
       if (this.policy?.record(inferNs, hopNs) === 'promote') this.promote();
-      call.resolve({ outputs: msg.outputs, timing: { inputNs: inputNs + inHop, inferNs, outputNs: outputNs + hopNs - inHop } });
+      let outputs: Tensor[];
+      try {
+        outputs = receivedOutputs(msg.outputs, call.io);
+      } catch (err) {
+        call.reject(err as Error);
+        return;
+      }
+      call.resolve({ outputs, timing: { inputNs: inputNs + inHop, inferNs, outputNs: outputNs + hopNs - inHop } });
     }
     else if (msg.kind === 'error') this.settle(msg.id)?.reject(errorFromCode(msg.error.code, msg.error.message));
   }

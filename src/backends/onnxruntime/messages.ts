@@ -1,13 +1,21 @@
 import type { ModelFileMetadata } from '../backend.js';
 import type { ErrorCode } from '../../errors/index.js';
 import type { Tensor } from '../../infer/tensor.js';
+import type { PlacedTensor, RegionSpan, RegionTensor } from '../../memory/region-span.js';
 import type { GpuAccelerator } from './execution-accelerators.js';
 
 /**
  * The messages between the main thread and an ONNX Runtime worker. Plain objects, sent by
  * structured clone with every tensor buffer in the transfer list: no JSON anywhere, and one
- * message each way per batch.
+ * message each way per batch. Tensors in shared memory travel as region spans, not bytes
+ * (src/memory/region-io.ts).
  */
+
+/** An input of a run: its bytes, or where to read them in a shared-memory region. */
+export type WireInput = Tensor | RegionTensor;
+
+/** An output of a run: its bytes, or how much of its region target the worker wrote. */
+export type WireOutput = Tensor | PlacedTensor;
 
 /** A TritonError reduced to what survives a thread hop; rebuilt with `errorFromCode`. */
 export interface WireError {
@@ -39,9 +47,12 @@ export interface InstanceWorkerData {
 
 export type WorkerData = MetadataWorkerData | InstanceWorkerData;
 
-/** Main → worker. */
+/**
+ * Main → worker. `targets`: outputs the worker may write straight into shared memory, by name
+ * (it writes there when the output fits, and reports a PlacedTensor).
+ */
 export type ToWorker =
-  | { kind: 'run'; id: number; inputs: Tensor[]; outputNames: string[] }
+  | { kind: 'run'; id: number; inputs: WireInput[]; outputNames: string[]; targets?: Record<string, RegionSpan> }
   | { kind: 'close' };
 
 /** Worker → main. */
@@ -49,6 +60,6 @@ export type FromWorker =
   | { kind: 'ready' }
   | { kind: 'metadata'; metadata: ModelFileMetadata }
   | { kind: 'failed'; error: WireError }
-  | { kind: 'result'; id: number; outputs: Tensor[]; /** ns in the worker: inputs, run, outputs */ durations: [number, number, number] }
+  | { kind: 'result'; id: number; outputs: WireOutput[]; /** ns in the worker: inputs, run, outputs */ durations: [number, number, number] }
   | { kind: 'error'; id: number; error: WireError }
   | { kind: 'closed' };

@@ -1,11 +1,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import type { Tensor } from '../../infer/tensor.js';
-import type { FromWorker, InstanceWorkerData, MetadataWorkerData, ToWorker, WorkerData } from './messages.js';
+import type { FromWorker, InstanceWorkerData, MetadataWorkerData, ToWorker, WireOutput, WorkerData } from './messages.js';
 import { classifyLoadError, classifyRunError } from './ort-errors.js';
 import { type OrtRunResult, runOrtSession } from './ort-run.js';
 import { cudaExecutionProviderAvailable, instanceSessionOptions, METADATA_SESSION_OPTIONS, sessionMetadata } from './session.js';
 import { packForTransfer } from './transfer.js';
+import { RegionOutputs, resolveInputs, RunBuffers } from './worker-region-io.js';
 
 /**
  * Worker thread entry for the ONNX Runtime backend. onnxruntime-node's `run` executes
@@ -72,12 +73,13 @@ async function serveInstance(d: InstanceWorkerData): Promise<void> {
     return;
   }
 
+  const regionOutputs = new RegionOutputs(session);
   // The main thread sends one run at a time; chaining keeps that true even if it did not.
   let current: Promise<void> = Promise.resolve();
   port.on('message', (msg: ToWorker) => {
     if (msg.kind === 'run') {
       if (d.exitOnRun) process.exit(70);
-      current = current.then(() => run(session, msg.id, msg.inputs, msg.outputNames, what));
+      current = current.then(() => run(session, regionOutputs, msg, what));
     } else {
       current = current.then(async () => {
         await session.release().catch(() => undefined);
@@ -89,27 +91,54 @@ async function serveInstance(d: InstanceWorkerData): Promise<void> {
   post({ kind: 'ready' });
 }
 
-async function run(session: ort.InferenceSession, id: number, inputs: Tensor[], outputNames: string[], what: string): Promise<void> {
+async function run(
+  session: ort.InferenceSession,
+  regionOutputs: RegionOutputs,
+  msg: Extract<ToWorker, { kind: 'run' }>,
+  what: string,
+): Promise<void> {
+  const { id, outputNames, targets } = msg;
+  const buffers = new RunBuffers();
   let result: OrtRunResult;
+  let preallocated = new Map<string, ort.Tensor>();
   try {
-    result = await runOrtSession(session, inputs, outputNames, what);
+    const inputs = resolveInputs(msg.inputs, buffers);
+    preallocated = regionOutputs.preallocate(inputs, outputNames, targets, buffers);
+    try {
+      result = await runOrtSession(session, inputs, outputNames, what, preallocated);
+    } catch (err) {
+      if (preallocated.size === 0) throw err;
+      // Maybe a predicted output shape ORT disagrees with: run again into ORT's own buffers,
+      // so that an error reported is the model's.
+      preallocated = new Map();
+      result = await runOrtSession(session, inputs, outputNames, what);
+    }
   } catch (err) {
+    buffers.release();
     post({ kind: 'error', id, error: classifyRunError(err, what) });
     return;
   }
   const t = performance.now();
-  let packed = packForTransfer(result.outputs);
-  // Packing is part of producing the outputs.
+  const outputs = regionOutputs.place(result.outputs, targets, preallocated, buffers);
+  buffers.release();
+  // Only outputs with bytes travel; placed ones are a shape and a byte count.
+  const withData = outputs.filter((o): o is Tensor => 'data' in o);
+  const reply = (tensors: Tensor[]): WireOutput[] => {
+    let i = 0;
+    return outputs.map((o) => ('data' in o ? tensors[i++]! : o));
+  };
+  let packed = packForTransfer(withData);
+  // Placing and packing are part of producing the outputs.
   const durations = (): [number, number, number] => {
     const [inputNs, inferNs, outputNs] = result.durations;
     return [inputNs, inferNs, outputNs + Math.round((performance.now() - t) * 1e6)];
   };
   try {
-    post({ kind: 'result', id, outputs: packed.tensors, durations: durations() }, packed.transfer);
+    post({ kind: 'result', id, outputs: reply(packed.tensors), durations: durations() }, packed.transfer);
   } catch {
     // An output buffer the runtime marked untransferable: copy everything instead.
-    packed = packForTransfer(result.outputs, true);
-    post({ kind: 'result', id, outputs: packed.tensors, durations: durations() }, packed.transfer);
+    packed = packForTransfer(withData, true);
+    post({ kind: 'result', id, outputs: reply(packed.tensors), durations: durations() }, packed.transfer);
   }
 }
 

@@ -17,6 +17,8 @@ export interface OrtRunResult {
  * Runs one batch on `session`, on the calling thread (onnxruntime-node runs synchronously
  * after a `setImmediate`). Shared by the worker thread and by an instance that executes on the
  * main thread (inline-session.ts), so both convert and time a run the same way.
+ * `preallocated`: outputs ORT must write into the given tensors' memory (worker-region-io.ts);
+ * onnxruntime-node 1.30 still returns a copy of them, which `outputs` hold like any other.
  * @throws whatever `toOrtTensor` or ORT throws (callers classify it with `classifyRunError`).
  */
 export async function runOrtSession(
@@ -24,16 +26,21 @@ export async function runOrtSession(
   inputs: Tensor[],
   outputNames: string[],
   what: string,
+  preallocated?: ReadonlyMap<string, ort.Tensor>,
 ): Promise<OrtRunResult> {
   const t0 = performance.now();
   const feeds: Record<string, ort.Tensor> = {};
   for (const t of inputs) feeds[t.name] = toOrtTensor(t, what);
+  const fetches: ort.InferenceSession.FetchesType =
+    preallocated === undefined || preallocated.size === 0
+      ? outputNames
+      : Object.fromEntries(outputNames.map((name) => [name, preallocated.get(name) ?? null]));
   // onnxruntime-node runs the model synchronously inside a setImmediate callback. An immediate
   // queued just before it fires just before it, so `t1` marks when the run really starts; the
   // wait for the event loop's check phase counts as input time, not as the model's run time.
   let t1 = 0;
   setImmediate(() => (t1 = performance.now()));
-  const results = await session.run(feeds, outputNames);
+  const results = await session.run(feeds, fetches);
   const t2 = performance.now();
   const outputs = outputNames.map((name) => fromOrtTensor(name, results[name] as ort.Tensor, what));
   return { outputs, durations: [ms2ns(t1 - t0), ms2ns(t2 - t1), ms2ns(performance.now() - t2)] };

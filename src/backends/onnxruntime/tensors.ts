@@ -6,8 +6,9 @@ import type { Tensor } from '../../infer/tensor.js';
 
 /**
  * Conversions between infera's byte tensors and onnxruntime-node tensors. Runs in the
- * instance's worker thread, on buffers that were just transferred to it, so views into them
- * are safe to hand to ORT (nothing else holds them).
+ * instance's worker thread, on buffers that were just transferred to it or on views of a
+ * shared-memory region the request holds (worker-region-io.ts), so views into them are safe to
+ * hand to ORT (nothing else writes them during the run).
  */
 
 type NumericArrayCtor =
@@ -71,16 +72,24 @@ export function toOrtTensor(t: Tensor, what: string): ort.Tensor {
         `${count * size} bytes, got ${t.data.byteLength}`,
     );
   }
-  const Ctor = TYPED_ARRAY[ortType]!;
-  let array: InstanceType<NumericArrayCtor>;
-  if (t.data.byteOffset % size === 0) {
-    array = new Ctor(t.data.buffer as ArrayBuffer, t.data.byteOffset, count);
-  } else {
-    array = new Ctor(count);
-    new Uint8Array(array.buffer).set(t.data);
-  }
+  const inPlace = ortTensorOver(ortType, t.data, t.shape);
+  if (inPlace !== undefined) return inPlace;
+  const aligned = new Uint8Array(t.data.byteLength);
+  aligned.set(t.data);
+  return ortTensorOver(ortType, aligned, t.shape)!;
+}
+
+/**
+ * An ORT tensor of the numeric `ortType` over `bytes` themselves (no copy), or undefined when
+ * `bytes` do not start at a multiple of the element size (typed arrays require it). `bytes`
+ * must hold exactly the elements of `shape`.
+ */
+export function ortTensorOver(ortType: string, bytes: Uint8Array, shape: number[]): ort.Tensor | undefined {
+  const Ctor = TYPED_ARRAY[ortType];
+  if (Ctor === undefined || bytes.byteOffset % Ctor.BYTES_PER_ELEMENT !== 0) return undefined;
+  const array = new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / Ctor.BYTES_PER_ELEMENT);
   // The union of typed arrays is too wide for any one overload of the constructor.
-  return new ort.Tensor(ortType as 'float32', array as Float32Array, t.shape);
+  return new ort.Tensor(ortType as 'float32', array as Float32Array, shape);
 }
 
 /**
