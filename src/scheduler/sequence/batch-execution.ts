@@ -80,11 +80,13 @@ export function batchSignature(request: SequenceRequest, states: SequenceStates 
 /**
  * Runs one batch on an instance and answers its requests: gathers the slots' inputs (one
  * copy), computes the union of the requested outputs plus every state output, splits the
- * outputs back per slot, stores each sequence's new state, then resolves each request with
- * the outputs it asked for. When the execution fails every request of the batch gets the
- * error and no state changes. Never rejects.
+ * outputs back per slot, stores each sequence's new state, calls `executed` (the batcher frees
+ * the instance and starts its next batch before the responses are written, so the instance
+ * does not idle meanwhile), then resolves each request with the outputs it asked for. When
+ * the execution fails every request of the batch gets the error and no state changes.
+ * `executed` is called exactly once. Never rejects.
  */
-export async function executeSlots(ctx: BatchContext, slots: readonly SlotWork[]): Promise<void> {
+export async function executeSlots(ctx: BatchContext, slots: readonly SlotWork[], executed: () => void): Promise<void> {
   const requests = slots.flatMap((s) => (s.request !== undefined ? [s.request] : []));
   const names = new Set<string>();
   for (const r of requests) for (const n of r.payload.outputNames) names.add(n);
@@ -92,6 +94,11 @@ export async function executeSlots(ctx: BatchContext, slots: readonly SlotWork[]
   const outputNames = [...names];
   const startNs = nowNs();
   ctx.stats.pending(-requests.length);
+  let done = false;
+  const finish = (): void => {
+    if (!done) executed();
+    done = true;
+  };
   try {
     const batching = ctx.maxBatchSize > 0;
     const inputs = batching ? gatherBatch(slots.map((s) => ({ inputs: s.inputs, batchSize: 1 }))) : slots[0]!.inputs;
@@ -99,6 +106,7 @@ export async function executeSlots(ctx: BatchContext, slots: readonly SlotWork[]
     const perSlot = batching ? scatterBatch(outputs, slots.map(() => 1)) : [outputs];
     const byName = perSlot.map((list) => new Map(list.map((t) => [t.name, t])));
     slots.forEach((s, i) => s.states?.update(byName[i]!));
+    finish();
     ctx.stats.execution(requests.length, timing);
     slots.forEach((s, i) => {
       const r = s.request;
@@ -111,6 +119,7 @@ export async function executeSlots(ctx: BatchContext, slots: readonly SlotWork[]
       r.resolve({ outputs: outs as Tensor[], queueNs: startNs - r.enqueuedNs, timing });
     });
   } catch (err) {
+    finish();
     for (const r of requests) r.reject(err);
   }
 }

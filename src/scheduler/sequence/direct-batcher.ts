@@ -148,7 +148,7 @@ export class DirectBatcher {
 
     this.#busy = true;
     this.#inflight = slots.filter((s) => s.request !== undefined).length;
-    void executeSlots(this.ctx, slots).finally(() => {
+    void executeSlots(this.ctx, slots, () => {
       this.#busy = false;
       this.#inflight = 0;
       this.owner.batchDone();

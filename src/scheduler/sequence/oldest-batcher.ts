@@ -153,7 +153,7 @@ export class OldestBatcher {
     }));
     this.#busy = true;
     this.#inflight = chosen.length;
-    void executeSlots(this.ctx, slots).finally(() => {
+    void executeSlots(this.ctx, slots, () => {
       this.#busy = false;
       this.#inflight = 0;
       for (const c of chosen) this.#next(c.slot);
