@@ -1,4 +1,5 @@
 import { CancelledError, UnavailableError } from './errors/index.js';
+import type { CancelSignal } from './infer/cancellation.js';
 import { classify } from './infer/classification.js';
 import { validateRequest } from './infer/request-validation.js';
 import type { InferenceRequest, InferenceResponse, Tensor } from './infer/tensor.js';
@@ -17,7 +18,7 @@ export interface StreamContext {
   /** The READY version a request goes to; throws the lookup errors of `InferenceServer.infer`. */
   version(name: string, version?: number): ModelVersion;
   /** The server's unary infer, for models that are not decoupled. */
-  infer(request: InferenceRequest, signal?: AbortSignal): Promise<InferenceResponse>;
+  infer(request: InferenceRequest, signal?: CancelSignal): Promise<InferenceResponse>;
   stopping(): boolean;
 }
 
@@ -37,7 +38,7 @@ export interface StreamContext {
 export async function* streamInference(
   ctx: StreamContext,
   request: InferenceRequest,
-  signal?: AbortSignal,
+  signal?: CancelSignal,
   options: InferStreamOptions = {},
 ): AsyncGenerator<InferenceResponse, void, undefined> {
   if (ctx.stopping()) throw new UnavailableError('Server is stopping, no new inference requests are accepted');

@@ -1,4 +1,5 @@
 import type { Datatype } from './infer/datatype.js';
+import type { CancelSignal } from './infer/cancellation.js';
 import type { InferenceRequest, InferenceResponse } from './infer/tensor.js';
 import type { ServerMemoryUsage, SharedMemoryService } from './memory/index.js';
 
@@ -106,7 +107,7 @@ export interface ServerCore {
    *   NotFoundError / UnavailableError as modelMetadata; UnavailableError when stopping;
    *   UnsupportedError for a decoupled model (use inferStream).
    */
-  infer(request: InferenceRequest, signal?: AbortSignal): Promise<InferenceResponse>;
+  infer(request: InferenceRequest, signal?: CancelSignal): Promise<InferenceResponse>;
 
   /**
    * True when the model's transaction policy is decoupled (HTTP infer and gRPC ModelInfer
@@ -121,7 +122,7 @@ export interface ServerCore {
    * (validation ones before any response). Ending the iteration early, or aborting `signal`,
    * cancels the request.
    */
-  inferStream?(request: InferenceRequest, signal?: AbortSignal, options?: InferStreamOptions): AsyncIterable<InferenceResponse>;
+  inferStream?(request: InferenceRequest, signal?: CancelSignal, options?: InferStreamOptions): AsyncIterable<InferenceResponse>;
 
   // --- model repository extension (reference §1.5, §8) ---
   /** Index rows; `ready` true lists only READY versions. */

@@ -1,12 +1,11 @@
 import { createRequire } from 'node:module';
 import { BackendRegistry } from './backends/registry.js';
 import { modelConfigToJson } from './config/index.js';
-import { CancelledError, InvalidArgumentError, UnavailableError, UnsupportedError } from './errors/index.js';
-import { classify } from './infer/classification.js';
-import { validateRequest } from './infer/request-validation.js';
+import { InvalidArgumentError, UnavailableError } from './errors/index.js';
 import { ServerMemory, type ServerMemoryUsage, type SharedMemoryService } from './memory/index.js';
 import { ResponseCache } from './cache/response-cache.js';
-import type { InferenceRequest, InferenceResponse, Tensor } from './infer/tensor.js';
+import type { InferenceRequest, InferenceResponse } from './infer/tensor.js';
+import type { CancelSignal } from './infer/cancellation.js';
 import { logControlOf } from './observability/log-control.js';
 import { silentLogger, type Logger } from './observability/logger.js';
 import type { ModelStatsJson } from './observability/model-statistics.js';
@@ -15,26 +14,12 @@ import { queryModelStatistics } from './observability/statistics-query.js';
 import { TraceManager, type TraceSettingsJson } from './observability/trace-manager.js';
 import { traceChangeFromUpdate, type TraceSettingsUpdate } from './observability/trace-update.js';
 import { ModelRepositoryManager } from './repository/model-repository-manager.js';
-import type { ScheduledResult } from './scheduler/scheduler.js';
 import type { ComputeTiming } from './backends/backend.js';
-import { isEnsembleConfig } from './repository/model-loader.js';
-import { nowNs, type FailureReason } from './scheduler/stats-recorder.js';
 import type { ModelVersion } from './repository/model-version.js';
+import { runInference, type InferenceContext } from './server-infer.js';
 import { streamInference } from './server-stream.js';
 import type { InferenceServerOptions } from './server-options.js';
 import type { InferStreamOptions, LoadModelParameters, LogSettings, ModelIndexEntry, ModelMetadata, ServerCore, ServerMetadata } from './server-types.js';
-
-/**
- * The `reason` label of a request that failed after it reached the scheduler (reference §6):
- * CANCELED when the client gave up, REJECTED when a queue policy or a stopping scheduler
- * refused it, BACKEND when its execution failed. Requests that fail validation are not
- * counted at all (see `infer`), so nothing here is OTHER; an ensemble's failures are OTHER.
- */
-function failureReason(err: unknown): FailureReason {
-  if (err instanceof CancelledError) return 'CANCELED';
-  if (err instanceof UnavailableError) return 'REJECTED';
-  return 'BACKEND';
-}
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -80,6 +65,7 @@ export class InferenceServer implements ServerCore {
   readonly #traces: TraceManager;
   readonly #memory: ServerMemory;
   readonly #cache: ResponseCache | undefined;
+  readonly #inferContext: InferenceContext;
   #state: 'LOADING' | 'READY' | 'EXITING' = 'LOADING';
 
   private constructor(opts: InferenceServerOptions, logger: Logger) {
@@ -115,12 +101,17 @@ export class InferenceServer implements ServerCore {
       createStats: (name, version, config) => this.#metrics.createStats(name, version, config),
       ensembleHost: {
         spec: (model, version) => this.#repository.getReady(model, version).spec!,
-        infer: async (request, signal) => {
-          const { response, timing } = await this.#infer(request, signal);
-          return { outputs: response.outputs, timing };
+        infer: (request, signal) => {
+          let timing: ComputeTiming | undefined;
+          return this.#infer(request, signal, (t) => (timing = t)).then((response) => ({ outputs: response.outputs, timing }));
         },
       },
     });
+    this.#inferContext = {
+      getReady: (name, version) => this.#repository.getReady(name, version),
+      traces: this.#traces,
+      cache: this.#cache,
+    };
   }
 
   /**
@@ -220,70 +211,20 @@ export class InferenceServer implements ServerCore {
   }
 
   /**
-   * @param signal aborted when the client gave up; a request still queued is then removed
-   *   (CancelledError).
+   * @param signal aborted when the client gave up (an AbortSignal, or any CancelSignal); a
+   *   request still queued is then removed (CancelledError).
    */
-  async infer(request: InferenceRequest, signal?: AbortSignal): Promise<InferenceResponse> {
-    if (this.#state === 'EXITING') throw new UnavailableError('Server is stopping, no new inference requests are accepted');
-    return (await this.#infer(request, signal)).response;
+  infer(request: InferenceRequest, signal?: CancelSignal): Promise<InferenceResponse> {
+    if (this.#state === 'EXITING') return Promise.reject(new UnavailableError('Server is stopping, no new inference requests are accepted'));
+    return this.#infer(request, signal);
   }
 
   /**
    * `infer` without the stopping check (an ensemble's step requests of requests already
-   * accepted still run while the server stops), also returning the compute timing of the
-   * batch the request ran in (none for a cache hit), which an ensemble adds up.
+   * accepted still run while the server stops); `onTiming` as in `runInference`.
    */
-  async #infer(request: InferenceRequest, signal?: AbortSignal): Promise<{ response: InferenceResponse; timing?: ComputeTiming }> {
-    const receivedNs = nowNs();
-    const mv = this.#repository.getReady(request.modelName, request.modelVersion);
-    if (mv.config!.modelTransactionPolicy?.decoupled === true) {
-      throw new UnsupportedError(`model '${mv.name}' is decoupled: its responses can only be streamed (inferStream, gRPC ModelStreamInfer, HTTP infer_stream)`);
-    }
-    const spec = mv.spec!;
-    // Statistics count what reaches the scheduler: a request that fails validation is not
-    // counted, as Triton rejects it in InferenceRequest::Normalize before statistics start.
-    const validated = validateRequest(request, spec);
-    const trace = this.#traces.sample(mv.name, mv.version, request.id);
-    trace?.started(receivedNs, validated.inputs);
-    // A hit skips the scheduler; its outputs are the final ones (classification included).
-    const cached = this.#cache?.lookup(mv.name, mv.version, mv.config!, request);
-    if (cached?.outputs !== undefined) {
-      const hitNs = nowNs();
-      mv.stats.cacheHit?.(receivedNs, 0, cached.lookupNs, hitNs);
-      trace?.activity('REQUEST_END', hitNs);
-      trace?.finish();
-      const hit: InferenceResponse = { modelName: mv.name, modelVersion: String(mv.version), outputs: cached.outputs };
-      if (request.id !== undefined && request.id !== '') hit.id = request.id;
-      return { response: hit };
-    }
-    let scheduled: ScheduledResult;
-    try {
-      scheduled = await mv.scheduler!.enqueue({ ...validated, request, signal });
-    } catch (err) {
-      const failedNs = nowNs();
-      // Triton gives every failure of an ensemble the reason OTHER (metrics.md).
-      mv.stats.requestFailure(isEnsembleConfig(mv.config!) ? 'OTHER' : failureReason(err), receivedNs, failedNs);
-      trace?.failed(failedNs);
-      throw err;
-    }
-    const endNs = nowNs();
-    mv.stats.requestSuccess(receivedNs, scheduled.queueNs, scheduled.timing, endNs);
-    trace?.succeeded(scheduled.queueNs, scheduled.timing, endNs, scheduled.outputs);
-    let outputs: Tensor[] = scheduled.outputs;
-    const wanted = request.outputs;
-    if (wanted !== undefined && wanted.some((o) => (o.classification ?? 0) > 0)) {
-      outputs = outputs.map((t, i) => {
-        const count = wanted[i]?.classification ?? 0;
-        return count > 0 ? classify(t, count, spec.maxBatchSize > 0, spec.outputByName.get(t.name)?.labels) : t;
-      });
-    }
-    const response: InferenceResponse = { modelName: mv.name, modelVersion: String(mv.version), outputs };
-    if (request.id !== undefined && request.id !== '') response.id = request.id;
-    if (cached !== undefined) {
-      const { result, insertNs } = this.#cache!.store(cached, outputs);
-      if (result !== 'exists') mv.stats.cacheMiss?.(cached.lookupNs + insertNs);
-    }
-    return { response, timing: scheduled.timing };
+  #infer(request: InferenceRequest, signal?: CancelSignal, onTiming?: (timing: ComputeTiming) => void): Promise<InferenceResponse> {
+    return runInference(this.#inferContext, request, signal, onTiming);
   }
 
   /** Whether the model is decoupled. @throws the lookup errors of `modelMetadata`. */
@@ -292,7 +233,7 @@ export class InferenceServer implements ServerCore {
   }
 
   /** A request's responses as they come (`ServerCore.inferStream`, server-stream.ts); any model. */
-  inferStream(request: InferenceRequest, signal?: AbortSignal, options?: InferStreamOptions): AsyncIterable<InferenceResponse> {
+  inferStream(request: InferenceRequest, signal?: CancelSignal, options?: InferStreamOptions): AsyncIterable<InferenceResponse> {
     const repository = this.#repository;
     const stopping = (): boolean => this.#state === 'EXITING';
     return streamInference({ version: repository.getReady.bind(repository), infer: this.infer.bind(this), stopping }, request, signal, options);

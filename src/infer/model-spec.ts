@@ -31,6 +31,10 @@ export interface ModelSpec {
   outputs: OutputSpec[];
   inputByName: ReadonlyMap<string, InputSpec>;
   outputByName: ReadonlyMap<string, OutputSpec>;
+  /** Position of each input in `inputs` (config order), for placing request inputs. */
+  inputIndex: ReadonlyMap<string, number>;
+  /** How many of `inputs` are not optional. */
+  requiredInputCount: number;
 }
 
 export function makeModelSpec(
@@ -48,6 +52,8 @@ export function makeModelSpec(
     outputs,
     inputByName: new Map(inputs.map((i) => [i.name, i])),
     outputByName: new Map(outputs.map((o) => [o.name, o])),
+    inputIndex: new Map(inputs.map((i, k) => [i.name, k])),
+    requiredInputCount: inputs.filter((i) => !i.optional).length,
   };
 }
 

@@ -109,20 +109,29 @@ export class DefaultScheduler implements Scheduler {
   #run(instance: ModelInstance, item: QueuedRequest): void {
     this.#inflight++;
     const queueNs = nowNs() - item.enqueuedNs;
-    instance
-      .execute(item.payload.inputs, item.payload.outputNames)
-      .then(
-        ({ outputs, timing }) => {
+    // One reaction per outcome, each freeing the instance itself: no `finally` (it would add
+    // promises and turns of the microtask queue to every request).
+    instance.execute(item.payload.inputs, item.payload.outputNames).then(
+      ({ outputs, timing }) => {
+        try {
           this.stats.execution(item.payload.batchSize, timing);
           item.resolve({ outputs, queueNs, timing });
-        },
-        item.reject,
-      )
-      .finally(() => {
-        this.#inflight--;
-        this.#free.push(instance);
-        this.#dispatch();
-        this.#checkDrained();
-      });
+        } finally {
+          this.#release(instance);
+        }
+      },
+      (err: unknown) => {
+        item.reject(err);
+        this.#release(instance);
+      },
+    );
+  }
+
+  /** An execution ended: the instance takes the next queued request. */
+  #release(instance: ModelInstance): void {
+    this.#inflight--;
+    this.#free.push(instance);
+    this.#dispatch();
+    this.#checkDrained();
   }
 }

@@ -3,6 +3,7 @@ import type { ModelInstance } from '../backends/backend.js';
 import { isRequestInstance, type InstanceRequest, type RequestInstance } from '../backends/request-instance.js';
 import { CancelledError, InternalError, toTritonError, UnavailableError, UnsupportedError } from '../errors/index.js';
 import type { ModelConfig } from '../generated/model_config_pb.js';
+import { toAbortSignal } from '../infer/cancellation.js';
 import type { Tensor } from '../infer/tensor.js';
 import type { ScheduledResult, Scheduler, SchedulerPayload } from './scheduler.js';
 import { NO_STATS, nowNs, type ModelStatsRecorder } from './stats-recorder.js';
@@ -165,7 +166,7 @@ export class RequestScheduler implements Scheduler {
       batchSize: item.payload.batchSize,
       id: item.payload.request?.id,
       parameters: item.payload.request?.parameters,
-      signal: item.payload.signal,
+      signal: toAbortSignal(item.payload.signal),
       respond: (outputs, final) => {
         if (!item.settled) item.onResponse(outputs, final);
       },

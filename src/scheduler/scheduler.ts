@@ -1,4 +1,5 @@
 import type { ComputeTiming } from '../backends/backend.js';
+import type { CancelSignal } from '../infer/cancellation.js';
 import type { InferenceRequest, Tensor } from '../infer/tensor.js';
 
 /**
@@ -13,7 +14,7 @@ export interface SchedulerPayload {
   /** The decoded request, for its parameters (priority, timeout, sequence controls). */
   request?: InferenceRequest;
   /** Aborted when the client gave up (disconnect, cancelled call, deadline). */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 /** What a request got from its scheduler. */

@@ -2,7 +2,8 @@ import type { handleUnaryCall, ServerUnaryCall } from '@grpc/grpc-js';
 import type { ModelInferRequest, ModelInferResponse } from '../../generated/grpc_service_pb.js';
 import { CancelledError, UnsupportedError } from '../../errors/index.js';
 import type { ServerCore } from '../../server-types.js';
-import { RequestSharedMemory } from '../../memory/index.js';
+import { Cancellation, type CancelSignal } from '../../infer/cancellation.js';
+import { LazySharedMemory, type RequestRegions } from '../lazy-shared-memory.js';
 import { decodeModelInferRequest, type DecodedGrpcInferRequest } from './infer-request.js';
 import { encodeModelInferResponse } from './infer-response.js';
 import { parseGrpcModelVersion } from './model-version.js';
@@ -10,7 +11,7 @@ import { unary, type RpcContext } from './rpc-context.js';
 
 /**
  * ModelInfer (reference §2.1–2.3; Triton `ModelInferHandler::Execute`): decode, reject
- * decoupled models, `core.infer` with an AbortSignal that fires when the client cancels the
+ * decoupled models, `core.infer` with a signal that aborts when the client cancels the
  * call or its deadline passes, encode into `raw_output_contents` (outputs asked for in shared
  * memory are written there instead).
  */
@@ -24,7 +25,7 @@ import { unary, type RpcContext } from './rpc-context.js';
 export function decodeWithModelLookup(
   core: ServerCore,
   msg: ModelInferRequest,
-  shm: RequestSharedMemory,
+  shm: RequestRegions,
 ): DecodedGrpcInferRequest {
   try {
     return decodeModelInferRequest(msg, shm);
@@ -49,31 +50,32 @@ export function refuseDecoupled(core: ServerCore, decoded: DecodedGrpcInferReque
 }
 
 /**
- * An AbortSignal that aborts (with a CancelledError) when the call is cancelled by the
- * client or its deadline expires; `release()` detaches it once the request is done, because
- * grpc-js also signals 'cancelled' after a call ends normally.
+ * A signal that aborts (with a CancelledError) when the call is cancelled by the client or its
+ * deadline expires; `release()` detaches it once the request is done, because grpc-js also
+ * signals 'cancelled' after a call ends normally. A `Cancellation` rather than an
+ * AbortController: this runs for every call, and an AbortSignal costs microseconds to create.
  */
 export function abortOnCancel(call: ServerUnaryCall<ModelInferRequest, ModelInferResponse>): {
-  signal: AbortSignal;
+  signal: CancelSignal;
   release(): void;
 } {
-  const controller = new AbortController();
+  const cancellation = new Cancellation();
   const onCancel = (): void => {
     const deadline = call.getDeadline();
     const expired =
       deadline instanceof Date ? deadline.getTime() <= Date.now() : Number.isFinite(deadline) && deadline <= Date.now();
-    controller.abort(new CancelledError(expired ? 'Deadline exceeded' : 'Request cancelled by the client'));
+    cancellation.abort(new CancelledError(expired ? 'Deadline exceeded' : 'Request cancelled by the client'));
   };
   if (call.cancelled) onCancel();
   else call.once('cancelled', onCancel);
-  return { signal: controller.signal, release: () => call.removeListener('cancelled', onCancel) };
+  return { signal: cancellation, release: () => call.removeListener('cancelled', onCancel) };
 }
 
 export function inferHandler(ctx: RpcContext): handleUnaryCall<ModelInferRequest, ModelInferResponse> {
   const { core } = ctx;
   return unary(ctx, 'inference', 'ModelInfer', async (msg, call) => {
     // Holds the shared-memory regions the request names until its response is built.
-    const shm = new RequestSharedMemory(core.sharedMemory?.());
+    const shm = new LazySharedMemory(core);
     const cancel = abortOnCancel(call);
     try {
       const decoded = decodeWithModelLookup(core, msg, shm);

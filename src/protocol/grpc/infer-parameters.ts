@@ -110,6 +110,7 @@ export function sharedMemoryRef(map: ParameterMap, tensor: string): SharedMemory
   const region = map['shared_memory_region']?.parameterChoice;
   const offset = map['shared_memory_offset']?.parameterChoice;
   const byteSize = map['shared_memory_byte_size']?.parameterChoice;
+  if (region === undefined && offset === undefined && byteSize === undefined) return undefined;
   if (region !== undefined && region.case !== 'stringParam') {
     throw new InvalidArgumentError(
       `invalid value type for 'shared_memory_region' parameter for tensor '${tensor}', expected string_param.`,

@@ -2,7 +2,7 @@ import type { ModelInferRequest } from '../../generated/grpc_service_pb.js';
 import { InvalidArgumentError } from '../../errors/index.js';
 import { isDatatype } from '../../infer/datatype.js';
 import type { InferenceRequest, RequestedOutput, Tensor } from '../../infer/tensor.js';
-import { RequestSharedMemory } from '../../memory/index.js';
+import { LazySharedMemory, type RequestRegions } from '../lazy-shared-memory.js';
 import { classificationCount, decodeRequestParameters, sharedMemoryRef } from './infer-parameters.js';
 import { parseGrpcModelVersion } from './model-version.js';
 import { contentsToBytes } from './tensor-contents.js';
@@ -25,6 +25,15 @@ export interface DecodedGrpcInferRequest {
   enableEmptyFinalResponse: boolean;
 }
 
+/** What a request without parameters decodes to (never attached to a request: it has no keys). */
+const NO_PARAMETERS = Object.freeze({ parameters: Object.freeze({}), enableEmptyFinalResponse: false });
+
+/** `Object.keys(object).length > 0`, without building the array. */
+function hasKeys(object: object): boolean {
+  for (const key in object) if (Object.hasOwn(object, key)) return true;
+  return false;
+}
+
 /**
  * @throws InvalidArgumentError for a bad version string, bad parameters, an input with both
  *   `contents` and `raw_input_contents` ("contents field must not be specified when using
@@ -37,11 +46,11 @@ export interface DecodedGrpcInferRequest {
  */
 export function decodeModelInferRequest(
   msg: ModelInferRequest,
-  shm: RequestSharedMemory = new RequestSharedMemory(undefined),
+  shm: RequestRegions = new LazySharedMemory({}),
 ): DecodedGrpcInferRequest {
   const model = msg.modelName;
   const modelVersion = parseGrpcModelVersion(msg.modelVersion);
-  const { parameters, enableEmptyFinalResponse } = decodeRequestParameters(msg.parameters);
+  const { parameters, enableEmptyFinalResponse } = hasKeys(msg.parameters) ? decodeRequestParameters(msg.parameters) : NO_PARAMETERS;
 
   const inputs: Tensor[] = [];
   const raw = msg.rawInputContents;
@@ -78,7 +87,7 @@ export function decodeModelInferRequest(
 
   const request: InferenceRequest = { modelName: model, modelVersion, inputs };
   if (msg.id !== '') request.id = msg.id;
-  if (Object.keys(parameters).length > 0) request.parameters = parameters;
+  if (hasKeys(parameters)) request.parameters = parameters;
 
   if (msg.outputs.length > 0) {
     const logPrefix = `[request id: ${msg.id !== '' ? msg.id : '<id_unknown>'}] `;

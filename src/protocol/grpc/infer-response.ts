@@ -1,15 +1,16 @@
 import { create } from '@bufbuild/protobuf';
 import {
   InferParameterSchema,
-  ModelInferResponse_InferOutputTensorSchema,
   ModelInferResponseSchema,
   ModelStreamInferResponseSchema,
   type ModelInferResponse,
+  type ModelInferResponse_InferOutputTensor,
   type ModelStreamInferResponse,
 } from '../../generated/grpc_service_pb.js';
 import { InvalidArgumentError } from '../../errors/index.js';
 import type { InferenceResponse } from '../../infer/tensor.js';
 import { encodeParameters } from './infer-parameters.js';
+import { toBigInt } from './model-infer-wire.js';
 
 /**
  * Encoding of infer responses (reference §2.2; Triton `InferResponseCompleteCommon`): every
@@ -46,20 +47,27 @@ export function encodeModelInferResponse(
       `Response has byte size ${total} which exceeds gRPC's byte size limit ${MAX_GRPC_MESSAGE_SIZE}.`,
     );
   }
-  return create(ModelInferResponseSchema, {
+  // The messages are written as the object literals `create()` returns for them (proto3, no
+  // field presence: every field set, `contents` absent): create() walks the schema each time.
+  const outputs: ModelInferResponse_InferOutputTensor[] = [];
+  for (const t of response.outputs) {
+    outputs.push({
+      $typeName: 'inference.ModelInferResponse.InferOutputTensor',
+      name: t.name,
+      datatype: t.datatype,
+      shape: t.shape.map(toBigInt),
+      parameters: {},
+    });
+  }
+  return {
+    $typeName: 'inference.ModelInferResponse',
     modelName: response.modelName,
     modelVersion: response.modelVersion,
     id: response.id ?? requestId,
     parameters: encodeParameters(response.parameters),
-    outputs: response.outputs.map((t) =>
-      create(ModelInferResponse_InferOutputTensorSchema, {
-        name: t.name,
-        datatype: t.datatype,
-        shape: t.shape.map((d) => BigInt(d)),
-      }),
-    ),
+    outputs,
     rawOutputContents: raw,
-  });
+  };
 }
 
 function finalResponseFlag(response: ModelInferResponse): void {

@@ -61,9 +61,14 @@ export function parseCompressionLevel(value: string): CompressionLevel {
   return v as CompressionLevel;
 }
 
-/** grpc-js server channel options: message size limits (INT32_MAX) and keepalive. */
+/**
+ * grpc-js server channel options: message size limits (INT32_MAX) and keepalive. Channelz is
+ * off: infera serves no channelz service, so its per-call counters (and their timestamps and
+ * closures on every call) would have no reader.
+ */
 export function serverChannelOptions(k: GrpcKeepaliveOptions): ChannelOptions {
   const options: ChannelOptions = {
+    'grpc.enable_channelz': 0,
     'grpc.max_receive_message_length': MAX_GRPC_MESSAGE_SIZE,
     'grpc.max_send_message_length': MAX_GRPC_MESSAGE_SIZE,
     'grpc.keepalive_time_ms': k.keepaliveTimeMs ?? 7_200_000,

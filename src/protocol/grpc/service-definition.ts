@@ -3,6 +3,7 @@ import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2
 import type { MethodDefinition } from '@grpc/grpc-js';
 import { GRPCInferenceService } from '../../generated/grpc_service_pb.js';
 import { Health } from '../../generated/health_pb.js';
+import { decodeModelInferRequestWire, encodeModelInferResponseWire } from './model-infer-wire.js';
 
 /**
  * grpc-js service definitions built from the protobuf-es descriptors (reference §2): every
@@ -53,8 +54,26 @@ export function methodDefinitions<T extends GenServiceMethods>(service: GenServi
   return out as MethodDefinitions<T>;
 }
 
-/** `inference.GRPCInferenceService`: the KServe v2 core RPCs plus Triton's extensions. */
-export const INFERENCE_SERVICE = methodDefinitions(GRPCInferenceService);
+/**
+ * `inference.GRPCInferenceService`: the KServe v2 core RPCs plus Triton's extensions. The
+ * server's side of ModelInfer (reading requests, writing responses) goes through the
+ * hand-written codecs of model-infer-wire.ts first, protobuf-es when they give up.
+ */
+export const INFERENCE_SERVICE = withFastModelInfer(methodDefinitions(GRPCInferenceService));
+
+function withFastModelInfer(
+  methods: MethodDefinitions<typeof GRPCInferenceService.method>,
+): MethodDefinitions<typeof GRPCInferenceService.method> {
+  const modelInfer = methods.modelInfer;
+  const readRequest = modelInfer.requestDeserialize;
+  const writeResponse = modelInfer.responseSerialize;
+  methods.modelInfer = {
+    ...modelInfer,
+    requestDeserialize: (bytes) => decodeModelInferRequestWire(bytes) ?? readRequest(bytes),
+    responseSerialize: (value) => encodeModelInferResponseWire(value) ?? writeResponse(value),
+  };
+  return methods;
+}
 
 /** `grpc.health.v1.Health` (Check only, as Triton serves it). */
 export const HEALTH_SERVICE = methodDefinitions(Health);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { toTritonError } from '../../errors/index.js';
-import { RequestSharedMemory } from '../../memory/index.js';
 import type { ServerCore } from '../../server-types.js';
+import { LazySharedMemory, type RequestRegions } from '../lazy-shared-memory.js';
 import { BodyTooLargeError, discardRemainingBody, readBody } from './body-reader.js';
 import {
   compressBody,
@@ -14,7 +14,7 @@ import {
 } from './compression.js';
 import { METHOD_NOT_ALLOWED } from './handlers.js';
 import { decodeInferRequest, type DecodedInferRequest } from './infer-request.js';
-import { encodeInferResponse } from './infer-response.js';
+import { encodeInferResponse, type EncodedInferResponse } from './infer-response.js';
 import {
   INFER_HEADER_CONTENT_LENGTH,
   parseInferHeaderLength,
@@ -58,87 +58,72 @@ const USE_FLAG = 'Use --http-max-input-size to increase the limit.';
  *   numeric-headers, compression document the messages); the model's own error when the model
  *   lookup fails; whatever `core.infer` throws, unchanged; 400/500 from response encoding.
  */
-export async function handleInfer(
+export function handleInfer(
   ctx: InferContext,
   req: IncomingMessage,
   res: ServerResponse,
   model: string,
   versionText: string,
-): Promise<void> {
+): Promise<void> | void {
   if (req.method !== 'POST') return sendErrorMessage(res, 405, METHOD_NOT_ALLOWED);
-  const version = parseModelVersion(versionText);
-  // Holds the shared-memory regions the request names until its response is written.
-  const shm = new RequestSharedMemory(ctx.core.sharedMemory?.());
-  try {
-    await inferAndRespond(ctx, req, res, model, version, shm);
-  } finally {
-    shm.release();
-  }
+  return inferAndRespond(ctx, req, res, model, parseModelVersion(versionText));
 }
 
+/** The one async step of an infer request: read and decode, infer, encode and write. */
 async function inferAndRespond(
   ctx: InferContext,
   req: IncomingMessage,
   res: ServerResponse,
   model: string,
   version: number | undefined,
-  shm: RequestSharedMemory,
 ): Promise<void> {
-  let decoded: DecodedInferRequest;
+  // Holds the shared-memory regions the request names until its response is written.
+  const shm = new LazySharedMemory(ctx.core);
   try {
-    decoded = await decodeBody(ctx, req, model, version, shm);
-  } catch (err) {
-    const modelError = lookupError(ctx.core, model, version);
-    if (err instanceof BodyTooLargeError) {
-      if (modelError !== undefined) sendError(res, toTritonError(modelError));
-      else sendErrorMessage(res, 400, tooLargeMessage(req, err, ctx.maxInputSize));
-      discardRemainingBody(req, DRAIN_LIMIT_BYTES, DRAIN_LIMIT_MS);
-      return;
+    let decoded: DecodedInferRequest;
+    try {
+      decoded = decodeBody(ctx, req, model, version, shm, await readRequestBody(req, ctx.maxInputSize));
+    } catch (err) {
+      const modelError = lookupError(ctx.core, model, version);
+      if (err instanceof BodyTooLargeError) {
+        if (modelError !== undefined) sendError(res, toTritonError(modelError));
+        else sendErrorMessage(res, 400, tooLargeMessage(req, err, ctx.maxInputSize));
+        discardRemainingBody(req, DRAIN_LIMIT_BYTES, DRAIN_LIMIT_MS);
+        return;
+      }
+      if (modelError !== undefined) throw modelError;
+      if (err instanceof UnsupportedEncodingError) {
+        return sendError(res, err, { 'Accept-Encoding': SUPPORTED_ENCODINGS_HEADER });
+      }
+      throw err;
     }
-    if (modelError !== undefined) throw modelError;
-    if (err instanceof UnsupportedEncodingError) {
-      return sendError(res, err, { 'Accept-Encoding': SUPPORTED_ENCODINGS_HEADER });
-    }
-    throw err;
-  }
 
-  const out = responseEncoding(req.headers['accept-encoding']);
-  const response = await ctx.core.infer(decoded.request);
-  shm.writeOutputs(response.outputs);
-  const encoded = encodeInferResponse(response, decoded.outputs, decoded.request.id, shm);
-
-  const headers: OutgoingHttpHeaders = {};
-  let parts: BodyPart[];
-  if (encoded.binary.length > 0) {
-    headers['Content-Type'] = 'application/octet-stream';
-    headers['Inference-Header-Content-Length'] = encoded.jsonByteLength;
-    parts = [encoded.json, ...encoded.binary];
-  } else {
-    headers['Content-Type'] = 'application/json';
-    parts = [encoded.json];
+    const out = responseEncoding(req.headers['accept-encoding']);
+    const response = await ctx.core.infer(decoded.request);
+    shm.writeOutputs(response.outputs);
+    const encoded = encodeInferResponse(response, decoded.outputs, decoded.request.id, shm);
+    if (out === 'identity') return sendEncoded(res, encoded);
+    await sendCompressed(res, encoded, out);
+  } finally {
+    shm.release();
   }
-  let byteLength = encoded.byteLength;
-  if (out !== 'identity') {
-    const compressed = await compressBody(joinParts(parts, byteLength), out);
-    if (compressed !== undefined) {
-      headers['Content-Encoding'] = out;
-      parts = [compressed];
-      byteLength = compressed.byteLength;
-    }
-  }
-  sendParts(res, 200, headers, parts, byteLength);
 }
 
-async function decodeBody(
+/** The body, decompressed when it says it is compressed. @throws UnsupportedEncodingError at once */
+function readRequestBody(req: IncomingMessage, maxInputSize: number): Promise<Buffer> {
+  const encoding = requestEncoding(req.headers['content-encoding']);
+  const body = readBody(req, maxInputSize);
+  return encoding === 'identity' ? body : body.then((b) => decompressBody(b, maxInputSize));
+}
+
+function decodeBody(
   ctx: InferContext,
   req: IncomingMessage,
   model: string,
   version: number | undefined,
-  shm: RequestSharedMemory,
-): Promise<DecodedInferRequest> {
-  const encoding = requestEncoding(req.headers['content-encoding']);
-  let body = await readBody(req, ctx.maxInputSize);
-  if (encoding !== 'identity') body = await decompressBody(body, ctx.maxInputSize);
+  shm: RequestRegions,
+  body: Buffer,
+): DecodedInferRequest {
   const headerLength = parseInferHeaderLength(headerValue(req, INFER_HEADER_CONTENT_LENGTH), body.byteLength);
   if (headerLength !== 0) {
     return decodeInferRequest(body, headerLength, {
@@ -157,6 +142,30 @@ async function decodeBody(
       return typeof maxBatchSize === 'number' && maxBatchSize !== 0;
     },
   });
+}
+
+/** 200 with the encoded response, uncompressed: JSON, or a JSON header then binary outputs. */
+function sendEncoded(res: ServerResponse, encoded: EncodedInferResponse): void {
+  if (encoded.binary.length === 0) {
+    return sendParts(res, 200, { 'Content-Type': 'application/json' }, [encoded.json], encoded.byteLength);
+  }
+  const headers: OutgoingHttpHeaders = {
+    'Content-Type': 'application/octet-stream',
+    'Inference-Header-Content-Length': encoded.jsonByteLength,
+  };
+  sendParts(res, 200, headers, [encoded.json, ...encoded.binary], encoded.byteLength);
+}
+
+/** 200 with the encoded response compressed; uncompressed when compression fails, as Triton. */
+async function sendCompressed(res: ServerResponse, encoded: EncodedInferResponse, encoding: 'gzip' | 'deflate'): Promise<void> {
+  const binary = encoded.binary.length > 0;
+  const headers: OutgoingHttpHeaders = { 'Content-Type': binary ? 'application/octet-stream' : 'application/json' };
+  if (binary) headers['Inference-Header-Content-Length'] = encoded.jsonByteLength;
+  const parts: BodyPart[] = [encoded.json, ...encoded.binary];
+  const compressed = await compressBody(joinParts(parts, encoded.byteLength), encoding);
+  if (compressed === undefined) return sendParts(res, 200, headers, parts, encoded.byteLength);
+  headers['Content-Encoding'] = encoding;
+  sendParts(res, 200, headers, [compressed], compressed.byteLength);
 }
 
 /** The model lookup Triton does first (`CheckTransactionPolicy`); undefined when it succeeds. */

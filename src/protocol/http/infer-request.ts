@@ -1,7 +1,8 @@
 import { InvalidArgumentError, NotFoundError } from '../../errors/index.js';
 import { DATATYPE_BYTE_SIZE, isDatatype } from '../../infer/datatype.js';
 import type { InferenceRequest, InferParameters, RequestedOutput, Tensor } from '../../infer/tensor.js';
-import type { RequestSharedMemory, SharedMemoryRef } from '../../memory/index.js';
+import type { SharedMemoryRef } from '../../memory/index.js';
+import type { RequestRegions } from '../lazy-shared-memory.js';
 import { parseJsonBody } from './json-parse.js';
 import {
   asObject,
@@ -42,7 +43,7 @@ export interface InferTarget {
    * request's leases, which the caller releases once the response is written. Without it every
    * region is unknown (404, as Triton answers while no region is registered).
    */
-  sharedMemory?: RequestSharedMemory;
+  sharedMemory?: RequestRegions;
 }
 
 const INT64_MAX = 9223372036854775807n;
@@ -66,7 +67,6 @@ export function decodeInferRequest(body: Buffer, headerLength: number, target: I
     if (typeof v !== 'string') throw wrongType("Unable to parse 'id'", 'string');
     id = v;
   }
-  const logPrefix = `[request id: ${id ? id : '<id_unknown>'}] `;
 
   let defaultBinary = false;
   let parameters: InferParameters | undefined;
@@ -87,7 +87,7 @@ export function decodeInferRequest(body: Buffer, headerLength: number, target: I
     const datatype = requireString(io, 'datatype', "Unable to parse 'datatype'", where);
     const shape = decodeShape(requireArray(io, 'shape', "Unable to parse 'shape'", where), where);
     for (const other of inputs) {
-      if (other.name === name) throw new InvalidArgumentError(`${logPrefix}input '${name}' already exists in request`);
+      if (other.name === name) throw new InvalidArgumentError(`${logPrefix(id)}input '${name}' already exists in request`);
     }
     if (!isDatatype(datatype)) throw new InvalidArgumentError(`invalid datatype for input ${name}`);
 
@@ -123,9 +123,14 @@ export function decodeInferRequest(body: Buffer, headerLength: number, target: I
   if (has(root, 'outputs')) {
     const outputsJson = root['outputs'];
     if (!Array.isArray(outputsJson)) throw wrongType("Unable to parse 'outputs'", 'array');
-    request.outputs = decodeRequestedOutputs(outputsJson, logPrefix, format, target.sharedMemory);
+    request.outputs = decodeRequestedOutputs(outputsJson, id, format, target.sharedMemory);
   }
   return { request, outputs: format };
+}
+
+/** Triton's `InferenceRequest::LogRequest()` prefix, for the messages that carry it. */
+function logPrefix(id: string | undefined): string {
+  return `[request id: ${id ? id : '<id_unknown>'}] `;
 }
 
 /**
@@ -291,9 +296,9 @@ function exactCount(shape: readonly number[]): string {
 /** Requested outputs (Triton `ValidateOutputParameter` and the outputs loop of `ParseJsonTritonIO`). */
 function decodeRequestedOutputs(
   json: unknown[],
-  logPrefix: string,
+  id: string | undefined,
   format: OutputFormat,
-  sharedMemory: RequestSharedMemory | undefined,
+  sharedMemory: RequestRegions | undefined,
 ): RequestedOutput[] {
   const outputs: RequestedOutput[] = [];
   for (let k = 0; k < json.length; k++) {
@@ -312,7 +317,7 @@ function decodeRequestedOutputs(
     }
     const name = requireString(out, 'name', "Unable to parse 'name'", ` for output at index ${k}`);
     for (const other of outputs) {
-      if (other.name === name) throw new InvalidArgumentError(`${logPrefix}output '${name}' already exists in request`);
+      if (other.name === name) throw new InvalidArgumentError(`${logPrefix(id)}output '${name}' already exists in request`);
     }
     const requested: RequestedOutput = { name };
     if (has(params, 'classification')) {
@@ -364,7 +369,7 @@ function sharedMemoryRef(params: JsonObject): SharedMemoryRef {
  * The request's shared-memory holder, or, when the server has none, the answer Triton gives
  * for a region nobody registered (after the parameters parse).
  */
-function resolveSharedMemory(params: JsonObject, sharedMemory: RequestSharedMemory | undefined): RequestSharedMemory {
+function resolveSharedMemory(params: JsonObject, sharedMemory: RequestRegions | undefined): RequestRegions {
   if (sharedMemory !== undefined) return sharedMemory;
   const ref = sharedMemoryRef(params);
   throw new NotFoundError(`Unable to find shared memory region: '${ref.region}'`);

@@ -6,21 +6,22 @@
  * `binary_data_output`, and every output of a raw binary request is binary.
  */
 export class OutputFormat {
-  private readonly names: string[] = [];
-  private readonly binary: boolean[] = [];
+  // Created on the first `set`: most requests name no output.
+  private names: string[] | undefined;
+  private binary: boolean[] | undefined;
 
   /** @param defaultBinary the kind for outputs the request does not name */
   constructor(readonly defaultBinary: boolean) {}
 
   /** Records the kind of an output the request names. */
   set(name: string, binary: boolean): void {
-    this.names.push(name);
-    this.binary.push(binary);
+    (this.names ??= []).push(name);
+    (this.binary ??= []).push(binary);
   }
 
   /** Whether output `name` is returned as binary. Linear scan: requests name few outputs. */
   isBinary(name: string): boolean {
-    const i = this.names.indexOf(name);
-    return i < 0 ? this.defaultBinary : this.binary[i]!;
+    const i = this.names === undefined ? -1 : this.names.indexOf(name);
+    return i < 0 ? this.defaultBinary : this.binary![i]!;
   }
 }

@@ -1,4 +1,5 @@
 import type { ComputeTiming } from '../../backends/backend.js';
+import type { CancelSignal } from '../../infer/cancellation.js';
 import type { ModelSpec } from '../../infer/model-spec.js';
 import type { InferenceRequest, Tensor } from '../../infer/tensor.js';
 
@@ -28,5 +29,5 @@ export interface EnsembleHost {
    * against the model, queued on its scheduler, counted in its statistics.
    * @throws whatever the composing model's infer throws (its message names the model).
    */
-  infer(request: InferenceRequest, signal?: AbortSignal): Promise<ComposingResult>;
+  infer(request: InferenceRequest, signal?: CancelSignal): Promise<ComposingResult>;
 }

@@ -1,4 +1,5 @@
 import { CancelledError } from '../../errors/index.js';
+import type { CancelSignal } from '../../infer/cancellation.js';
 
 /** Triton's `kMutexTimeoutSeconds`: how long a step waits for room before going ahead anyway. */
 export const STEP_WAIT_LIMIT_MS = 300_000;
@@ -40,7 +41,7 @@ export class StepLimiter {
    * Resolves once the step may run; pair every resolved acquire with one `release`.
    * @throws CancelledError when `signal` aborts while waiting (nothing is then held).
    */
-  acquire(signal?: AbortSignal): Promise<void> {
+  acquire(signal?: CancelSignal): Promise<void> {
     if (this.max === 0 || (this.#inflight < this.max && this.#waiters.length === 0)) {
       this.#inflight++;
       return Promise.resolve();

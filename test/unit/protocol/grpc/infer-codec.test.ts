@@ -6,6 +6,7 @@ import {
   ModelInferRequest_InferInputTensorSchema,
   ModelInferRequest_InferRequestedOutputTensorSchema,
   ModelInferRequestSchema,
+  ModelInferResponse_InferOutputTensorSchema,
   ModelInferResponseSchema,
   type InferParameter,
   type ModelInferRequest,
@@ -233,6 +234,21 @@ describe('InferenceResponse → ModelInferResponse', () => {
     // And it survives the wire.
     const back = fromBinary(ModelInferResponseSchema, toBinary(ModelInferResponseSchema, res));
     expect(Buffer.from(back.rawOutputContents[1]!).toString('hex')).toBe('020000006869');
+  });
+
+  test('the message is exactly the one create() builds from the same fields', () => {
+    const res = encodeModelInferResponse(response, 'req-7');
+    const expected = create(ModelInferResponseSchema, {
+      modelName: 'm',
+      modelVersion: '2',
+      id: 'req-7',
+      parameters: res.parameters,
+      outputs: response.outputs.map((t) =>
+        create(ModelInferResponse_InferOutputTensorSchema, { name: t.name, datatype: t.datatype, shape: t.shape.map(BigInt) }),
+      ),
+      rawOutputContents: response.outputs.map((t) => t.data),
+    });
+    expect(res).toStrictEqual(expected);
   });
 
   test('stream messages carry triton_final_response; errors carry the request id', () => {
