@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -9,8 +9,14 @@ import { createLogger, type Logger } from '../../../src/observability/logger.js'
 import { logUpdateFromJson } from '../../../src/protocol/http/logging-handlers.js';
 
 const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+afterEach(async () => {
+  for (const d of dirs.splice(0)) {
+    // The logger opens its file asynchronously: removing the folder first makes that open fail
+    // with an uncaught ENOENT. Wait (up to 2 s) for the file to exist.
+    const deadline = Date.now() + 2_000;
+    while (!existsSync(path.join(d, 'log.jsonl')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    rmSync(d, { recursive: true, force: true });
+  }
 });
 
 /**
