@@ -1,5 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { toTritonError } from '../../errors/index.js';
+import { freeBuffer } from '../../memory/free-buffer.js';
 import type { ServerCore } from '../../server-types.js';
 import { LazySharedMemory, type RequestRegions } from '../lazy-shared-memory.js';
 import { BodyTooLargeError, discardRemainingBody, readBody } from './body-reader.js';
@@ -79,10 +80,12 @@ async function inferAndRespond(
 ): Promise<void> {
   // Holds the shared-memory regions the request names until its response is written.
   const shm = new LazySharedMemory(ctx.core);
+  let body: Buffer | undefined;
   try {
     let decoded: DecodedInferRequest;
     try {
-      decoded = decodeBody(ctx, req, model, version, shm, await readRequestBody(req, ctx.maxInputSize));
+      body = await readRequestBody(req, ctx.maxInputSize);
+      decoded = decodeBody(ctx, req, model, version, shm, body);
     } catch (err) {
       const modelError = lookupError(ctx.core, model, version);
       if (err instanceof BodyTooLargeError) {
@@ -106,6 +109,8 @@ async function inferAndRespond(
     await sendCompressed(res, encoded, out);
   } finally {
     shm.release();
+    // The request's tensors were views of the body; the answer is written, nothing reads them.
+    if (body !== undefined) freeBuffer(body);
   }
 }
 
