@@ -16,9 +16,8 @@ import { decodeBytesElements, encodeBytesElements } from '../../../src/infer/byt
 import type { Tensor } from '../../../src/infer/tensor.js';
 import { RequestSharedMemory, SharedMemoryManager, type SharedMemoryRef } from '../../../src/memory/index.js';
 import { loadNativeAddon } from '../../../src/native/binding.js';
-import { addSubModel, identityModel } from '../../fixtures/onnx-models.js';
+import { addSubModel, doublingModel, identityModel } from '../../fixtures/onnx-models.js';
 import { bytesOf, fp32Tensor, instanceOptions, pseudoRandomFloats } from './onnxruntime-helpers.js';
-import { doubling, identityFp32 } from './onnxruntime-region-models.js';
 
 const addon = loadNativeAddon();
 const backend = new OnnxRuntimeBackend();
@@ -59,9 +58,9 @@ function inRegionAt(data: Uint8Array, offset: number, region = 'r'): boolean {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'infera-ort-shm-'));
   const models: Record<string, Uint8Array> = {
-    identity: identityFp32(),
-    unknown: doubling([null]),
-    misdeclared: doubling(['n']),
+    identity: identityModel('FP32', ['n']),
+    unknown: doublingModel([null]),
+    misdeclared: doublingModel(['n']),
     bytes: identityModel('BYTES', ['n']),
     addsub: addSubModel('FP32', [4]),
   };
