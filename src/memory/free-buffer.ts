@@ -15,7 +15,19 @@ import { tryLoadNativeAddon } from '../native/binding.js';
  * afterwards: every view of it reads as empty from then on.
  */
 export function freeBuffer(buffer: Uint8Array): void {
-  if (buffer.byteOffset !== 0 || buffer.byteLength !== buffer.buffer.byteLength || buffer.byteLength <= Buffer.poolSize) return;
-  if (buffer.buffer instanceof SharedArrayBuffer) return;
-  tryLoadNativeAddon()?.detachBuffer(buffer);
+  if (isFreeable(buffer)) tryLoadNativeAddon()?.detachBuffer(buffer);
+}
+
+/**
+ * Whether `view` may be freed early: it spans its whole, non-shared ArrayBuffer, which is
+ * larger than Node's pool slab (a smaller one may share the slab with every small Buffer of
+ * the thread, and freeing it early gains nothing anyway).
+ */
+export function isFreeable(view: Uint8Array): boolean {
+  return (
+    view.byteOffset === 0 &&
+    view.byteLength === view.buffer.byteLength &&
+    view.byteLength > Buffer.poolSize &&
+    !(view.buffer instanceof SharedArrayBuffer)
+  );
 }

@@ -1,6 +1,7 @@
 import type ort from 'onnxruntime-node';
 import { DATATYPE_BYTE_SIZE, elementCount, ortTypeToDatatype } from '../../infer/datatype.js';
 import type { Tensor } from '../../infer/tensor.js';
+import { isFreeable } from '../../memory/free-buffer.js';
 import type { RegionSpan } from '../../memory/region-span.js';
 import { callNative, loadNativeAddon } from '../../native/binding.js';
 import type { WireInput, WireOutput } from './messages.js';
@@ -37,13 +38,11 @@ export class RunBuffers {
   }
 
   /**
-   * Frees `bytes` (allocated for this run, held by nothing else) with the views. Only a view
-   * spanning a buffer larger than Node's pool slab is taken: a smaller one might share the
-   * slab with every small Buffer of the thread, and freeing it early gains nothing anyway.
+   * Frees `bytes` (allocated for this run, held by nothing else) with the views, when
+   * `isFreeable` allows it.
    */
   discard(bytes: Uint8Array): void {
-    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    if (whole && bytes.byteLength > Buffer.poolSize) this.#buffers.push(bytes);
+    if (isFreeable(bytes)) this.#buffers.push(bytes);
   }
 
   /** Detaches every buffer: they read as empty from now on. Call when nothing uses them. */
