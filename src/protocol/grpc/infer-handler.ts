@@ -6,6 +6,7 @@ import { Cancellation, type CancelSignal } from '../../infer/cancellation.js';
 import { LazySharedMemory, type RequestRegions } from '../lazy-shared-memory.js';
 import { decodeModelInferRequest, type DecodedGrpcInferRequest } from './infer-request.js';
 import { encodeModelInferResponse } from './infer-response.js';
+import { freeReceived } from './received-message.js';
 import { parseGrpcModelVersion } from './model-version.js';
 import { unary, type RpcContext } from './rpc-context.js';
 
@@ -82,7 +83,9 @@ export function inferHandler(ctx: RpcContext): handleUnaryCall<ModelInferRequest
       refuseDecoupled(core, decoded);
       const response = await core.infer(decoded.request, cancel.signal);
       shm.writeOutputs(response.outputs);
-      return encodeModelInferResponse(response, msg.id, (name) => shm.hasOutput(name));
+      const encoded = encodeModelInferResponse(response, msg.id, (name) => shm.hasOutput(name));
+      freeReceived(msg, response.outputs);
+      return encoded;
     } finally {
       cancel.release();
       shm.release();

@@ -4,6 +4,7 @@ import type { MethodDefinition } from '@grpc/grpc-js';
 import { GRPCInferenceService } from '../../generated/grpc_service_pb.js';
 import { Health } from '../../generated/health_pb.js';
 import { decodeModelInferRequestWire, encodeModelInferResponseWire } from './model-infer-wire.js';
+import { rememberReceived } from './received-message.js';
 
 /**
  * grpc-js service definitions built from the protobuf-es descriptors (reference §2): every
@@ -69,7 +70,7 @@ function withFastModelInfer(
   const writeResponse = modelInfer.responseSerialize;
   methods.modelInfer = {
     ...modelInfer,
-    requestDeserialize: (bytes) => decodeModelInferRequestWire(bytes) ?? readRequest(bytes),
+    requestDeserialize: (bytes) => rememberReceived(decodeModelInferRequestWire(bytes) ?? readRequest(bytes), bytes),
     responseSerialize: (value) => encodeModelInferResponseWire(value) ?? writeResponse(value),
   };
   return methods;
