@@ -16,7 +16,9 @@ export interface BatchMember {
  */
 export type BatchAllocator = (byteLength: number) => Uint8Array;
 
-const freshBuffer: BatchAllocator = (byteLength) => new Uint8Array(new ArrayBuffer(byteLength));
+// Not zero-filled: the gather overwrites every byte (a zeroed 880 KB batch measured as a
+// memset on the main thread for every batch).
+const freshBuffer: BatchAllocator = (byteLength) => Buffer.allocUnsafeSlow(byteLength);
 
 /**
  * Concatenates the inputs of several requests along the batch dimension (dimension 0), one
