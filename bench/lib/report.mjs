@@ -31,7 +31,7 @@ export function renderResults({ meta, goals, limit, infera, peer, trivial, perfC
       : [
           `## Headline: ${headline.model} at concurrency ${headline.concurrency}, interleaved`,
           '',
-          `Each repetition runs the three sides back to back, in rotated order; the goals above use the medians.`,
+          `Each repetition runs the three sides back to back, in rotated order; the goals above use the medians. Every cell: ${headline.seconds} s after ${headline.warmup} s of warm-up, on a server started for the repetition.`,
           '',
           table(
             ['side', ...Array.from({ length: headline.reps }, (_, i) => `rep ${i + 1} infer/s`), 'median', 'p50 ms (median rep)', 'server CPU µs/req'],

@@ -93,5 +93,5 @@ export async function runHeadlineSuite(o) {
       grpc: median(out.infera.grpc.map((r) => r.server?.avgBatch)),
     },
   };
-  return { model: m.name, concurrency: o.concurrency, batch: o.batch, reps: o.reps, ...out };
+  return { model: m.name, concurrency: o.concurrency, batch: o.batch, reps: o.reps, seconds: o.seconds, warmup: o.warmup, ...out };
 }
