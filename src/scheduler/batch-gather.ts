@@ -17,8 +17,12 @@ export interface BatchMember {
 export type BatchAllocator = (byteLength: number) => Uint8Array;
 
 // Not zero-filled: the gather overwrites every byte (a zeroed 880 KB batch measured as a
-// memset on the main thread for every batch).
-const freshBuffer: BatchAllocator = (byteLength) => Buffer.allocUnsafeSlow(byteLength);
+// memset on the main thread for every batch). A plain Uint8Array over the unpooled memory, not
+// the Buffer itself, whose `slice()` would be a view instead of a copy.
+const freshBuffer: BatchAllocator = (byteLength) => {
+  const memory = Buffer.allocUnsafeSlow(byteLength);
+  return new Uint8Array(memory.buffer, memory.byteOffset, memory.byteLength);
+};
 
 /**
  * Concatenates the inputs of several requests along the batch dimension (dimension 0), one

@@ -20,6 +20,8 @@ describe('gatherBatch / scatterBatch', () => {
     expect(values(x!)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(x!.data.byteOffset).toBe(0);
     expect(x!.data.buffer.byteLength).toBe(24);
+    // A plain Uint8Array: a consumer's slice() must copy, as it does for any tensor.
+    expect(Buffer.isBuffer(x!.data)).toBe(false);
 
     const [ra, rb] = scatterBatch([x!], [1, 2]);
     expect(ra![0]!.shape).toEqual([1, 2]);
