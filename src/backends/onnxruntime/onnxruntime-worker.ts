@@ -103,7 +103,9 @@ async function run(
   let preallocated = new Map<string, ort.Tensor>();
   // Every input buffer that came in the message is this run's alone (transferred or cloned):
   // free it with the run instead of leaving it to this thread's GC.
-  for (const t of msg.inputs) if (!('region' in t)) buffers.discard(new Uint8Array(t.data.buffer, 0, t.data.buffer.byteLength));
+  for (const t of msg.inputs) {
+    if (!('region' in t)) buffers.discard(new Uint8Array(t.data.buffer, 0, t.data.buffer.byteLength));
+  }
   try {
     const inputs = resolveInputs(msg.inputs, buffers);
     preallocated = regionOutputs.preallocate(inputs, outputNames, targets, buffers);

@@ -73,8 +73,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /**
- * Drives the stream: `onChunk` stores (and may free) a chunk at `offset` (false or a throw stops reading);
- * `finish` turns the byte total into the body, or undefined when it came up short.
+ * Drives the stream: `onChunk` stores (and may free) a chunk at `offset` (false or a throw
+ * stops reading); `finish` turns the byte total into the body, or undefined when it came up
+ * short.
  */
 function collect(
   req: IncomingMessage,
