@@ -1,7 +1,8 @@
-import { CancelledError, UnavailableError } from '../errors/index.js';
+import { CancelledError } from '../errors/index.js';
 import type { ModelInstance } from '../backends/backend.js';
 import type { ScheduledResult, Scheduler, SchedulerPayload } from './scheduler.js';
 import { NO_STATS, nowNs, type ModelStatsRecorder } from './stats-recorder.js';
+import { stoppingError } from './stopping-error.js';
 
 interface QueuedRequest {
   payload: SchedulerPayload;
@@ -49,9 +50,7 @@ export class DefaultScheduler implements Scheduler {
 
   enqueue(payload: SchedulerPayload): Promise<ScheduledResult> {
     if (this.#stopping) {
-      return Promise.reject(
-        new UnavailableError(`Server is stopping, scheduler for model '${this.modelLabel}' has stopped accepting new inference requests`),
-      );
+      return Promise.reject(stoppingError(this.modelLabel));
     }
     const signal = payload.signal;
     if (signal?.aborted) return Promise.reject(new CancelledError('Request was cancelled'));

@@ -9,6 +9,7 @@ import { PriorityQueue, type QueuedRequest } from './dynamic/priority-queue.js';
 import { requestLevel, requestTimeoutUs, resolvePriorityPolicies, type PriorityPolicies } from './queue-policy.js';
 import type { ScheduledResult, Scheduler, SchedulerPayload } from './scheduler.js';
 import { NO_STATS, nowNs, type ModelStatsRecorder } from './stats-recorder.js';
+import { stoppingError } from './stopping-error.js';
 
 /** Below this much waiting, a timer (1 ms resolution) would overshoot the queue delay. */
 const TIMER_MIN_NS = 2_000_000;
@@ -91,9 +92,7 @@ export class DynamicBatchScheduler implements Scheduler {
 
   enqueue(payload: SchedulerPayload): Promise<ScheduledResult> {
     if (this.#stopping) {
-      return Promise.reject(
-        new UnavailableError(`Server is stopping, scheduler for model '${this.modelLabel}' has stopped accepting new inference requests`),
-      );
+      return Promise.reject(stoppingError(this.modelLabel));
     }
     const signal = payload.signal;
     if (signal?.aborted) return Promise.reject(cancelled());

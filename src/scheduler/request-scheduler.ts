@@ -1,12 +1,13 @@
 import type { ComputeTiming } from '../backends/backend.js';
 import type { ModelInstance } from '../backends/backend.js';
 import { isRequestInstance, type InstanceRequest, type RequestInstance } from '../backends/request-instance.js';
-import { CancelledError, InternalError, toTritonError, UnavailableError, UnsupportedError } from '../errors/index.js';
+import { CancelledError, InternalError, toTritonError, UnsupportedError } from '../errors/index.js';
 import type { ModelConfig } from '../generated/model_config_pb.js';
 import { toAbortSignal } from '../infer/cancellation.js';
 import type { Tensor } from '../infer/tensor.js';
 import type { ScheduledResult, Scheduler, SchedulerPayload } from './scheduler.js';
 import { NO_STATS, nowNs, type ModelStatsRecorder } from './stats-recorder.js';
+import { stoppingError } from './stopping-error.js';
 
 /** Called for each response of a streamed request; `outputs` undefined = the final flag alone. */
 export type ResponseListener = (outputs: Tensor[] | undefined, final: boolean) => void;
@@ -91,9 +92,7 @@ export class RequestScheduler implements Scheduler {
    */
   enqueueStream(payload: SchedulerPayload, onResponse: ResponseListener): Promise<StreamOutcome> {
     if (this.#stopping) {
-      return Promise.reject(
-        new UnavailableError(`Server is stopping, scheduler for model '${this.modelLabel}' has stopped accepting new inference requests`),
-      );
+      return Promise.reject(stoppingError(this.modelLabel));
     }
     const signal = payload.signal;
     if (signal?.aborted) return Promise.reject(new CancelledError('Request was cancelled'));

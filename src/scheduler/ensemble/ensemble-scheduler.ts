@@ -1,4 +1,4 @@
-import { CancelledError, UnavailableError } from '../../errors/index.js';
+import { CancelledError } from '../../errors/index.js';
 import type { ModelConfig } from '../../generated/model_config_pb.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ScheduledResult, Scheduler, SchedulerPayload } from '../scheduler.js';
@@ -7,6 +7,7 @@ import type { EnsembleHost } from './ensemble-host.js';
 import { planEnsemble } from './ensemble-plan.js';
 import { EnsembleRun, type EnsembleRunContext } from './ensemble-run.js';
 import { StepLimiter } from './step-limiter.js';
+import { stoppingError } from '../stopping-error.js';
 
 /** What an ensemble scheduler is built from. */
 export interface EnsembleSchedulerOptions {
@@ -72,9 +73,7 @@ export class EnsembleScheduler implements Scheduler {
    */
   enqueue(payload: SchedulerPayload): Promise<ScheduledResult> {
     if (this.#stopping) {
-      return Promise.reject(
-        new UnavailableError(`Server is stopping, scheduler for model '${this.#label}' has stopped accepting new inference requests`),
-      );
+      return Promise.reject(stoppingError(this.#label));
     }
     if (payload.signal?.aborted) return Promise.reject(new CancelledError('Request was cancelled'));
     this.#inflight++;
