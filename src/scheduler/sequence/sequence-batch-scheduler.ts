@@ -2,6 +2,7 @@ import { CancelledError, InvalidArgumentError, UnavailableError } from '../../er
 import type { Logger } from '../../observability/logger.js';
 import type { ScheduledResult, Scheduler, SchedulerPayload } from '../scheduler.js';
 import { nowNs, type ModelStatsRecorder } from '../stats-recorder.js';
+import { stoppingError } from '../stopping-error.js';
 import type { SequenceControlTensors } from './control-tensors.js';
 import { formatSequenceId, readSequenceParameters, sequenceKey, type SequenceId, type SequenceParameters } from './sequence-id.js';
 import { IDLE_RELEASE, type SequenceRequest, type SlotEntry, type SlotOwner } from './sequence-request.js';
@@ -127,7 +128,7 @@ export class SequenceBatchScheduler implements Scheduler, SlotOwner {
       return Promise.reject(new InvalidArgumentError(`inference request to model '${model}' must specify a non-zero or non-empty correlation ID`));
     }
     if (this.#stopping && params.start) {
-      return Promise.reject(new UnavailableError('Server is stopping, scheduler for model has stopped accepting new inference requests'));
+      return Promise.reject(stoppingError(this.#label));
     }
     const key = sequenceKey(id);
     const slot = this.#toSlot.get(key);

@@ -306,7 +306,7 @@ describe('errors', () => {
     await t.enqueue(payload(1, seq(1, { start: true })));
     const drained = t.drain();
     await expect(t.enqueue(payload(1, seq(2, { start: true })))).rejects.toThrow(
-      new UnavailableError('Server is stopping, scheduler for model has stopped accepting new inference requests'),
+      new UnavailableError("Server is stopping, scheduler for model 'acc:1' has stopped accepting new inference requests"),
     );
     expect(valueOf(await t.enqueue(payload(2, seq(1, { end: true }))))).toBe(3);
     await drained;
