@@ -2,11 +2,16 @@
 // reading the server's CPU time, so every row has throughput, latency and server CPU µs per
 // request (independent of how fast the client is).
 import { h2load } from './h2load.mjs';
-import { cpuSeconds } from './proc.mjs';
+import { cpuSeconds, untilIdle } from './proc.mjs';
 import { inferaStats } from './servers.mjs';
 import { wrk } from './wrk.mjs';
 
 /**
+ * The server is let go idle (`untilIdle`) before the warm-up and again before the measured run,
+ * so that neither counts requests left over from what ran before. A warm-up in which no request
+ * completes is run again, four times longer each time (up to 64 s). The measured run lasts
+ * `load.seconds`, or longer where requests are so slow that fewer than three would complete per
+ * connection (`cellSeconds`).
  * @param target { pid, kind: 'http'|'grpc', url (full URL for wrk / h2load), body, contentType?,
  *   headerLength?, stats?: { httpUrl, model } }
  * @param load { concurrency, seconds, warmup, cpus }
@@ -19,10 +24,15 @@ export async function measureCell(target, load) {
     target.kind === 'http'
       ? wrk({ url: target.url, body: target.body, contentType: target.contentType, headerLength: target.headerLength, connections: load.concurrency, seconds, cpus: load.cpus })
       : h2load({ url: target.url, body: target.body, streams: load.concurrency, seconds, cpus: load.cpus });
-  if (load.warmup > 0) await gen(load.warmup);
+  await untilIdle(target.pid);
+  let seconds = load.seconds;
+  if (load.warmup > 0) {
+    seconds = cellSeconds(await warmUp(gen, target.pid, load.warmup), load);
+    await untilIdle(target.pid);
+  }
   const before = target.stats ? await inferaStats(target.stats.httpUrl, target.stats.model) : undefined;
   const cpu0 = cpuSeconds(target.pid);
-  const r = await gen(load.seconds);
+  const r = await gen(seconds);
   const cpu1 = cpuSeconds(target.pid);
   const after = target.stats ? await inferaStats(target.stats.httpUrl, target.stats.model) : undefined;
   const out = {
@@ -44,4 +54,28 @@ export async function measureCell(target, load) {
     }
   }
   return out;
+}
+
+const MAX_WARMUP_S = 64;
+
+/** Runs the warm-up, longer while none of its requests completes. @returns the warm-up's result */
+async function warmUp(gen, pid, seconds) {
+  for (let s = seconds; ; s *= 4) {
+    try {
+      return await gen(s);
+    } catch (err) {
+      if (err.noneCompleted !== true || s * 4 > MAX_WARMUP_S) throw err;
+      await untilIdle(pid);
+    }
+  }
+}
+
+/**
+ * The measured run's length: long enough for three round trips per connection at the warm-up's
+ * rate, at least `load.seconds` and at most three times that (6 s at the least), in whole seconds.
+ */
+function cellSeconds(warm, load) {
+  const roundTripS = load.concurrency / warm.rps;
+  const cap = Math.max(6, 3 * load.seconds);
+  return Math.ceil(Math.min(cap, Math.max(load.seconds, 3 * roundTripS)));
 }

@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run } from './proc.mjs';
+import { noneCompleted, run } from './proc.mjs';
 import { percentile } from './stats.mjs';
 
 /**
@@ -26,7 +26,7 @@ export async function h2load({ url, body, streams, seconds, cpus }) {
     if (!req || !fin) throw new Error(`h2load output not understood:\n${out}`);
     const succeeded = Number(req[4]);
     if (Number(req[5]) + Number(req[6]) > 0) throw new Error(`h2load: ${req[5]} failed, ${req[6]} errored requests against ${url}`);
-    if (succeeded === 0) throw new Error(`h2load: no request completed within ${seconds} s against ${url} (server stalled or far too slow)`);
+    if (succeeded === 0) throw noneCompleted('h2load', seconds, url);
     const secs = Number(fin[1]) / (fin[2] === 'ms' ? 1000 : 1);
     // Log lines: start time (µs since epoch), HTTP status, elapsed µs.
     const latencies = readFileSync(log, 'utf8')

@@ -29,6 +29,34 @@ export function cpuSeconds(pid) {
 }
 
 /**
+ * The error a load generator throws when not one request completed in its run: the server is
+ * stalled or each request takes longer than the run (`measureCell` then runs longer).
+ */
+export function noneCompleted(tool, seconds, url) {
+  const err = new Error(`${tool}: no request completed within ${seconds} s against ${url} (server stalled or far too slow)`);
+  err.noneCompleted = true;
+  return err;
+}
+
+/**
+ * Resolves once process `pid` has used at most `maxPercent` of a core over `windowMs` (the
+ * defaults allow one 10 ms clock tick, so an idle server passes at once), or after
+ * `timeoutMs` (it then resolves too: the cell that follows will show the load). A load generator
+ * that stops leaves the requests whose bodies the server already read; they are worked off here
+ * so that they do not count against the next cell.
+ */
+export async function untilIdle(pid, { windowMs = 100, maxPercent = 10, timeoutMs = 120_000 } = {}) {
+  const end = Date.now() + timeoutMs;
+  let before = cpuSeconds(pid);
+  while (Date.now() < end) {
+    await sleep(windowMs);
+    const now = cpuSeconds(pid);
+    if (((now - before) * 1000 * 100) / windowMs <= maxPercent + 1e-9) return;
+    before = now;
+  }
+}
+
+/**
  * Starts a long-running process (a server), pinned, and resolves once a line of its output
  * matches `ready` (the match is returned). Rejects with the output when it exits first or
  * does not get ready within `timeoutMs`.

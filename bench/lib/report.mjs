@@ -12,7 +12,7 @@ export function renderResults({ meta, goals, limit, infera, peer, trivial, perfC
   const out = [
     '# infera benchmark results',
     '',
-    `Run ${meta.date} (${meta.mode} mode: ${meta.seconds} s per cell after ${meta.warmup} s warm-up, ${meta.reps} process-level repetition${meta.reps === 1 ? '' : 's'}, medians; ${meta.durationS.toFixed(0)} s in all).`,
+    `Run ${meta.date} (${meta.mode} mode: ${meta.seconds} s per cell after ${meta.warmup} s warm-up, longer where requests are too slow for three round trips per connection in that time, ${meta.reps} process-level repetition${meta.reps === 1 ? '' : 's'}, medians; ${meta.durationS.toFixed(0)} s in all).`,
     `Machine: ${meta.cpu}, ${meta.cores} cores; Node ${meta.node}; onnxruntime-node ${meta.ort}; wrk and h2load as load generators.`,
     meta.pinned
       ? `**Pinning:** every server (infera, the peers, the bare floors, in-process onnxruntime) ran on CPU ${meta.serverCpus} and every load generator (wrk, h2load, infera perf) on CPU ${meta.clientCpus}, with taskset.`

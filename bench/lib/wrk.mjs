@@ -1,7 +1,7 @@
 // wrk as the HTTP/1.1 load generator (closed loop, one thread, `connections` in flight).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run } from './proc.mjs';
+import { noneCompleted, run } from './proc.mjs';
 
 const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'wrk-post.lua');
 
@@ -21,7 +21,7 @@ export async function wrk({ url, body, contentType, headerLength, connections, s
   const r = JSON.parse(line.slice('WRKJSON '.length));
   const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
   if (errors > 0) throw new Error(`wrk saw ${errors} failed requests (${JSON.stringify(r.errors)}) against ${url}`);
-  if (r.requests === 0) throw new Error(`wrk: no request completed within ${seconds} s against ${url} (server stalled or far too slow)`);
+  if (r.requests === 0) throw noneCompleted('wrk', seconds, url);
   const secs = r.duration_us / 1e6;
   return {
     requests: r.requests,
