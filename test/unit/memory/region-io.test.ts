@@ -4,37 +4,27 @@
  * place (once per request, never over an input), and how writeOutputs treats outputs already
  * written there.
  */
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { InternalError } from '../../../src/errors/index.js';
 import type { Tensor } from '../../../src/infer/tensor.js';
 import { planRegionIo, regionSpanOf } from '../../../src/memory/region-io.js';
 import { spansOverlap, type RegionSpan } from '../../../src/memory/region-span.js';
 import { RequestSharedMemory, SharedMemoryManager } from '../../../src/memory/index.js';
 import { loadNativeAddon } from '../../../src/native/binding.js';
+import { shmKeys } from '../../fixtures/shm-keys.js';
 
 const addon = loadNativeAddon();
-const keys: string[] = [];
+const shmKey = shmKeys('regionio');
 
 /** A client object of `byteSize` bytes, registered as `name` (whole, or from `offset`). */
 function region(m: SharedMemoryManager, name: string, byteSize = 4096, offset = 0): { key: string; bytes: Uint8Array } {
-  const key = `/infera_regionio_${process.pid}_${name}`;
-  keys.push(key);
+  const key = shmKey(name);
   const client = addon.SystemSharedMemoryRegion.create(key, byteSize);
   m.registerSystem(name, key, offset, byteSize - offset);
   return { key, bytes: new Uint8Array(client.buffer()) };
 }
 
 const tensor = (name: string, data: Uint8Array): Tensor => ({ name, datatype: 'UINT8', shape: [data.byteLength], data });
-
-afterAll(() => {
-  for (const k of keys) {
-    try {
-      addon.SystemSharedMemoryRegion.unlink(k);
-    } catch {
-      // gone
-    }
-  }
-});
 
 describe('planRegionIo', () => {
   test('inputs by span; outputs claimed once, by the request alone', () => {

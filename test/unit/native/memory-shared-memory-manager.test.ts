@@ -4,7 +4,7 @@
  * helper both frontends use. CUDA regions are exercised through a stand-in addon, since this
  * machine may have no GPU.
  */
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   AlreadyExistsError,
   InternalError,
@@ -14,26 +14,16 @@ import {
 } from '../../../src/errors/index.js';
 import { RequestSharedMemory, SharedMemoryManager } from '../../../src/memory/index.js';
 import { loadNativeAddon, type NativeAddon, type NativeCudaSharedMemoryRegion } from '../../../src/native/binding.js';
+import { shmKeys } from '../../fixtures/shm-keys.js';
 
 const addon = loadNativeAddon();
-const keys: string[] = [];
+const shmKey = shmKeys('mgr');
 
 function object(tag: string, byteSize = 4096): { key: string; bytes: Uint8Array } {
-  const key = `/infera_mgr_${process.pid}_${tag}`;
-  keys.push(key);
+  const key = shmKey(tag);
   const r = addon.SystemSharedMemoryRegion.create(key, byteSize);
   return { key, bytes: new Uint8Array(r.buffer()) };
 }
-
-afterAll(() => {
-  for (const k of keys) {
-    try {
-      addon.SystemSharedMemoryRegion.unlink(k);
-    } catch {
-      // gone
-    }
-  }
-});
 
 describe('SharedMemoryManager, system regions', () => {
   test('register, status sorted by name, unregister one and all', () => {

@@ -6,28 +6,13 @@
  * unregister while a run is in flight never unmaps under the worker).
  */
 import { Worker } from 'node:worker_threads';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { InvalidArgumentError, UnavailableError } from '../../../src/errors/index.js';
 import { callNative, loadNativeAddon, PACKAGE_ROOT } from '../../../src/native/binding.js';
+import { shmKeys } from '../../fixtures/shm-keys.js';
 
 const addon = loadNativeAddon();
-const keys: string[] = [];
-
-function key(tag: string): string {
-  const k = `/infera_attach_${process.pid}_${tag}`;
-  keys.push(k);
-  return k;
-}
-
-afterAll(() => {
-  for (const k of keys) {
-    try {
-      addon.SystemSharedMemoryRegion.unlink(k);
-    } catch {
-      // removed by the test
-    }
-  }
-});
+const key = shmKeys('attach');
 
 /**
  * A worker thread with its own instance of the addon; `ask` sends it a step and resolves with

@@ -2,27 +2,12 @@
  * System shared-memory regions through the addon: no-copy views, Triton's bounds messages, and
  * the lifetime rule (close detaches every view, the mapping goes once nothing holds it).
  */
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { callNative, loadNativeAddon } from '../../../src/native/binding.js';
+import { shmKeys } from '../../fixtures/shm-keys.js';
 
 const addon = loadNativeAddon();
-const keys: string[] = [];
-
-function key(tag: string): string {
-  const k = `/infera_unit_${process.pid}_${tag}`;
-  keys.push(k);
-  return k;
-}
-
-afterAll(() => {
-  for (const k of keys) {
-    try {
-      addon.SystemSharedMemoryRegion.unlink(k);
-    } catch {
-      // removed by the test
-    }
-  }
-});
+const key = shmKeys('unit');
 
 describe('SystemSharedMemoryRegion', () => {
   test('client and server mappings see the same bytes, without copies', () => {
