@@ -2,8 +2,10 @@ import ort from 'onnxruntime-node';
 import { errorFromCode } from '../../errors/index.js';
 import type { Tensor } from '../../infer/tensor.js';
 import type { ExecuteResult } from '../backend.js';
+import { awaitTurnIfHeld } from './main-thread-hold.js';
+import { loadNativeSession, type NativeSession } from './native-session.js';
 import { classifyLoadError, classifyRunError } from './ort-errors.js';
-import { runOrtSession } from './ort-run.js';
+import { runNativeSession, runOrtSession, type OrtRunResult } from './ort-run.js';
 import { inlineSessionOptions } from './session.js';
 
 /**
@@ -12,10 +14,15 @@ import { inlineSessionOptions } from './session.js';
  * thread, so a run never spreads over other cores, and it is loaded only on promotion: this
  * module is imported lazily, so a server whose models all stay in workers never loads
  * onnxruntime-node's binding on the main thread.
+ *
+ * Runs call onnxruntime-node's native session synchronously (native-session.ts), so queued
+ * requests run back to back within one event-loop turn, up to the main-thread hold limit
+ * (main-thread-hold.ts); where the binding is not usable, the public asynchronous session runs
+ * them one per turn.
  */
 export class InlineSession {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: { native: NativeSession } | { public: ort.InferenceSession },
     private readonly what: string,
   ) {}
 
@@ -26,21 +33,38 @@ export class InlineSession {
    */
   static async create(modelFile: string, what: string): Promise<InlineSession> {
     try {
-      return new InlineSession(await ort.InferenceSession.create(modelFile, inlineSessionOptions()), what);
+      const native = loadNativeSession(modelFile, inlineSessionOptions());
+      if (native !== undefined) return new InlineSession({ native }, what);
+      return new InlineSession({ public: await ort.InferenceSession.create(modelFile, inlineSessionOptions()) }, what);
     } catch (err) {
       const e = classifyLoadError(err, `failed to load ONNX model '${modelFile}' on the main thread for ${what}`);
       throw errorFromCode(e.code, e.message);
     }
   }
 
+  /** Whether runs call ORT synchronously rather than one per event-loop turn. */
+  get synchronous(): boolean {
+    return 'native' in this.session;
+  }
+
   /**
    * Runs one batch on the main thread; the same conversions, timing and errors as a run in
-   * the worker (`runOrtSession`, `classifyRunError`). Inputs are read, never detached.
+   * the worker (`runOrtSession`, `classifyRunError`). Inputs are read, never detached. A wait
+   * for the event loop to turn (main-thread-hold.ts) counts as input time.
    */
   async run(inputs: Tensor[], outputNames: string[]): Promise<ExecuteResult> {
+    const t0 = performance.now();
     try {
-      const { outputs, durations } = await runOrtSession(this.session, inputs, outputNames, this.what);
-      return { outputs, timing: { inputNs: durations[0], inferNs: durations[1], outputNs: durations[2] } };
+      let result: OrtRunResult;
+      if ('native' in this.session) {
+        for (let turn = awaitTurnIfHeld(); turn !== undefined; turn = awaitTurnIfHeld()) await turn;
+        result = runNativeSession(this.session.native, inputs, outputNames, this.what);
+      } else {
+        result = await runOrtSession(this.session.public, inputs, outputNames, this.what);
+      }
+      const [inputNs, inferNs, outputNs] = result.durations;
+      const total = Math.round((performance.now() - t0) * 1e6);
+      return { outputs: result.outputs, timing: { inputNs: Math.max(inputNs, total - inferNs - outputNs), inferNs, outputNs } };
     } catch (err) {
       const e = classifyRunError(err, this.what);
       throw errorFromCode(e.code, e.message);
@@ -48,6 +72,10 @@ export class InlineSession {
   }
 
   release(): Promise<void> {
-    return this.session.release().catch(() => undefined);
+    if ('native' in this.session) {
+      this.session.native.dispose();
+      return Promise.resolve();
+    }
+    return this.session.public.release().catch(() => undefined);
   }
 }

@@ -1,5 +1,6 @@
 import type ort from 'onnxruntime-node';
 import type { Tensor } from '../../infer/tensor.js';
+import type { NativeSession } from './native-session.js';
 import { fromOrtTensor, toOrtTensor } from './tensors.js';
 
 /** What one `session.run` produced, with the time each phase took. */
@@ -15,8 +16,9 @@ export interface OrtRunResult {
 
 /**
  * Runs one batch on `session`, on the calling thread (onnxruntime-node runs synchronously
- * after a `setImmediate`). Shared by the worker thread and by an instance that executes on the
- * main thread (inline-session.ts), so both convert and time a run the same way.
+ * after a `setImmediate`). Used by the worker thread, and by an instance on the main thread
+ * when onnxruntime-node's binding cannot be called directly (native-session.ts); both convert
+ * and time a run the same way as `runNativeSession`.
  * `preallocated`: outputs ORT must write into the given tensors' memory (worker-region-io.ts);
  * onnxruntime-node 1.30 still returns a copy of them, which `outputs` hold like any other.
  * @throws whatever `toOrtTensor` or ORT throws (callers classify it with `classifyRunError`).
@@ -29,8 +31,7 @@ export async function runOrtSession(
   preallocated?: ReadonlyMap<string, ort.Tensor>,
 ): Promise<OrtRunResult> {
   const t0 = performance.now();
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const t of inputs) feeds[t.name] = toOrtTensor(t, what);
+  const feeds = ortFeeds(inputs, what);
   const fetches: ort.InferenceSession.FetchesType =
     preallocated === undefined || preallocated.size === 0
       ? outputNames
@@ -41,6 +42,31 @@ export async function runOrtSession(
   let t1 = 0;
   setImmediate(() => (t1 = performance.now()));
   const results = await session.run(feeds, fetches);
+  return finish(results, outputNames, what, t0, t1);
+}
+
+/**
+ * Runs one batch synchronously on onnxruntime-node's native session (native-session.ts), with
+ * the same conversions and timing as `runOrtSession`.
+ * @throws whatever `toOrtTensor` or ORT throws (callers classify it with `classifyRunError`).
+ */
+export function runNativeSession(session: NativeSession, inputs: Tensor[], outputNames: string[], what: string): OrtRunResult {
+  const t0 = performance.now();
+  const feeds = ortFeeds(inputs, what);
+  const fetches: Record<string, null> = {};
+  for (const name of outputNames) fetches[name] = null;
+  const t1 = performance.now();
+  return finish(session.run(feeds, fetches, {}), outputNames, what, t0, t1);
+}
+
+function ortFeeds(inputs: Tensor[], what: string): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const t of inputs) feeds[t.name] = toOrtTensor(t, what);
+  return feeds;
+}
+
+/** Converts the outputs; `t0` is when the run began, `t1` when ORT started it (ms). */
+function finish(results: Record<string, unknown>, outputNames: string[], what: string, t0: number, t1: number): OrtRunResult {
   const t2 = performance.now();
   const outputs = outputNames.map((name) => fromOrtTensor(name, results[name] as ort.Tensor, what));
   return { outputs, durations: [ms2ns(t1 - t0), ms2ns(t2 - t1), ms2ns(performance.now() - t2)] };
