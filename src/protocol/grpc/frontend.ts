@@ -3,6 +3,7 @@ import { UnavailableError } from '../../errors/index.js';
 import type { ServerCore } from '../../server-types.js';
 import { coreHandlers, healthCheckHandler } from './core-handlers.js';
 import { inferHandler } from './infer-handler.js';
+import { widenReceiveWindows } from './receive-window.js';
 import { repositoryHandlers } from './repository-handlers.js';
 import type { RestrictedProtocols } from './restricted-protocols.js';
 import type { GrpcLogger, RpcContext } from './rpc-context.js';
@@ -115,6 +116,9 @@ export function createGrpcFrontend(core: ServerCore, options: GrpcFrontendOption
                 : err,
             );
             return;
+          }
+          if (!widenReceiveWindows(server)) {
+            logger?.debug({}, 'grpc-js internals differ: HTTP/2 receive windows stay at 64 KiB');
           }
           resolve({ address: options.address, port });
         });
