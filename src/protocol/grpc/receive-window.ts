@@ -8,9 +8,9 @@ import type { Http2Server, ServerHttp2Session } from 'node:http2';
  * (RFC 9113 §6.9.2): a client can have at most 64 KiB of request data in flight on a whole
  * connection before the server's WINDOW_UPDATE comes back. gRPC C++, which Triton's frontend
  * uses, grows its windows by bandwidth-delay probing instead. With 16 concurrent
- * text-direction requests (110 KB each) on one connection the small window cost more wake-ups,
- * frames and syscalls than the requests themselves: main-thread CPU per request went from
- * about 1 ms to about 0.5 ms with 16 MiB windows, and throughput rose by a quarter.
+ * text-direction requests (110 KB each) on one connection, the small window's extra frames,
+ * wake-ups and syscalls cost the main thread 0.72–0.91 ms per request against 0.48–0.50 ms
+ * with 16 MiB windows, and throughput was 5–18% lower (three alternating runs).
  *
  * The windows are a limit on what a client may send ahead, not memory set aside: grpc-js reads
  * every stream as data arrives either way, so a slow server is not made to hold more.

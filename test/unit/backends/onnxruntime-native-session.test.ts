@@ -83,8 +83,9 @@ describe('inline session on the main thread', () => {
       // Far more runs than fit in the hold limit (a run of this model costs tens of µs).
       for (let i = 0; i < 2000 && turnedAfterMs === undefined; i++) await session.run(inputs(i, 0), ['OUTPUT0']);
       expect(turnedAfterMs).toBeDefined();
-      // Loose bound: the turn comes after about one hold limit, not after the whole queue.
-      expect(turnedAfterMs!).toBeLessThan(HOLD_LIMIT_MS + 50);
+      // Loose bound (a loaded machine may deschedule the test): the turn comes after about one
+      // hold limit, not after the whole queue.
+      expect(turnedAfterMs!).toBeLessThan(HOLD_LIMIT_MS + 100);
     } finally {
       await session.release();
     }
