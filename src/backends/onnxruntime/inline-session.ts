@@ -53,18 +53,22 @@ export class InlineSession {
    * for the event loop to turn (main-thread-hold.ts) counts as input time.
    */
   async run(inputs: Tensor[], outputNames: string[]): Promise<ExecuteResult> {
-    const t0 = performance.now();
     try {
       let result: OrtRunResult;
       if ('native' in this.session) {
-        for (let turn = awaitTurnIfHeld(); turn !== undefined; turn = awaitTurnIfHeld()) await turn;
+        let waitedMs = 0;
+        for (let turn = awaitTurnIfHeld(); turn !== undefined; turn = awaitTurnIfHeld()) {
+          const since = performance.now();
+          await turn;
+          waitedMs += performance.now() - since;
+        }
         result = runNativeSession(this.session.native, inputs, outputNames, this.what);
+        result.durations[0] += Math.round(waitedMs * 1e6);
       } else {
         result = await runOrtSession(this.session.public, inputs, outputNames, this.what);
       }
       const [inputNs, inferNs, outputNs] = result.durations;
-      const total = Math.round((performance.now() - t0) * 1e6);
-      return { outputs: result.outputs, timing: { inputNs: Math.max(inputNs, total - inferNs - outputNs), inferNs, outputNs } };
+      return { outputs: result.outputs, timing: { inputNs, inferNs, outputNs } };
     } catch (err) {
       const e = classifyRunError(err, this.what);
       throw errorFromCode(e.code, e.message);

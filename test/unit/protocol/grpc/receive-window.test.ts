@@ -32,7 +32,7 @@ describe('HTTP/2 receive windows of the gRPC frontend', () => {
     expect(session.state.remoteWindowSize).toBe(RECEIVE_WINDOW_BYTES);
   });
 
-  it('reports false, and changes nothing, on a grpc-js server without the expected internals', () => {
+  it('reports whether the grpc-js server has the map of HTTP/2 servers it hooks', () => {
     const fake = {} as unknown as Server;
     expect(widenReceiveWindows(fake)).toBe(false);
     expect(widenReceiveWindows(new Server())).toBe(true);
