@@ -3,8 +3,6 @@
  * onnxruntime (raw and typed contents), Triton's statuses and messages for bad requests, and
  * parity with the HTTP endpoint of the same server (model config, extension answers).
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { Client, credentials, Metadata, status, type MethodDefinition, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -25,7 +23,7 @@ import { HEALTH_SERVICE, INFERENCE_SERVICE } from '../../src/protocol/grpc/index
 import { addSubModel, identityModel, writeModel } from '../fixtures/onnx-models.js';
 import { bytesOf, pseudoRandomFloats } from './helpers/data.js';
 import { startServer, type RunningServer } from './helpers/server-process.js';
-import { tempDir } from './helpers/temp-repo.js';
+import { copyExampleModel, tempDir } from './helpers/temp-repo.js';
 
 const CASES: { datatype: Datatype; data: InputData }[] = [
   { datatype: 'BOOL', data: [true, false, true, true] },
@@ -53,10 +51,7 @@ beforeAll(async () => {
   for (const c of CASES)
     writeModel(tmp.dir, `identity_${c.datatype.toLowerCase()}`, identityModel(c.datatype, ['batch', 4]));
   writeModel(tmp.dir, 'simple', addSubModel());
-  const src = path.resolve('examples/model_repository/text_direction');
-  mkdirSync(path.join(tmp.dir, 'text_direction', '1'), { recursive: true });
-  for (const f of ['config.pbtxt', 'labels.txt', '1/model.onnx'])
-    copyFileSync(path.join(src, f), path.join(tmp.dir, 'text_direction', f));
+  copyExampleModel(tmp.dir, 'text_direction');
   server = await startServer(['--model-repository', tmp.dir]);
   grpc = new GrpcClient({ url: server.grpcUrl! });
   http = new HttpClient({ url: server.url });

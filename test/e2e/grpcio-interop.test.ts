@@ -5,7 +5,6 @@
  * Python side (helpers/grpcio_client.py) only moves bytes, so it needs grpcio and nothing else.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -20,7 +19,7 @@ import { HealthCheckRequestSchema, HealthCheckResponse_ServingStatus, HealthChec
 import { addSubModel, identityModel, writeModel } from '../fixtures/onnx-models.js';
 import { bytesOf, pseudoRandomFloats } from './helpers/data.js';
 import { startServer, type RunningServer } from './helpers/server-process.js';
-import { tempDir } from './helpers/temp-repo.js';
+import { copyExampleModel, tempDir } from './helpers/temp-repo.js';
 
 const SCRIPT = path.resolve('test/e2e/helpers/grpcio_client.py');
 const INFER = '/inference.GRPCInferenceService/ModelInfer';
@@ -99,9 +98,7 @@ beforeAll(async () => {
   if (skip) return;
   writeModel(tmp.dir, 'simple', addSubModel());
   writeModel(tmp.dir, 'identity_fp32', identityModel('FP32', ['batch', 'n']));
-  const src = path.resolve('examples/model_repository/text_direction');
-  mkdirSync(path.join(tmp.dir, 'text_direction', '1'), { recursive: true });
-  for (const f of ['config.pbtxt', 'labels.txt', '1/model.onnx']) copyFileSync(path.join(src, f), path.join(tmp.dir, 'text_direction', f));
+  copyExampleModel(tmp.dir, 'text_direction');
   server = await startServer(['--model-repository', tmp.dir]);
   const simple = (id: string) =>
     inferRequest('simple', [
