@@ -2,9 +2,10 @@
 // The `ocr` ensemble against the same pipeline driven step by step by a client, in one run on
 // one server (the example repository):
 //   - ensemble: one HTTP request per image to `ocr` (the image as binary tensor data);
-//   - client:   the seven step models called one after another over HTTP with binary tensor
-//               data (ocr_preprocess, text_detection, ocr_boxes, text_direction, ocr_crops,
-//               text_recognition, ocr_decode), each output sent back as the next input;
+//   - client:   the five step models called one after another over HTTP with binary tensor
+//               data (ocr_preprocess, text_detection, ocr_boxes, ocr_crops, ocr_decode; the
+//               boxes and crops steps call text_direction and text_recognition through BLS, in
+//               both modes), each output sent back as the next input;
 // C closed-loop workers (default 8) cycle over rendered images of 1-3 text lines. The load
 // alternates between the two modes in slices (--slice s each, --rounds times, after a warm-up
 // slice each); a mode's throughput is its images over its time, summed over its slices. Both
@@ -76,10 +77,8 @@ async function viaClient(client, png) {
   const rgb = pre.output('IMAGE_RGB');
   const det = await call('text_detection', [tensor('x', pre.output('DET_INPUT'))]);
   const boxes = await call('ocr_boxes', [tensor('PROB_MAP', det.output('sigmoid_0.tmp_0')), tensor('IMAGE_RGB', rgb)]);
-  const dir = await call('text_direction', [tensor('x', boxes.output('DIR_INPUT'))]);
-  const crops = await call('ocr_crops', [tensor('IMAGE_RGB', rgb), tensor('BOXES', boxes.output('BOXES')), tensor('DIRECTION', dir.output('softmax_0.tmp_0'))]);
-  const rec = await call('text_recognition', [tensor('x', crops.output('REC_INPUT'))]);
-  const dec = await call('ocr_decode', [tensor('PROBS', rec.output('softmax_11.tmp_0')), tensor('BOXES', boxes.output('BOXES'))]);
+  const crops = await call('ocr_crops', [tensor('IMAGE_RGB', rgb), tensor('BOXES', boxes.output('BOXES')), tensor('DIRECTION', boxes.output('DIRECTION'))]);
+  const dec = await call('ocr_decode', [tensor('PROBS', crops.output('REC_PROBS')), tensor('BOXES', boxes.output('BOXES'))]);
   return dec.output('TEXT').data;
 }
 
@@ -139,7 +138,7 @@ async function main() {
         slices: t.slices,
         p50Ms: percentile(sorted, 50),
         p99Ms: percentile(sorted, 99),
-        requestsPerImage: mode === 'ensemble' ? 1 : 7,
+        requestsPerImage: mode === 'ensemble' ? 1 : 5,
       };
     });
     const ratio = rows[0].imagesPerSec / rows[1].imagesPerSec;

@@ -2,7 +2,7 @@
  * OCR in one request: the `ocr` ensemble of the example repository (JavaScript steps and the
  * PP-OCR models) through the real CLI. Images rendered in the test with known text, one of
  * them upside down, read back exactly over HTTP (binary tensors, JSON with base64, a raw
- * binary request) and gRPC.
+ * binary request) and gRPC; and a page of 32 lines, more than the line models' max_batch_size.
  */
 import path from 'node:path';
 import sharp from 'sharp';
@@ -22,6 +22,56 @@ async function render(text: string, rotate = 0): Promise<Buffer> {
     .png()
     .toBuffer();
   return rotate === 0 ? png : sharp(png).rotate(rotate).png().toBuffer();
+}
+
+/**
+ * A page of text: 32 lines, four times text_direction's and text_recognition's max_batch_size
+ * (8), so the lines must reach those models in several batches.
+ */
+const PAGE = [
+  'Chapter 3: How the server reads a page',
+  'A request arrives over HTTP or gRPC and is',
+  'checked against the model configuration before',
+  'the scheduler places it in a queue for one of',
+  'the model instances. Each instance runs a batch',
+  'of requests at a time, up to max_batch_size,',
+  'and sends every response back to its caller.',
+  'An ensemble chains several models in one call:',
+  'the output of each step becomes the input of',
+  'the next, without another trip to the client.',
+  'Text detection finds the lines on the page, and',
+  'text recognition reads each line it is given.',
+  'Dense pages hold many lines, often more than',
+  'thirty, so the lines go to the models in small',
+  'batches that their configurations accept.',
+  'The quick brown fox jumps over the lazy dog.',
+  'Pack my box with five dozen liquor jugs.',
+  'Sphinx of black quartz, judge my vow.',
+  'How vexingly quick daft zebras jump!',
+  'The five boxing wizards jump quickly.',
+  'Order 4821 shipped on March 14, 2026.',
+  'Invoice total: 1,375.90 euros, paid in full.',
+  'Room 12B is on the third floor, east wing.',
+  'Call us between 9 and 17 on weekdays.',
+  'Rain is expected tomorrow after noon.',
+  'The library opens at eight in the morning.',
+  'Bring a pencil, an eraser and a ruler.',
+  'Every model has a name and a version.',
+  'Metrics are served on a separate port.',
+  'Shared memory avoids copying large tensors.',
+  'The end of the page is near, and so is lunch.',
+  'Thank you for reading this far.',
+];
+
+/** Levenshtein distance: the single-character edits that turn `a` into `b`. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
 }
 
 const imageInput = (png: Buffer) => [{ name: 'IMAGE', datatype: 'BYTES' as const, shape: [1], data: [png] }];
@@ -130,6 +180,27 @@ describe('the ocr ensemble', () => {
     expect((err as Error).message).toMatch(/^in ensemble 'ocr', step 0 \(model 'ocr_preprocess'\): ocr_preprocess: IMAGE is not an image/);
     const ok = await http.infer({ model: 'ocr', inputs: imageInput(await render('Still serving')) });
     expect(ok.output('TEXT').data).toEqual(['Still serving']);
+  });
+
+  test('a page of 32 lines reads in order, the line models called in batches they accept', async () => {
+    // 150 dpi on a 1034-pixel-high page: detection sees it at 960, as a scanned page would be.
+    const png = await sharp({ text: { text: PAGE.join('\n'), font: 'DejaVu Sans', dpi: 150, rgba: true } })
+      .flatten({ background: '#ffffff' })
+      .extend({ top: 40, bottom: 40, left: 40, right: 40, background: '#ffffff' })
+      .png()
+      .toBuffer();
+    const res = await http.infer({ model: 'ocr', inputs: imageInput(png) });
+    const text = res.output('TEXT').data as string[];
+    // Every line found, in reading order; OCR may slip on a character, so at least 30 of the 32
+    // lines must read exactly and none may be off by more than 2 characters.
+    expect(text).toHaveLength(PAGE.length);
+    const exact = text.filter((t, i) => t === PAGE[i]).length;
+    expect(exact, JSON.stringify(text.map((t, i) => [t, PAGE[i]]).filter(([t, p]) => t !== p))).toBeGreaterThanOrEqual(30);
+    expect(Math.max(...text.map((t, i) => editDistance(t, PAGE[i]!)))).toBeLessThanOrEqual(2);
+    const boxes = res.output('BOXES');
+    expect(boxes.shape).toEqual([PAGE.length, 4, 2]);
+    const tops = PAGE.map((_, i) => (boxes.data as Float32Array)[i * 8 + 1]!);
+    expect(tops).toEqual([...tops].sort((a, b) => a - b));
   });
 
   test('concurrent requests each get their own lines', async () => {

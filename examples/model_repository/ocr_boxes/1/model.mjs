@@ -1,5 +1,6 @@
-// OCR step 3: text probability map -> line boxes (reading order) + the crops for the text
-// direction classifier, as one batch. DB post-processing and cropping are the OCR example's
+// OCR step 3: text probability map -> line boxes (reading order) + each line's direction, read
+// by text_direction through BLS in batches of at most its max_batch_size, so a page may hold
+// any number of lines. DB post-processing and cropping are the OCR example's
 // (examples/ocr/src/detection.ts, recognition.ts), compiled to examples/dist.
 const example = (file) =>
   import(new URL(`../../../dist/ocr/src/${file}`, import.meta.url).href).catch((err) => {
@@ -31,8 +32,21 @@ function directionBatch(crops) {
   return out;
 }
 
+/** A positive integer from the config's `parameters`, or `fallback` when it is absent. */
+function intParameter(args, key, fallback) {
+  const text = args.modelConfig.parameters?.[key]?.string_value;
+  const value = text === undefined ? fallback : Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${args.modelName}: parameter '${key}' must be a positive integer, not '${text}'`);
+  return value;
+}
+
 export default class OcrBoxes {
-  async execute(requests) {
+  initialize(args) {
+    /** Lines per text_direction request: its max_batch_size (the config's parameter says so). */
+    this.batchSize = intParameter(args, 'direction_batch_size', 8);
+  }
+
+  async execute(requests, context) {
     return Promise.all(
       requests.map(async (request) => {
         const map = request.input('PROB_MAP');
@@ -42,12 +56,26 @@ export default class OcrBoxes {
         const image = { data: Buffer.from(rgbTensor.data.buffer, rgbTensor.data.byteOffset, rgbTensor.data.byteLength), width, height };
         const boxes = boxesFromProbabilityMap(map.data, mapW, mapH, width, height);
         const crops = await Promise.all(boxes.map((b) => cropForRecognition(image, b, { maxWidth: DIR_WIDTH })));
-        // No line: one blank crop, so text_direction still gets a batch of at least 1.
-        if (crops.length === 0) crops.push({ data: Buffer.alloc(DIR_WIDTH * REC_HEIGHT * 3, 255), width: DIR_WIDTH, height: REC_HEIGHT });
+        const direction = new Float32Array(boxes.length * 2);
+        for (let start = 0; start < crops.length; start += this.batchSize) {
+          const batch = crops.slice(start, start + this.batchSize);
+          let res;
+          try {
+            res = await context.infer({
+              model: 'text_direction',
+              inputs: [{ name: 'x', datatype: 'FP32', shape: [batch.length, 3, REC_HEIGHT, DIR_WIDTH], data: directionBatch(batch) }],
+              outputs: ['softmax_0.tmp_0'],
+            });
+          } catch (err) {
+            // Only this request fails, with the server's code (e.g. NOT_FOUND when text_direction is not loaded).
+            return Object.assign(new Error(`${context.modelName}: ${err.message}`), { code: err.code ?? 'INTERNAL' });
+          }
+          direction.set(res.outputs['softmax_0.tmp_0'].data, start * 2);
+        }
         return {
           outputs: {
             BOXES: { data: Float32Array.from(boxes.flatMap(corners)), shape: [boxes.length, 4, 2] },
-            DIR_INPUT: { data: directionBatch(crops), shape: [crops.length, 3, REC_HEIGHT, DIR_WIDTH] },
+            DIRECTION: { data: direction, shape: [boxes.length, 2] },
           },
         };
       }),

@@ -1,4 +1,4 @@
-// OCR step 7: text_recognition's softmax -> the text of each line (greedy CTC over
+// OCR step 5: text_recognition's softmax -> the text of each line (greedy CTC over
 // ppocr_keys_v1.txt), with the boxes of the lines kept. Decoding is the OCR example's
 // (examples/ocr/src/recognition.ts, keys.ts).
 const example = (file) =>
