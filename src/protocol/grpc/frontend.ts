@@ -1,7 +1,8 @@
-import { Server, type ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, status as Status, type ServerCredentials } from '@grpc/grpc-js';
 import { UnavailableError } from '../../errors/index.js';
 import type { ServerCore } from '../../server-types.js';
 import { coreHandlers, healthCheckHandler } from './core-handlers.js';
+import { InFlightCalls } from './in-flight-calls.js';
 import { inferHandler } from './infer-handler.js';
 import { widenReceiveWindows } from './receive-window.js';
 import { repositoryHandlers } from './repository-handlers.js';
@@ -45,8 +46,11 @@ export interface GrpcFrontend {
   listen(): Promise<{ address: string; port: number }>;
   /**
    * Stops accepting calls; calls in progress finish (streams answer new requests with
-   * UNAVAILABLE), and whatever is still open after `timeoutMs` is cancelled. Resolves when the
-   * server is down; later calls return the same promise.
+   * UNAVAILABLE). After `timeoutMs` (`--exit-timeout-secs`) every call still open ends with
+   * UNAVAILABLE "GRPC server exit timeout reached before the request completed" and its
+   * request is cancelled in the core; connections still open `FLUSH_MS` later are destroyed.
+   * Resolves when the server is down, at the latest `timeoutMs + FLUSH_MS` after the call
+   * whatever the clients do; later calls return the same promise.
    */
   close(options: { timeoutMs: number }): Promise<void>;
 }
@@ -69,6 +73,7 @@ export function createGrpcFrontend(core: ServerCore, options: GrpcFrontendOption
   };
 
   const server = new Server(serverChannelOptions(options.keepalive ?? {}));
+  const calls = new InFlightCalls();
   const implementation = {
     ...coreHandlers(ctx),
     modelInfer: inferHandler(ctx),
@@ -78,17 +83,29 @@ export function createGrpcFrontend(core: ServerCore, options: GrpcFrontendOption
     ...sharedMemoryHandlers(ctx),
     ...settingsHandlers(ctx),
   } satisfies Record<keyof typeof INFERENCE_SERVICE, unknown>;
-  server.addService(INFERENCE_SERVICE, implementation as unknown as UntypedServiceImplementation);
-  server.addService(HEALTH_SERVICE, { check: healthCheckHandler(ctx) } as unknown as UntypedServiceImplementation);
+  server.addService(INFERENCE_SERVICE, calls.track(INFERENCE_SERVICE, implementation));
+  server.addService(HEALTH_SERVICE, calls.track(HEALTH_SERVICE, { check: healthCheckHandler(ctx) }));
 
+  // tryShutdown's callback only comes once every session has closed by itself, and not at all
+  // after forceShutdown() destroyed them, so the timeout path resolves on its own.
   const shutDown = (timeoutMs: number): Promise<void> =>
     new Promise((resolve) => {
       closing = true;
-      const timer = setTimeout(() => server.forceShutdown(), timeoutMs);
-      server.tryShutdown(() => {
-        clearTimeout(timer);
+      let flushTimer: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        clearTimeout(exitTimer);
+        clearTimeout(flushTimer);
         resolve();
-      });
+      };
+      const exitTimer = setTimeout(() => {
+        if (calls.size > 0) logger?.warn({ calls: calls.size }, 'gRPC calls still open at the exit timeout; ending them');
+        calls.endAll({ code: Status.UNAVAILABLE, details: EXIT_TIMEOUT_MESSAGE });
+        flushTimer = setTimeout(() => {
+          server.forceShutdown();
+          done();
+        }, FLUSH_MS);
+      }, timeoutMs);
+      server.tryShutdown(done);
     });
 
   return {
@@ -131,6 +148,15 @@ export function createGrpcFrontend(core: ServerCore, options: GrpcFrontendOption
     },
   };
 }
+
+/** The status of a call still open when the exit timeout ends. */
+const EXIT_TIMEOUT_MESSAGE = 'GRPC server exit timeout reached before the request completed';
+
+/**
+ * How long calls ended at the exit timeout get to send their status before the connections
+ * are destroyed (statuses are small; a client that does not read loses its own).
+ */
+const FLUSH_MS = 250;
 
 /** IPv6 literals need brackets in a gRPC target ("[::1]:8001"). */
 function hostForUri(address: string): string {
