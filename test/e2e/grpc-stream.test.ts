@@ -3,9 +3,12 @@
  * 1,000 requests answered in order, in-band errors versus `triton_grpc_error`, a cancelled
  * call and an expired deadline, and `--grpc-restricted-protocol`.
  */
-import { status } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GrpcClient, GrpcClientError, type InferRequest, type StreamItem } from '../../src/client/index.js';
+import { encodeGrpcInferRequest } from '../../src/client/grpc-infer-codec.js';
+import type { ModelStreamInferResponse } from '../../src/generated/grpc_service_pb.js';
+import { INFERENCE_SERVICE } from '../../src/protocol/grpc/index.js';
 import { addSubModel, writeModel } from '../fixtures/onnx-models.js';
 import { pseudoRandomFloats } from './helpers/data.js';
 import { startServer, type RunningServer } from './helpers/server-process.js';
@@ -115,6 +118,68 @@ describe('ModelStreamInfer', () => {
       message: "Request for unknown model: 'nope' is not found",
     });
     // The server keeps serving other calls.
+    expect((await client.infer(request(9))).output('OUTPUT0').shape).toEqual([1, 16]);
+  });
+});
+
+describe('undecodable stream messages', () => {
+  /**
+   * Sends `messages` (serialized requests, or any bytes) on one ModelStreamInfer stream, ends
+   * it, and collects what comes back: the responses, then the final status.
+   */
+  function rawStream(messages: Buffer[], grpcErrors = false): Promise<{ responses: ModelStreamInferResponse[]; code: number; details: string }> {
+    const method = INFERENCE_SERVICE.modelStreamInfer;
+    const raw = new Client(server.grpcUrl!, credentials.createInsecure());
+    const metadata = new Metadata();
+    if (grpcErrors) metadata.set('triton_grpc_error', 'true');
+    const call = raw.makeBidiStreamRequest(method.path, (b: Buffer) => b, method.responseDeserialize, metadata, {
+      deadline: Date.now() + 20_000,
+    });
+    const responses: ModelStreamInferResponse[] = [];
+    call.on('data', (r: ModelStreamInferResponse) => responses.push(r));
+    call.on('error', () => undefined);
+    const done = new Promise<{ responses: ModelStreamInferResponse[]; code: number; details: string }>((resolve) => {
+      call.on('status', (s: Pick<ServiceError, 'code' | 'details'>) => {
+        raw.close();
+        resolve({ responses, code: s.code, details: s.details });
+      });
+    });
+    for (const m of messages) call.write(m);
+    call.end();
+    return done;
+  }
+
+  const valid = (i: number): Buffer => INFERENCE_SERVICE.modelStreamInfer.requestSerialize(encodeGrpcInferRequest(request(i)));
+  /** A field tag with wire type 7, which protobuf does not define. */
+  const garbage = Buffer.from([0x0f, 0xff, 0xff, 0xff]);
+
+  test('a message that is not a ModelInferRequest is answered in-band, in order; the requests around it are answered', async () => {
+    const failing = (i: number): Buffer =>
+      INFERENCE_SERVICE.modelStreamInfer.requestSerialize(encodeGrpcInferRequest(request(i, { model: 'nope' })));
+    const [afterValid, afterFailing] = await Promise.all([
+      Promise.all(Array.from({ length: 5 }, () => rawStream([valid(1), valid(2), valid(3), valid(4), valid(5), garbage, valid(6)]))),
+      Promise.all(Array.from({ length: 5 }, () => rawStream([failing(1), failing(2), failing(3), failing(4), failing(5), garbage, valid(6)]))),
+    ]);
+    const parseError = expect.stringMatching(/^failed to parse ModelInferRequest: /);
+    for (const { responses, code } of afterValid) {
+      expect(code).toBe(status.OK);
+      expect(responses.map((r) => r.inferResponse?.id)).toEqual(['req-1', 'req-2', 'req-3', 'req-4', 'req-5', '', 'req-6']);
+      expect(responses.map((r) => r.errorMessage)).toEqual(['', '', '', '', '', parseError, '']);
+    }
+    const unknown = "Request for unknown model: 'nope' is not found";
+    for (const { responses, code } of afterFailing) {
+      expect(code).toBe(status.OK);
+      expect(responses.map((r) => r.inferResponse?.id)).toEqual(['req-1', 'req-2', 'req-3', 'req-4', 'req-5', '', 'req-6']);
+      expect(responses.map((r) => r.errorMessage)).toEqual([unknown, unknown, unknown, unknown, unknown, parseError, '']);
+    }
+    expect((await client.infer(request(9))).output('OUTPUT0').shape).toEqual([1, 16]);
+  });
+
+  test('with triton_grpc_error: true it ends the stream with INVALID_ARGUMENT after the earlier responses', async () => {
+    const { responses, code, details } = await rawStream([valid(1), valid(2), garbage, valid(3)], true);
+    expect(responses.map((r) => r.inferResponse?.id)).toEqual(['req-1', 'req-2']);
+    expect(code).toBe(status.INVALID_ARGUMENT);
+    expect(details).toMatch(/^failed to parse ModelInferRequest: /);
     expect((await client.infer(request(9))).output('OUTPUT0').shape).toEqual([1, 16]);
   });
 });

@@ -5,6 +5,7 @@ import { GRPCInferenceService } from '../../generated/grpc_service_pb.js';
 import { Health } from '../../generated/health_pb.js';
 import { decodeModelInferRequestWire, encodeModelInferResponseWire } from './model-infer-wire.js';
 import { rememberReceived } from './received-message.js';
+import { tolerantDeserializer } from './undecodable-request.js';
 
 /**
  * grpc-js service definitions built from the protobuf-es descriptors (reference §2): every
@@ -59,8 +60,17 @@ export function methodDefinitions<T extends GenServiceMethods>(service: GenServi
  * `inference.GRPCInferenceService`: the KServe v2 core RPCs plus Triton's extensions. The
  * server's side of ModelInfer (reading requests, writing responses) goes through the
  * hand-written codecs of model-infer-wire.ts first, protobuf-es when they give up.
+ * ModelStreamInfer's request deserializer never throws (undecodable-request.ts).
  */
-export const INFERENCE_SERVICE = withFastModelInfer(methodDefinitions(GRPCInferenceService));
+export const INFERENCE_SERVICE = withTolerantStream(withFastModelInfer(methodDefinitions(GRPCInferenceService)));
+
+function withTolerantStream(
+  methods: MethodDefinitions<typeof GRPCInferenceService.method>,
+): MethodDefinitions<typeof GRPCInferenceService.method> {
+  const stream = methods.modelStreamInfer;
+  methods.modelStreamInfer = { ...stream, requestDeserialize: tolerantDeserializer(stream.requestDeserialize) };
+  return methods;
+}
 
 function withFastModelInfer(
   methods: MethodDefinitions<typeof GRPCInferenceService.method>,

@@ -1,6 +1,6 @@
 import type { handleBidiStreamingCall, ServerDuplexStream } from '@grpc/grpc-js';
 import type { ModelInferRequest, ModelStreamInferResponse } from '../../generated/grpc_service_pb.js';
-import { CancelledError, toTritonError, UnavailableError, type TritonError } from '../../errors/index.js';
+import { CancelledError, InvalidArgumentError, toTritonError, UnavailableError, type TritonError } from '../../errors/index.js';
 import { RequestSharedMemory } from '../../memory/index.js';
 import { toGrpcStatus } from './grpc-status.js';
 import { isDecoupledRequest, streamDecoupled } from './decoupled-stream.js';
@@ -9,6 +9,7 @@ import type { DecodedGrpcInferRequest } from './infer-request.js';
 import { streamErrorResponse, streamResponse } from './infer-response.js';
 import { restrictionError } from './restricted-protocols.js';
 import { logFailure, type RpcContext } from './rpc-context.js';
+import { decodeFailure } from './undecodable-request.js';
 
 /**
  * ModelStreamInfer (reference §2.3; Triton `ModelStreamInferHandler`): every request read
@@ -19,7 +20,8 @@ import { logFailure, type RpcContext } from './rpc-context.js';
  * many responses are written as they come, `triton_final_response` true only on the last.
  *
  * A failed request is answered in-band: `error_message` set, `infer_response.id` the
- * request's id, and the stream stays open. A stream opened with the metadata
+ * request's id, and the stream stays open. A message that is not a ModelInferRequest at all
+ * is such a failure too (INVALID_ARGUMENT "failed to parse ModelInferRequest: ...", empty id). A stream opened with the metadata
  * `triton_grpc_error: true` instead ends with the failure's gRPC status (after the responses
  * of the requests before it); later results are dropped and the requests still running are
  * cancelled. Cancelling the stream (or its deadline passing) aborts every request in flight.
@@ -90,6 +92,8 @@ class InferStream {
     if (this.#finished) return;
     const slot: Slot = { done: false };
     this.#slots.push(slot);
+    const undecodable = decodeFailure(msg);
+    if (undecodable !== undefined) return this.#settle(slot, msg, new InvalidArgumentError(undecodable));
     if (this.#ctx.isClosing()) return this.#settle(slot, msg, new UnavailableError(SHUTTING_DOWN));
     const shm = new RequestSharedMemory(this.#ctx.core.sharedMemory?.());
     let decoded;
