@@ -30,6 +30,7 @@ function addServeFlags(cmd: Command): Command {
     .option('--grpc-server-key <path>', 'PEM server key for --grpc-use-ssl')
     .option('--grpc-root-cert <path>', 'PEM root certificate that signs client certificates')
     .option('--grpc-infer-response-compression-level <level>', 'none|low|medium|high (not supported: logged)', parseGrpcCompression, 'none')
+    .option('--grpc-max-input-size <bytes>', 'largest size a compressed gRPC message may inflate to', parseGrpcMaxInputSize, 64 * 1024 * 1024)
     .option('--grpc-restricted-protocol <protocols:key=value>', 'require header triton-grpc-protocol-<key> (repeatable)', collect)
     .option('--id <name>', 'server name reported in server metadata', 'triton')
     .option('--strict-readiness [bool]', 'ready only when every model is ready', parseBool, true)
@@ -86,6 +87,17 @@ function parseGrpcCompression(value: string): string {
   } catch (err) {
     throw new CommanderInvalidArgument((err as Error).message);
   }
+}
+
+/**
+ * `--grpc-max-input-size`: a positive byte count (tritonserver's rule and wording for
+ * `--http-max-input-size`, which it has no gRPC twin of).
+ */
+function parseGrpcMaxInputSize(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new CommanderInvalidArgument(`expected an integer, got '${value}'`);
+  if (n <= 0) throw new CommanderInvalidArgument('Error: --grpc-max-input-size must be greater than 0.');
+  return n;
 }
 
 function toServeOptions(raw: Record<string, unknown>): ServeOptions {

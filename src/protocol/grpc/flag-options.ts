@@ -28,6 +28,8 @@ export interface GrpcFlags {
   grpcServerKey?: string;
   grpcRootCert?: string;
   grpcInferResponseCompressionLevel: CompressionLevel;
+  /** `--grpc-max-input-size` (64 MiB): bytes a compressed message may inflate to. */
+  grpcMaxInputSize?: number;
   /** `--grpc-restricted-protocol` values, unparsed (repeatable). */
   grpcRestrictedProtocol?: string[];
 }
@@ -58,6 +60,7 @@ export function grpcFrontendOptions(flags: GrpcFlags, logger?: GrpcLogger): Grpc
       rootCert: flags.grpcRootCert,
     },
     inferResponseCompressionLevel: flags.grpcInferResponseCompressionLevel,
+    maxInputSize: flags.grpcMaxInputSize,
     restrictedProtocols: parseRestrictedProtocols(flags.grpcRestrictedProtocol ?? []),
     logger,
   };

@@ -2,6 +2,7 @@ import { Server, status as Status, type ServerCredentials } from '@grpc/grpc-js'
 import { UnavailableError } from '../../errors/index.js';
 import type { ServerCore } from '../../server-types.js';
 import { coreHandlers, healthCheckHandler } from './core-handlers.js';
+import { decompressionLimit, DEFAULT_GRPC_MAX_INPUT_SIZE } from './decompression-limit.js';
 import { InFlightCalls } from './in-flight-calls.js';
 import { inferHandler } from './infer-handler.js';
 import { widenReceiveWindows } from './receive-window.js';
@@ -31,6 +32,11 @@ export interface GrpcFrontendOptions {
   ssl?: GrpcSslOptions;
   /** `--grpc-infer-response-compression-level`; anything but "none" is logged as unsupported. */
   inferResponseCompressionLevel?: CompressionLevel;
+  /**
+   * `--grpc-max-input-size`: bytes a compressed message may inflate to (default 64 MiB);
+   * past it the call ends with RESOURCE_EXHAUSTED. Uncompressed messages may take INT32_MAX.
+   */
+  maxInputSize?: number;
   /** Parsed `--grpc-restricted-protocol` groups. */
   restrictedProtocols?: RestrictedProtocols;
   logger?: GrpcLogger;
@@ -72,7 +78,10 @@ export function createGrpcFrontend(core: ServerCore, options: GrpcFrontendOption
     isClosing: () => closing,
   };
 
-  const server = new Server(serverChannelOptions(options.keepalive ?? {}));
+  const limitDecompression = decompressionLimit(options.maxInputSize ?? DEFAULT_GRPC_MAX_INPUT_SIZE, () =>
+    logger?.warn({}, 'grpc-js internals differ: --grpc-max-input-size is not enforced on compressed messages'),
+  );
+  const server = new Server({ ...serverChannelOptions(options.keepalive ?? {}), interceptors: [limitDecompression] });
   const calls = new InFlightCalls();
   const implementation = {
     ...coreHandlers(ctx),
