@@ -145,6 +145,21 @@ describe('ModelInferRequest → InferenceRequest', () => {
     expect(bad({ custom: i64(2n ** 60n) })).toThrow(/outside the supported range/);
   });
 
+  test("Triton's gRPC leniencies: a negative timeout and raw_input_contents beyond the inputs are accepted", () => {
+    // Triton's gRPC frontend hands the int64 to TRITONSERVER_InferenceRequestSetTimeoutMicroseconds
+    // (a uint64) unchecked, where HTTP refuses it ("Unable to parse 'timeout'"); the queue then
+    // never takes the huge value over its default.
+    expect(decodeModelInferRequest(request({ parameters: { timeout: param(i64(-5)) } })).request.parameters).toEqual({
+      timeout: -5,
+    });
+    // Its infer handler takes one raw_input_contents entry per input and never counts the rest
+    // (HTTP refuses extra binary data: "unexpected additional input data for model ...").
+    const { request: req } = decodeModelInferRequest(
+      request({ inputs: [input('x', 'INT32', [1])], rawInputContents: [new Uint8Array(4), new Uint8Array(8)] }),
+    );
+    expect(req.inputs.map((t) => [t.name, t.data.byteLength])).toEqual([['x', 4]]);
+  });
+
   test('model version strings are read as Triton reads them', () => {
     expect(decodeModelInferRequest(request({ modelVersion: '3abc' })).request.modelVersion).toBe(3);
     expect(() => decodeModelInferRequest(request({ modelVersion: 'abc' }))).toThrow(
