@@ -14,7 +14,7 @@ import { GrpcClient, type InferRequest } from '../../src/client/index.js';
 import { encodeGrpcInferRequest } from '../../src/client/grpc-infer-codec.js';
 import { INFERENCE_SERVICE } from '../../src/protocol/grpc/index.js';
 import { addSubModel, writeModel } from '../fixtures/onnx-models.js';
-import { startServer, type RunningServer } from './helpers/server-process.js';
+import { runUntilExit, startServer, type RunningServer } from './helpers/server-process.js';
 import { tempDir } from './helpers/temp-repo.js';
 
 const tmp = tempDir();
@@ -83,6 +83,12 @@ function memoryOf(pid: number): { rss: number; peak: number } {
 }
 
 describe('compressed gRPC messages', () => {
+  test('--grpc-max-input-size must be greater than 0', async () => {
+    const { code, output } = await runUntilExit(['--model-repository', tmp.dir, '--grpc-max-input-size', '0']);
+    expect(code).not.toBe(0);
+    expect(output).toContain('--grpc-max-input-size must be greater than 0.');
+  });
+
   test('a compressed request under the limit is served', async () => {
     const bytes = INFERENCE_SERVICE.modelInfer.requestSerialize(encodeGrpcInferRequest(request));
     const res = await sendCompressed(server.grpcUrl!, zlib.gzipSync(bytes));
