@@ -10,6 +10,9 @@ import { responseCacheSize } from '../cache/cache-config.js';
 import { formatModelTable } from './model-table.js';
 import { parseCudaMemoryPoolByteSize } from '../memory/index.js';
 
+/** The source name of this module's log lines (see createLogger). */
+const SRC = { src: 'serve.ts' } as const;
+
 /** Parsed `infera serve` flags (tritonserver names, reference §5). */
 export interface ServeOptions extends GrpcFlags {
   modelRepository: string[];
@@ -108,14 +111,15 @@ export async function serve(opts: ServeOptions): Promise<void> {
       return [device, byteSize];
     })),
   });
-  logger.info(`\n${formatModelTable(server.modelIndex())}`);
+  // Printed unescaped, with the blank lines around it that Triton's LOG_TABLE_INFO gives.
+  logger.info({ ...SRC, verbatim: true }, `\n${formatModelTable(server.modelIndex())}\n`);
 
   const failures = server.failures();
   if (failures.length > 0 && opts.exitOnError) {
     for (const f of failures) {
-      logger.error(`failed to load '${f.name}'${f.version !== undefined ? ` version ${f.version}` : ''}: ${f.reason}`);
+      logger.error(SRC, `failed to load '${f.name}'${f.version !== undefined ? ` version ${f.version}` : ''}: ${f.reason}`);
     }
-    logger.error('error: creating server: Internal - failed to load all models');
+    logger.error(SRC, 'error: creating server: Internal - failed to load all models');
     await server.close();
     await exit(logger, 1);
     return;
@@ -126,7 +130,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   if (grpcOptions !== undefined) {
     grpc = createGrpcFrontend(server, grpcOptions);
     const bound = await grpc.listen();
-    logger.info(`Started GRPCInferenceService at ${bound.address}:${bound.port}`);
+    logger.info(SRC, `Started GRPCInferenceService at ${bound.address}:${bound.port}`);
   }
 
   let http: HttpFrontend | undefined;
@@ -139,7 +143,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       restrictedApis,
     });
     const bound = await http.listen();
-    logger.info(`Started HTTPService at ${bound.address}:${bound.port}`);
+    logger.info(SRC, `Started HTTPService at ${bound.address}:${bound.port}`);
   }
 
   let metrics: MetricsService | undefined;
@@ -151,14 +155,14 @@ export async function serve(opts: ServeOptions): Promise<void> {
       onError: (err) => logger.error({ err }, 'metrics request failed'),
     });
     const bound = await metrics.listen();
-    logger.info(`Started Metrics Service at ${bound.address}:${bound.port}`);
+    logger.info(SRC, `Started Metrics Service at ${bound.address}:${bound.port}`);
   }
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    logger.info(`Received ${signal}, stopping: waiting up to ${opts.exitTimeoutSecs} s for in-flight requests`);
+    logger.info(SRC, `Received ${signal}, stopping: waiting up to ${opts.exitTimeoutSecs} s for in-flight requests`);
     const timeoutMs = opts.exitTimeoutSecs * 1000;
     const deadline = Date.now() + timeoutMs;
     await Promise.all([http?.close({ timeoutMs }), grpc?.close({ timeoutMs }), metrics?.close()]);
@@ -168,7 +172,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       server.close().then(() => true),
       new Promise<false>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())).unref()),
     ]);
-    if (!closed) logger.warn(`exit timeout of ${opts.exitTimeoutSecs} s reached with requests still executing; exiting`);
+    if (!closed) logger.warn(SRC, `exit timeout of ${opts.exitTimeoutSecs} s reached with requests still executing; exiting`);
     await exit(logger, 0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));

@@ -2,7 +2,7 @@ import type { Logger, LevelWithSilent } from 'pino';
 import { InvalidArgumentError, UnsupportedError } from '../errors/index.js';
 import type { LogSettings } from '../server-types.js';
 
-/** `default` (local clock time), `ISO8601` (UTC ISO timestamps) or infera's `json` lines. */
+/** tritonserver's `default` and `ISO8601` records (UTC times), or infera's `json` lines. */
 export type LogFormat = 'default' | 'ISO8601' | 'json';
 
 /** The runtime state behind the logging extension (reference §1.5 logging, §5 `--log-*`). */

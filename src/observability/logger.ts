@@ -1,79 +1,93 @@
+import { openSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { LogControl, registerLogControl, type LogFormat } from './log-control.js';
+import { textLogSinks, TextLogDestination } from './log-destination.js';
+import { isClientError } from './log-record.js';
 
 export type { Logger };
 
 /** Log options, as tritonserver's `--log-*` flags give them (reference §5). */
 export interface LogOptions {
-  /** `--log-verbose <n>`: n ≥ 1 enables debug lines, n ≥ 2 trace lines. */
+  /** `--log-verbose <n>`: n ≥ 1 enables debug lines, n ≥ 2 trace lines (all printed as `I`). */
   verbose?: number;
   /** `--log-info`, `--log-warning`, `--log-error`, default true each. */
   info?: boolean;
   warning?: boolean;
   error?: boolean;
-  /** `default` (readable, local time) or `ISO8601` (UTC ISO timestamps). JSON lines with `--log-format json`. */
+  /**
+   * `default` and `ISO8601` print tritonserver's records (log-record.ts); `json` (infera's own)
+   * prints pino's one-JSON-object-a-line form with level names (`"level":"error"`).
+   */
   format?: LogFormat;
-  /** `--log-file`: append to this file instead of stdout. */
+  /** `--log-file`: append every level to this file instead of stdout/stderr. */
   file?: string;
+  /**
+   * JSON-escape and quote messages, as tritonserver does unless the environment variable
+   * `TRITON_SERVER_ESCAPE_LOG_MESSAGES` is `0` (the default follows that variable).
+   */
+  escape?: boolean;
 }
 
-const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
-
-/** `HH:MM:SS.mmm` in local time: the default format's clock. */
-function localClock(d: Date): string {
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+/** Wall-clock time in integer microseconds since the epoch (Triton prints `tv_usec`). */
+function nowMicros(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
 }
 
 /**
- * pino's `timestamp` option: the `"time"` member of every line, in the format the control
- * holds now, so a format change through the logging extension applies to the next line.
- * JSON lines keep pino's epoch milliseconds unless ISO8601 is asked for.
+ * pino's `err` serializer: pino's own, less the stack of a client error (INVALID_ARG,
+ * NOT_FOUND, ...), which says nothing about the server and would flood verbose logs.
  */
-function timestampFor(format: () => LogFormat, json: boolean): () => string {
-  return () => {
-    const f = format();
-    if (f === 'ISO8601') return `,"time":"${new Date().toISOString()}"`;
-    if (json) return `,"time":${Date.now()}`;
-    return `,"time":"${localClock(new Date())}"`;
-  };
+function serializeError(err: Error): ReturnType<typeof pino.stdSerializers.err> {
+  const out = pino.stdSerializers.err(err);
+  if (isClientError(err)) delete (out as { stack?: string }).stack;
+  return out;
 }
 
 /**
  * Creates the server's pino logger and registers its LogControl (see `logControlOf`), through
- * which the logging extension switches levels and the time format at run time. On a terminal
- * (and in the default format) lines go through pino-pretty so a person can read them; `json`
- * keeps pino's one-JSON-object-a-line form for log collectors. pino-pretty runs in a worker
- * thread (pino transport), so formatting never costs the event loop; the time text is made
- * here, where the current format is known.
+ * which the logging extension switches levels and the time format at run time.
+ *
+ * `default` / `ISO8601`: each line is a tritonserver record, e.g.
+ * `E1207 15:57:31.652000 1234 infera:0] "failed to load 'm' version 1: ..."` (UTC; the format
+ * can change per line through the extension). The source is the module a call names with
+ * `{ src: 'file.ts' }`, else `infera`; the line number is always 0: a JavaScript call site has
+ * no `__LINE__`, and a stack capture on every line would cost more than the line itself.
+ * Without `--log-file`, info and verbose lines go to stdout, warnings and errors to stderr
+ * (Triton's `Logger::Log`). pino still serializes each call; a destination that reads pino's
+ * metadata writes the record (log-destination.ts).
+ *
+ * `json`: pino's JSON lines on stdout (or the file), `"level":"info"` etc., `"time"` in epoch
+ * milliseconds or, once the format is ISO8601, an ISO string.
+ * @throws the open error when `file` cannot be opened for appending.
  */
 export function createLogger(opts: LogOptions = {}): Logger {
   const json = opts.format === 'json';
   // pino reads the timestamp once while it is built, before the control exists.
   let control: LogControl | undefined;
+  const currentFormat = (): LogFormat => control?.format ?? opts.format ?? 'default';
   const options = {
     base: undefined,
-    timestamp: timestampFor(() => control?.format ?? opts.format ?? 'default', json),
+    timestamp: json
+      ? () => (currentFormat() === 'ISO8601' ? `,"time":"${new Date().toISOString()}"` : `,"time":${Date.now()}`)
+      : () => `,"time":${nowMicros()}`,
+    formatters: { level: (label: string) => ({ level: label }) },
+    serializers: { err: serializeError },
     hooks: {
       logMethod(this: Logger, args: Parameters<Logger['info']>, method: Logger['info'], level: number): void {
         if (control === undefined || control.allows(level)) method.apply(this, args);
       },
     },
   };
-  const destination = opts.file ?? 1;
+  const escape = opts.escape ?? process.env.TRITON_SERVER_ESCAPE_LOG_MESSAGES !== '0';
   const logger = json
-    ? pino(options, pino.destination({ dest: destination, sync: false }))
+    ? pino(options, pino.destination({ dest: opts.file !== undefined ? openSync(opts.file, 'a') : 1, sync: false }))
     : pino(
         options,
-        pino.transport({
-          target: 'pino-pretty',
-          options: {
-            destination,
-            colorize: opts.file === undefined && process.stdout.isTTY === true,
-            translateTime: false,
-            ignore: 'pid,hostname',
-            singleLine: true,
-          },
-        }),
+        new TextLogDestination(
+          () => (currentFormat() === 'ISO8601' ? 'ISO8601' : 'default'),
+          textLogSinks(opts.file),
+          escape,
+        ),
       );
   control = new LogControl(logger, {
     info: opts.info ?? true,

@@ -99,14 +99,14 @@ export async function startPlan(plan: VersionPlan, intraOpThreads: number, limit
     plan.fresh.map(async ({ mv }) => {
       if (mv.state !== 'LOADING') return;
       await limiter.run(async () => {
-        opts.logger.info(`loading: ${mv.name}:${mv.version}`);
+        opts.logger.info({ src: 'model-lifecycle.ts' }, `loading: ${mv.name}:${mv.version}`);
         try {
           if (isEnsembleConfig(mv.config!)) startEnsembleVersion(mv, plan.source.dir, opts);
           else await startVersion(mv, plan.source.dir, opts.backends.get(mv.config!.backend, mv.name), intraOpThreads, opts.logger);
-          opts.logger.info(`successfully loaded '${mv.name}' version ${mv.version}`);
+          opts.logger.info({ src: 'model-lifecycle.ts' }, `successfully loaded '${mv.name}' version ${mv.version}`);
         } catch (err) {
           mv.fail(toTritonError(err).message);
-          opts.logger.error({ model: mv.name, version: mv.version }, `failed to load '${mv.name}' version ${mv.version}: ${mv.reason}`);
+          opts.logger.error({ src: 'model-lifecycle.ts', model: mv.name, version: mv.version }, `failed to load '${mv.name}' version ${mv.version}: ${mv.reason}`);
         }
       });
     }),

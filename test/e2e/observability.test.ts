@@ -238,8 +238,8 @@ describe('observability through the CLI', () => {
     // Verbose logging now shows the frontend's debug line for a client error.
     const before = server.logs.length;
     await call('GET', '/v2/models/nope/config', undefined, { 'infera-key': 's3cret' });
-    for (let i = 0; i < 100 && !server.logs.slice(before).some((l) => l.level === 20); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(server.logs.slice(before).some((l) => l.level === 20 && l.msg === 'HTTP request failed')).toBe(true);
+    for (let i = 0; i < 100 && !server.logs.slice(before).some((l) => l.level === 'debug'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(server.logs.slice(before).some((l) => l.level === 'debug' && l.msg === 'HTTP request failed')).toBe(true);
 
     expect(await call('POST', '/v2/logging', { log_format: 'xml' })).toMatchObject({
       status: 400,
