@@ -5,6 +5,7 @@ import { metricsConfigFrom, parseMetricsConfigOption } from '../observability/me
 import { createMetricsService, type MetricsService } from '../observability/metrics-service.js';
 import { traceOptionsFromFlags } from '../observability/trace-config.js';
 import { parseRestrictedApiOption, type RestrictedApis } from '../protocol/http/restricted-api.js';
+import { compileHeaderForwardPattern } from '../protocol/header-forward.js';
 import { InferenceServer } from '../server.js';
 import { responseCacheSize } from '../cache/cache-config.js';
 import { formatModelTable } from './model-table.js';
@@ -43,6 +44,8 @@ export interface ServeOptions extends GrpcFlags {
   logFile?: string;
   /** `--http-restricted-api <apis>:<key>=<value>` as given. */
   httpRestrictedApi?: string[];
+  /** `--http-header-forward-pattern <regex>` (unset: nothing is forwarded). */
+  httpHeaderForwardPattern?: string;
   allowMetrics: boolean;
   allowCpuMetrics: boolean;
   allowGpuMetrics: boolean;
@@ -84,6 +87,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const grpcOptions = opts.allowGrpc ? grpcFrontendOptions(opts, logger) : undefined;
   let restrictedApis: RestrictedApis = new Map();
   for (const arg of opts.httpRestrictedApi ?? []) restrictedApis = parseRestrictedApiOption(arg, restrictedApis);
+  const httpHeaderForward =
+    opts.httpHeaderForwardPattern !== undefined ? compileHeaderForwardPattern('http-header-forward-pattern', opts.httpHeaderForwardPattern) : undefined;
   const metricsConfig = metricsConfigFrom((opts.metricsConfig ?? []).map(parseMetricsConfigOption), (m) => logger.error(m));
   const trace = traceOptionsFromFlags(opts, (m) => logger.warn(m));
   const responseCacheByteSize = responseCacheSize(opts.cacheConfig);
@@ -141,6 +146,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       maxInputSize: opts.httpMaxInputSize,
       logger,
       restrictedApis,
+      headerForwardPattern: httpHeaderForward,
     });
     const bound = await http.listen();
     logger.info(SRC, `Started HTTPService at ${bound.address}:${bound.port}`);

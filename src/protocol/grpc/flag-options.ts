@@ -1,5 +1,6 @@
 import type { GrpcFrontendOptions } from './frontend.js';
 import { parseRestrictedProtocols } from './restricted-protocols.js';
+import { compileHeaderForwardPattern } from '../header-forward.js';
 import type { GrpcLogger } from './rpc-context.js';
 import type { CompressionLevel } from './server-options.js';
 
@@ -32,11 +33,14 @@ export interface GrpcFlags {
   grpcMaxInputSize?: number;
   /** `--grpc-restricted-protocol` values, unparsed (repeatable). */
   grpcRestrictedProtocol?: string[];
+  /** `--grpc-header-forward-pattern` (unset: nothing is forwarded). */
+  grpcHeaderForwardPattern?: string;
 }
 
 /**
  * The frontend options for the flags.
- * @throws Error with tritonserver's message for a malformed `--grpc-restricted-protocol`.
+ * @throws Error with tritonserver's message for a malformed `--grpc-restricted-protocol`;
+ *   InvalidArgumentError for a `--grpc-header-forward-pattern` that does not compile.
  */
 export function grpcFrontendOptions(flags: GrpcFlags, logger?: GrpcLogger): GrpcFrontendOptions {
   return {
@@ -62,6 +66,8 @@ export function grpcFrontendOptions(flags: GrpcFlags, logger?: GrpcLogger): Grpc
     inferResponseCompressionLevel: flags.grpcInferResponseCompressionLevel,
     maxInputSize: flags.grpcMaxInputSize,
     restrictedProtocols: parseRestrictedProtocols(flags.grpcRestrictedProtocol ?? []),
+    headerForwardPattern:
+      flags.grpcHeaderForwardPattern !== undefined ? compileHeaderForwardPattern('grpc-header-forward-pattern', flags.grpcHeaderForwardPattern) : undefined,
     logger,
   };
 }

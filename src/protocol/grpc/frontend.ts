@@ -40,6 +40,8 @@ export interface GrpcFrontendOptions {
   /** Parsed `--grpc-restricted-protocol` groups. */
   restrictedProtocols?: RestrictedProtocols;
   logger?: GrpcLogger;
+  /** `--grpc-header-forward-pattern`, compiled (header-forward.ts). */
+  headerForwardPattern?: RegExp;
 }
 
 export interface GrpcFrontend {
@@ -75,6 +77,7 @@ export function createGrpcFrontend(core: ServerCore, options: GrpcFrontendOption
     core,
     restrictions: options.restrictedProtocols ?? {},
     logger,
+    headerForwardPattern: options.headerForwardPattern,
     isClosing: () => closing,
   };
 

@@ -9,6 +9,7 @@ import { encodeModelInferResponse } from './infer-response.js';
 import { freeReceived } from './received-message.js';
 import { parseGrpcModelVersion } from './model-version.js';
 import { unary, type RpcContext } from './rpc-context.js';
+import { forwardHeaders, metadataPairs } from '../header-forward.js';
 
 /**
  * ModelInfer (reference §2.1–2.3; Triton `ModelInferHandler::Execute`): decode, reject
@@ -80,6 +81,7 @@ export function inferHandler(ctx: RpcContext): handleUnaryCall<ModelInferRequest
     const cancel = abortOnCancel(call);
     try {
       const decoded = decodeWithModelLookup(core, msg, shm);
+      if (ctx.headerForwardPattern !== undefined) forwardHeaders(decoded.request, metadataPairs(call.metadata), ctx.headerForwardPattern);
       refuseDecoupled(core, decoded);
       const response = await core.infer(decoded.request, cancel.signal);
       shm.writeOutputs(response.outputs);

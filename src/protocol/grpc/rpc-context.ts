@@ -16,6 +16,8 @@ export interface RpcContext {
   core: ServerCore;
   restrictions: RestrictedProtocols;
   logger?: GrpcLogger;
+  /** `--grpc-header-forward-pattern`: matching metadata become string request parameters. */
+  headerForwardPattern?: RegExp;
   /** True once `close()` began: streams stop taking new requests. */
   isClosing(): boolean;
 }

@@ -9,6 +9,7 @@ import type { DecodedGrpcInferRequest } from './infer-request.js';
 import { streamErrorResponse, streamResponse } from './infer-response.js';
 import { restrictionError } from './restricted-protocols.js';
 import { logFailure, type RpcContext } from './rpc-context.js';
+import { forwardHeaders, metadataPairs } from '../header-forward.js';
 import { decodeFailure } from './undecodable-request.js';
 
 /**
@@ -100,6 +101,8 @@ class InferStream {
     let decoupled: boolean;
     try {
       decoded = decodeWithModelLookup(this.#ctx.core, msg, shm);
+      const forward = this.#ctx.headerForwardPattern;
+      if (forward !== undefined) forwardHeaders(decoded.request, metadataPairs(this.#call.metadata), forward);
       decoupled = isDecoupledRequest(this.#ctx.core, decoded);
     } catch (err) {
       shm.release();

@@ -38,6 +38,8 @@ export interface HttpFrontendOptions {
    * (reference §1.1, restricted-api.ts).
    */
   restrictedApis?: RestrictedApis;
+  /** `--http-header-forward-pattern`, compiled (header-forward.ts). */
+  headerForwardPattern?: RegExp;
 }
 
 export interface HttpFrontend {
@@ -81,7 +83,7 @@ export function createHttpFrontend(core: ServerCore, options: HttpFrontendOption
   const maxInputSize = options.maxInputSize ?? DEFAULT_MAX_INPUT_SIZE;
   const restrictedApis: RestrictedApis = options.restrictedApis ?? new Map();
   const logger = options.logger;
-  const inferContext: InferContext = { core, maxInputSize };
+  const inferContext: InferContext = { core, maxInputSize, headerForwardPattern: options.headerForwardPattern };
   let inFlight = 0;
   let closing = false;
   let closed: Promise<void> | undefined;

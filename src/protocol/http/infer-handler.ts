@@ -15,6 +15,7 @@ import {
 } from './compression.js';
 import { METHOD_NOT_ALLOWED } from './handlers.js';
 import { decodeInferRequest, type DecodedInferRequest } from './infer-request.js';
+import { forwardHeaders, rawHeaderPairs } from '../header-forward.js';
 import { encodeInferResponse, type EncodedInferResponse } from './infer-response.js';
 import {
   INFER_HEADER_CONTENT_LENGTH,
@@ -38,6 +39,8 @@ export interface InferContext {
   core: ServerCore;
   /** `--http-max-input-size`: cap on the body, before and after decompression, in bytes. */
   maxInputSize: number;
+  /** `--http-header-forward-pattern`: matching headers become string request parameters. */
+  headerForwardPattern?: RegExp;
 }
 
 /** After an over-size answer, at most this much more of the body is read and dropped. */
@@ -86,6 +89,7 @@ async function inferAndRespond(
     try {
       body = await readRequestBody(req, ctx.maxInputSize);
       decoded = decodeBody(ctx, req, model, version, shm, body);
+      if (ctx.headerForwardPattern !== undefined) forwardHeaders(decoded.request, rawHeaderPairs(req.rawHeaders), ctx.headerForwardPattern);
     } catch (err) {
       const modelError = lookupError(ctx.core, model, version);
       if (err instanceof BodyTooLargeError) {

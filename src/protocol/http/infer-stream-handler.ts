@@ -7,6 +7,7 @@ import { decompressBody, requestEncoding } from './compression.js';
 import { METHOD_NOT_ALLOWED } from './handlers.js';
 import type { InferContext } from './infer-handler.js';
 import { decodeInferRequest, type DecodedInferRequest } from './infer-request.js';
+import { forwardHeaders, rawHeaderPairs } from '../header-forward.js';
 import { encodeInferResponse } from './infer-response.js';
 import { INFER_HEADER_CONTENT_LENGTH, parseInferHeaderLength, parseModelVersion } from './numeric-headers.js';
 import { OutputFormat } from './output-format.js';
@@ -115,6 +116,7 @@ async function decodeStreamBody(
     throw new InvalidArgumentError(`infer_stream needs a JSON request body for model '${model}' (raw binary requests are not supported)`);
   }
   const decoded = decodeInferRequest(body, headerLength, { modelName: model, modelVersion: version, maxInputSize: ctx.maxInputSize, sharedMemory: shm });
+  if (ctx.headerForwardPattern !== undefined) forwardHeaders(decoded.request, rawHeaderPairs(req.rawHeaders), ctx.headerForwardPattern);
   const binary = decoded.outputs.defaultBinary || (decoded.request.outputs ?? []).some((o) => decoded.outputs.isBinary(o.name));
   if (binary) {
     throw new InvalidArgumentError(
