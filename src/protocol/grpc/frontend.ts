@@ -132,7 +132,7 @@ export function createGrpcFrontend(core: ServerCore, options: GrpcFrontendOption
       logger?.debug({ grpcKeepalive: keepaliveTable(options.keepalive ?? {}) }, 'GRPC KeepAlive options');
       if ((options.inferResponseCompressionLevel ?? 'none') !== 'none') {
         logger?.warn(
-          { level: options.inferResponseCompressionLevel },
+          { compressionLevel: options.inferResponseCompressionLevel },
           'grpc-js servers cannot compress responses; --grpc-infer-response-compression-level is ignored',
         );
       }
