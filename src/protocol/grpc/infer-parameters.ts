@@ -73,6 +73,9 @@ export function decodeRequestParameters(map: ParameterMap): DecodedRequestParame
         break;
       case 'timeout':
         if (choice.case !== 'int64Param') throw typeError(key, 'int64_param');
+        // Triton passes a negative int64 unchecked into its uint64 timeout; HTTP refuses it, and
+        // so does infera here, so the two protocols agree on what a valid timeout is.
+        if (choice.value < 0n) throw new InvalidArgumentError("invalid value for 'timeout', expected value >= 0.");
         parameters[key] = safeNumber(key, choice.value);
         break;
       default:

@@ -39,7 +39,8 @@ function hasKeys(object: object): boolean {
  *   `contents` and `raw_input_contents` ("contents field must not be specified when using
  *   raw_input_contents for '<i>' for model '<m>'"), an input without data ("unable to find data
  *   for input tensor '<i>' for model '<m>' in request."), typed contents that do not match the
- *   datatype, an unknown datatype, and a repeated output; for shared memory, InvalidArgumentError
+ *   datatype, more `raw_input_contents` entries than inputs that take them ("unexpected
+ *   additional input data for model '<m>'", where Triton ignores the extras), an unknown datatype, and a repeated output; for shared memory, InvalidArgumentError
  *   for malformed parameters (infer-parameters.ts) and the errors of `RequestSharedMemory`
  *   (NotFoundError "Unable to find shared memory region: '<r>'", bad offset or size).
  * @param shm where shared-memory tensors are resolved; without it no region exists.
@@ -84,6 +85,9 @@ export function decodeModelInferRequest(
     }
     inputs.push({ name, datatype: io.datatype, shape: io.shape.map(Number), data });
   }
+  // Triton's gRPC handler ignores raw_input_contents beyond the inputs; an extra entry is a
+  // client bug, so it is refused with the message HTTP gives for extra binary data.
+  if (rawIndex < raw.length) throw new InvalidArgumentError(`unexpected additional input data for model '${model}'`);
 
   const request: InferenceRequest = { modelName: model, modelVersion, inputs };
   if (msg.id !== '') request.id = msg.id;
