@@ -13,6 +13,11 @@ export interface InferenceServerOptions {
   strictReadiness?: boolean;
   /** `--disable-auto-complete-config` (or `--strict-model-config=true`). */
   disableAutoCompleteConfig?: boolean;
+  /**
+   * `--exit-timeout-secs`, default 30: how long an unload (and so shutdown) waits for the
+   * executions in flight before it fails them and kills the instances' threads.
+   */
+  exitTimeoutSecs?: number;
   /** `--model-load-thread-count`, default 4. */
   modelLoadThreadCount?: number;
   /** `--model-control-mode`: `none` (default), `poll` or `explicit` (reference §8). */

@@ -90,6 +90,7 @@ export class InferenceServer implements ServerCore {
       autoComplete: !(opts.disableAutoCompleteConfig ?? false),
       defaultMaxBatchSize: opts.defaultMaxBatchSize ?? 4,
       gpuCount: 0,
+      unloadTimeoutMs: (opts.exitTimeoutSecs ?? 30) * 1000,
       // BLS calls from JavaScript models go through the same path as any request.
       backends: new BackendRegistry({ infer: (request) => this.infer(request), logger }),
       logger,

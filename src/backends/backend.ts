@@ -78,6 +78,14 @@ export interface ModelInstance {
   execute(inputs: Tensor[], outputNames: string[]): Promise<ExecuteResult>;
   /** Releases the runtime; waits for an execution in progress. */
   close(): Promise<void>;
+  /**
+   * Ends the instance without waiting (an unload that ran past the exit timeout): the
+   * execution in flight and any queued fail with UnavailableError naming the instance and
+   * `reason`, the thread or process running the model is killed, later calls fail
+   * UNAVAILABLE. Optional: a runtime that cannot be interrupted (ONNX Runtime's native run)
+   * has none, and its execution finishes in the background.
+   */
+  terminate?(reason: string): Promise<void>;
 }
 
 /** A backend (reference §3.2 `backend`): reads model files and creates instances. */

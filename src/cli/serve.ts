@@ -99,6 +99,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     strictReadiness: opts.strictReadiness,
     disableAutoCompleteConfig: opts.disableAutoCompleteConfig || opts.strictModelConfig,
     modelLoadThreadCount: opts.modelLoadThreadCount,
+    exitTimeoutSecs: opts.exitTimeoutSecs,
     modelControlMode: opts.modelControlMode,
     repositoryPollSecs: opts.repositoryPollSecs,
     loadModels: opts.loadModel,

@@ -60,7 +60,7 @@ export async function planVersions(
   }
   const resolved = await Promise.all(
     source.versions.map(async (v) => {
-      const mv = new ModelVersion(entry.name, v);
+      const mv = new ModelVersion(entry.name, v, opts.unloadTimeoutMs);
       try {
         await resolveVersion(mv, source.dir, source.config, opts);
       } catch (err) {

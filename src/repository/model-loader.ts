@@ -46,6 +46,11 @@ export interface LoaderOptions {
   createStats?: (name: string, version: number, config: ModelConfig) => ModelStatsRecorder;
   /** How ensembles run their steps on the other models (the server's infer path). */
   ensembleHost?: EnsembleHost;
+  /**
+   * `--exit-timeout-secs` in ms: how long unloading a version waits for its executions in
+   * flight before terminating its instances (ModelVersion.unload); absent = no limit.
+   */
+  unloadTimeoutMs?: number;
 }
 
 /** An ensemble (Triton: platform "ensemble", or a config with `ensemble_scheduling`). */

@@ -20,9 +20,14 @@ export class ModelVersion {
   /** Statistics of this version (statistics extension, metrics). */
   stats: ModelStatsRecorder = NO_STATS;
 
+  /**
+   * @param unloadTimeoutMs how long `unload` waits for executions in flight (the server's
+   *   `--exit-timeout-secs`); undefined = as long as they take.
+   */
   constructor(
     readonly name: string,
     readonly version: number,
+    readonly unloadTimeoutMs?: number,
   ) {}
 
   fail(reason: string): void {
@@ -30,11 +35,30 @@ export class ModelVersion {
     this.reason = reason;
   }
 
-  /** Drains the scheduler (in-flight requests finish) and closes every instance. */
+  /**
+   * Drains the scheduler (in-flight requests finish) and closes every instance. Past
+   * `unloadTimeoutMs` the instances are terminated (`ModelInstance.terminate`): their requests
+   * still in flight or queued fail UNAVAILABLE, so a model that hangs or busy-loops cannot
+   * keep the version UNLOADING (and its next load blocked) forever. An instance that cannot be
+   * terminated is left to finish in the background. Ends UNAVAILABLE ("unloaded") either way.
+   */
   async unload(): Promise<void> {
     if (this.state === 'READY') this.state = 'UNLOADING';
-    await this.scheduler?.drain();
-    await Promise.allSettled(this.instances.map((i) => i.close()));
+    const instances = this.instances;
+    const scheduler = this.scheduler;
+    const stopped = (async () => {
+      await scheduler?.drain();
+      await Promise.allSettled(instances.map((i) => i.close()));
+    })();
+    const limitMs = this.unloadTimeoutMs;
+    if (limitMs !== undefined && !(await settlesWithin(stopped, limitMs))) {
+      const reason = `unloading did not finish within the exit timeout of ${limitMs / 1000} s`;
+      await Promise.allSettled(instances.map((i) => i.terminate?.(reason)));
+      // Terminated instances fail what the scheduler still hands them, so it drains at once.
+      if (instances.every((i) => i.terminate !== undefined)) await stopped;
+    } else {
+      await stopped;
+    }
     this.instances = [];
     this.scheduler = undefined;
     this.state = 'UNAVAILABLE';
@@ -63,5 +87,16 @@ export class ModelEntry {
       if (v.state === 'READY' && (best === undefined || v.version > best.version)) best = v;
     }
     return best;
+  }
+}
+
+/** Whether `work` settles within `ms`. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true), expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -4,7 +4,9 @@ import type { InferenceRequest, InferenceResponse, Tensor } from '../../infer/te
 import { packForTransfer } from '../../infer/transfer.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ComputeTiming, ExecuteResult } from '../backend.js';
+import { executionTimeoutError, ExecutionWatchdog } from '../execution-watchdog.js';
 import type { InstanceRequest, RequestInstance } from '../request-instance.js';
+import { MAX_EXTERNAL_PARAMETER, MAX_HEAP_PARAMETER } from './instance-limits.js';
 import type { FromWorker, InstanceWorkerData, ToWorker, WireBlsRequest, WireRequest, WireResponse } from './messages.js';
 import { startWorker } from './worker-spawn.js';
 
@@ -32,13 +34,17 @@ const ZERO_TIMING: ComputeTiming = { inputNs: 0, inferNs: 0, outputNs: 0 };
 /**
  * One JavaScript model instance: a worker thread running the model's class (javascript-worker.ts).
  *
- * Executions run one at a time, in call order. A crash of the thread (an uncaught exception,
- * an unhandled rejection, `process.exit` in model code) fails only the requests of the
- * execution in flight, with an InternalError naming the model and instance, and the instance
- * restarts at once: a new thread, the module imported again, `initialize` called again.
- * Requests that arrive meanwhile wait for it; if the restart fails they get UnavailableError
- * and the next request tries again. Unlike ONNX Runtime threads, a JavaScript thread may be
- * terminated at any time, so close() gives `finalize` FINALIZE_TIMEOUT_MS and then terminates.
+ * Executions run one at a time, in call order. When the thread dies — a crash (an uncaught
+ * exception, an unhandled rejection, `process.exit` in model code), its V8 heap reaching
+ * MAX_HEAP_MB, or terminated by us because its external memory passed MAX_EXTERNAL_MB or an
+ * execution ran past EXECUTION_TIMEOUT_MS — only the requests of the execution in flight
+ * fail, with an error naming the model and instance: InternalError when the model failed
+ * (as Triton's Python backend answers when its stub process dies), UnavailableError for the
+ * timeout (see executionTimeoutError). The instance then restarts at once: a new thread, the
+ * module imported again, `initialize` called again. Requests that arrive meanwhile wait for
+ * it; if the restart fails they get UnavailableError and the next request tries again.
+ * Unlike ONNX Runtime threads, a JavaScript thread may be terminated at any time, so close()
+ * gives `finalize` FINALIZE_TIMEOUT_MS and then terminates, and terminate() ends it at once.
  */
 export class JavaScriptInstance implements RequestInstance {
   readonly name: string;
@@ -47,6 +53,9 @@ export class JavaScriptInstance implements RequestInstance {
   readonly #bls: BlsHandler | undefined;
   readonly #logger: Logger | undefined;
   #worker: Worker | undefined;
+  /** A thread being started (restart), so terminate() can end an `initialize` that hangs. */
+  #starting: Worker | undefined;
+  readonly #watchdog: ExecutionWatchdog;
   #state: State = 'ready';
   #brokenReason = '';
   #restarting: Promise<void> | undefined;
@@ -64,6 +73,9 @@ export class JavaScriptInstance implements RequestInstance {
     this.#data = data;
     this.#bls = bls;
     this.#logger = logger;
+    this.#watchdog = new ExecutionWatchdog(data.limits.executionTimeoutMs, () => {
+      if (this.#worker !== undefined) this.#kill(this.#worker, executionTimeoutError(this.#label, data.limits.executionTimeoutMs));
+    });
     this.#attach(worker);
   }
 
@@ -123,6 +135,27 @@ export class JavaScriptInstance implements RequestInstance {
     return this.#closing;
   }
 
+  /**
+   * Ends the instance now (unload past its exit timeout): the execution in flight and the
+   * queued ones fail with UnavailableError "<instance>: <reason>; its worker thread was
+   * terminated", the thread (or one being restarted) is terminated without `finalize`, and
+   * later requests fail UNAVAILABLE. A close() in progress resolves.
+   */
+  async terminate(reason: string): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#state = 'closing';
+    const error = new UnavailableError(`${this.#label}: ${reason}; its worker thread was terminated`);
+    const worker = this.#worker;
+    const starting = this.#starting;
+    this.#worker = undefined;
+    this.#watchdog.disarm();
+    for (const ex of this.#queue.splice(0)) this.#finish(ex, error);
+    if (this.#current !== undefined) this.#finish(this.#current, error);
+    this.#onClosed?.();
+    await Promise.allSettled([worker?.terminate(), starting?.terminate()]);
+    this.#state = 'closed';
+  }
+
   async #shutdown(): Promise<void> {
     this.#state = 'closing';
     for (const ex of this.#queue.splice(0)) this.#finish(ex, new UnavailableError(`${this.#label} is closing`));
@@ -144,7 +177,7 @@ export class JavaScriptInstance implements RequestInstance {
       this.#worker = undefined;
       await worker.terminate();
     }
-    this.#state = 'closed';
+    if (this.#state === 'closing') this.#state = 'closed';
   }
 
   #attach(worker: Worker): void {
@@ -183,6 +216,7 @@ export class JavaScriptInstance implements RequestInstance {
     };
     ex.sentAt = performance.now();
     worker.ref();
+    this.#watchdog.arm();
     try {
       try {
         post(false);
@@ -239,6 +273,13 @@ export class JavaScriptInstance implements RequestInstance {
         // Only finalize reports failures after start-up.
         this.#logger?.warn({ model: this.#data.init.modelName }, msg.error.message);
         return;
+      case 'memory-exceeded': {
+        const mib = Math.round(msg.externalBytes / 2 ** 20);
+        const limit = this.#data.limits.maxExternalMb;
+        const reason = `its memory outside the JavaScript heap (${mib} MiB) exceeded ${MAX_EXTERNAL_PARAMETER} ${limit}`;
+        this.#kill(worker, new InternalError(`${this.#label}: ${reason}; the instance is restarting`));
+        return;
+      }
       case 'closed':
         this.#onClosed?.();
         return;
@@ -267,6 +308,7 @@ export class JavaScriptInstance implements RequestInstance {
     for (const u of ex.unlisten) u();
     if (this.#current === ex) {
       this.#current = undefined;
+      this.#watchdog.disarm();
       this.#worker?.unref();
       this.#onIdle?.();
     }
@@ -276,25 +318,42 @@ export class JavaScriptInstance implements RequestInstance {
 
   #onExit(worker: Worker, code: number): void {
     if (worker !== this.#worker) return;
-    this.#worker = undefined;
-    if (this.#state === 'closing' || this.#state === 'closed') {
+    if (this.#state === 'closing' && this.#current === undefined) {
+      this.#worker = undefined;
       this.#onClosed?.();
       return;
     }
     const cause = this.#lastThreadError;
-    const reason = cause !== undefined ? `its worker thread failed: ${cause.name}: ${cause.message}` : `its worker thread exited (code ${code})`;
-    this.#logger?.error({ model: this.#data.init.modelName, instance: this.name }, `${this.#label}: ${reason}; restarting the instance`);
+    let reason = cause !== undefined ? `its worker thread failed: ${cause.name}: ${cause.message}` : `its worker thread exited (code ${code})`;
+    if ((cause as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      reason += ` (${MAX_HEAP_PARAMETER} ${this.#data.limits.maxHeapMb})`;
+    }
+    this.#kill(worker, new InternalError(`${this.#label}: ${reason}; the instance is restarting`));
+  }
+
+  /**
+   * The thread died or must die (`error` says why): it is terminated, the execution in flight
+   * fails with `error`, and the instance restarts (unless it is closing).
+   */
+  #kill(worker: Worker, error: Error): void {
+    if (worker !== this.#worker) return;
+    this.#worker = undefined;
+    this.#watchdog.disarm();
+    this.#logger?.error({ model: this.#data.init.modelName, instance: this.name }, error.message);
+    void worker.terminate();
     const ex = this.#current;
-    if (ex !== undefined) this.#finish(ex, new InternalError(`${this.#label}: ${reason}; the instance is restarting`));
     this.#restart();
+    if (ex !== undefined) this.#finish(ex, error);
+    if (this.#state === 'closing') this.#onClosed?.();
   }
 
   #restart(): void {
     if (this.#state === 'restarting' || this.#state === 'closing' || this.#state === 'closed') return;
     this.#state = 'restarting';
-    this.#restarting = startWorker(this.#data, `restarting ${this.#label}`).then(
+    this.#restarting = startWorker(this.#data, `restarting ${this.#label}`, (w) => (this.#starting = w)).then(
       ({ worker }) => {
         this.#restarting = undefined;
+        this.#starting = undefined;
         if (this.#state !== 'restarting') {
           void worker.terminate();
           return;
@@ -306,6 +365,7 @@ export class JavaScriptInstance implements RequestInstance {
       },
       (err: unknown) => {
         this.#restarting = undefined;
+        this.#starting = undefined;
         if (this.#state !== 'restarting') return;
         this.#state = 'broken';
         this.#brokenReason = (err as Error).message;

@@ -7,6 +7,7 @@ import { DataType, type ModelConfig } from '../../generated/model_config_pb.js';
 import { configTypeToDatatype } from '../../infer/datatype.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Backend, InstanceOptions, ModelFileMetadata, ModelInstance } from '../backend.js';
+import { instanceLimits } from './instance-limits.js';
 import { JavaScriptInstance, type BlsHandler } from './instance.js';
 import type { InstanceWorkerData, OutputRule } from './messages.js';
 import { startWorker } from './worker-spawn.js';
@@ -45,14 +46,16 @@ export class JavaScriptBackend implements Backend {
   }
 
   /**
-   * Starts one instance: a worker thread, the module imported, `initialize` called.
+   * Starts one instance: a worker thread (with the config's MAX_HEAP_MB, MAX_EXTERNAL_MB and
+   * EXECUTION_TIMEOUT_MS, instance-limits.ts), the module imported, `initialize` called.
    * @throws InternalError when `options.config` is missing (the loader always passes it);
-   *   otherwise as JavaScriptInstance.start.
+   *   InvalidArgumentError for a limit that is not a non-negative integer; otherwise as
+   *   JavaScriptInstance.start.
    */
-  createInstance(options: InstanceOptions): Promise<ModelInstance> {
+  async createInstance(options: InstanceOptions): Promise<ModelInstance> {
     const config = options.config;
     if (config === undefined) {
-      return Promise.reject(new InternalError(`model '${options.modelName}': the javascript backend needs the model config to start an instance`));
+      throw new InternalError(`model '${options.modelName}': the javascript backend needs the model config to start an instance`);
     }
     return JavaScriptInstance.start(instanceWorkerData(options, config), this.#services.infer, this.#services.logger);
   }
@@ -82,6 +85,7 @@ function instanceWorkerData(options: InstanceOptions, config: ModelConfig): Inst
     decoupled: config.modelTransactionPolicy?.decoupled === true,
     maxBatchSize: config.maxBatchSize,
     outputs,
+    limits: instanceLimits(config),
   };
 }
 

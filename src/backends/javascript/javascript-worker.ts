@@ -1,8 +1,10 @@
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isErrorCode, TritonError } from '../../errors/index.js';
 import { AutoCompleteModelConfig } from './auto-complete-config.js';
 import { BlsClient } from './bls-client.js';
 import { ExecutionRunner } from './execution-runner.js';
+import { EXTERNAL_SAMPLE_MS } from './instance-limits.js';
 import type { AutoCompleteWorkerData, FromWorker, InstanceWorkerData, ToWorker, WireError, WorkerData } from './messages.js';
 import type { ExecuteContext, JavaScriptModel } from './model-api.js';
 import { errorText, loadModelClass } from './model-module.js';
@@ -89,6 +91,26 @@ async function serve(d: InstanceWorkerData): Promise<void> {
     }
   });
   post({ kind: 'ready' });
+  watchExternalMemory(d.limits.maxExternalMb);
+}
+
+/**
+ * Samples this thread's memory outside the V8 heap (ArrayBuffers and Buffers: V8's
+ * `external_memory` of this isolate, which the heap limit does not cover) every
+ * EXTERNAL_SAMPLE_MS and reports it once it passes MAX_EXTERNAL_MB; the main thread then
+ * terminates and restarts the instance. A sample runs whenever the model yields to the event
+ * loop; a synchronous loop that never yields is stopped by EXECUTION_TIMEOUT_MS instead.
+ */
+function watchExternalMemory(limitMb: number): void {
+  if (limitMb <= 0) return;
+  const limitBytes = limitMb * 1024 * 1024;
+  const timer = setInterval(() => {
+    const externalBytes = getHeapStatistics().external_memory;
+    if (externalBytes <= limitBytes) return;
+    clearInterval(timer);
+    post({ kind: 'memory-exceeded', externalBytes });
+  }, EXTERNAL_SAMPLE_MS);
+  timer.unref();
 }
 
 async function finalize(model: JavaScriptModel, label: string): Promise<void> {

@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../../errors/index.js';
 import type { Datatype } from '../../infer/datatype.js';
 import type { InferParameters, Tensor } from '../../infer/tensor.js';
+import type { InstanceLimits } from './instance-limits.js';
 import type { InitializeArgs } from './model-api.js';
 
 /**
@@ -31,6 +32,8 @@ export interface InstanceWorkerData {
   decoupled: boolean;
   maxBatchSize: number;
   outputs: OutputRule[];
+  /** MAX_HEAP_MB (the worker's resourceLimits), MAX_EXTERNAL_MB (sampled in the worker), EXECUTION_TIMEOUT_MS. */
+  limits: InstanceLimits;
 }
 
 /** `workerData` of a short-lived worker that runs the class's `autoCompleteConfig` and exits. */
@@ -93,4 +96,6 @@ export type FromWorker =
    */
   | { kind: 'done'; id: number; responses: WireResponse[]; durations: [number, number, number] }
   | { kind: 'bls'; callId: number; request: WireBlsRequest }
+  /** The worker's memory outside the V8 heap (`external_memory`, bytes) passed MAX_EXTERNAL_MB. */
+  | { kind: 'memory-exceeded'; externalBytes: number }
   | { kind: 'closed' };
