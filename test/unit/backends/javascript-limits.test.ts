@@ -31,6 +31,18 @@ beforeAll(async () => {
   // No execution limit: only unload's exit timeout can stop it.
   writeJsModel(repo, 'stuck', 'runaway.mjs', runawayConfig({ hang_ms: '10000' }));
   writeJsModel(repo, 'bystander', 'runaway.mjs', runawayConfig({}));
+  // Triton's queue timeout: a request waiting behind a hung execution expires in the queue.
+  writeJsModel(
+    repo,
+    'queued',
+    'runaway.mjs',
+    runawayConfig({ EXECUTION_TIMEOUT_MS: '3000' }).replace(
+      'backend: "javascript"',
+      `backend: "javascript"
+       max_batch_size: 1
+       dynamic_batching { default_queue_policy { default_timeout_microseconds: 10000000 allow_timeout_override: true } }`,
+    ),
+  );
   writeJsModel(repo, 'bad_limit', 'runaway.mjs', runawayConfig({ MAX_HEAP_MB: 'lots' }));
   server = await InferenceServer.create({ modelRepositories: [repo], modelControlMode: 'explicit', loadModels: ['*'], exitTimeoutSecs: 1 });
 }, 60_000);
@@ -85,6 +97,19 @@ describe('javascript instance limits', () => {
     expect(executions((next as PromiseFulfilledResult<Awaited<ReturnType<typeof run>>>).value.outputs[0])).toBe(1);
     expect(server.isModelReady('timed')).toBe(true);
   }, 30_000);
+
+  test("the request timeout parameter (µs) expires a request queued behind a hung execution, as Triton's dynamic batcher does", async () => {
+    const input = (mode: number) => [{ name: 'MODE', datatype: 'INT32' as const, shape: [1, 1], data: new Uint8Array(Int32Array.from([mode]).buffer) }];
+    const hung = server.infer({ modelName: 'queued', inputs: input(4) }).then(
+      () => 'served',
+      (err: unknown) => err,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const queued = server.infer({ modelName: 'queued', inputs: input(0), parameters: { timeout: 50_000 } });
+    await expect(queued).rejects.toThrow(UnavailableError);
+    await expect(queued).rejects.toThrow(/^Request timeout expired$/);
+    expect(String(await hung)).toMatch(/EXECUTION_TIMEOUT_MS 3000 ms/);
+  }, 15_000);
 
   test.each([
     ['busy-looping', 3],
