@@ -6,7 +6,7 @@ import { batchInputs, planOutputs, splitOutputs } from './dynamic/batch-io.js';
 import { batchRules } from './dynamic/batch-rules.js';
 import { OrderedCompletion } from './dynamic/ordered-completion.js';
 import { PriorityQueue, type QueuedRequest } from './dynamic/priority-queue.js';
-import { requestLevel, requestTimeoutUs, resolvePriorityPolicies, type PriorityPolicies } from './queue-policy.js';
+import { requestLevel, requestLogPrefix, requestTimeoutUs, resolvePriorityPolicies, type PriorityPolicies } from './queue-policy.js';
 import type { ScheduledResult, Scheduler, SchedulerPayload } from './scheduler.js';
 import { NO_STATS, nowNs, type ModelStatsRecorder } from './stats-recorder.js';
 import { stoppingError } from './stopping-error.js';
@@ -16,8 +16,7 @@ const TIMER_MIN_NS = 2_000_000;
 
 /** Triton's `InferenceRequest::LogRequest()` prefix. */
 function logPrefix(payload: SchedulerPayload): string {
-  const id = payload.request?.id;
-  return `[request id: ${id !== undefined && id !== '' ? id : '<id_unknown>'}] `;
+  return requestLogPrefix(payload.request?.id);
 }
 
 function cancelled(): CancelledError {

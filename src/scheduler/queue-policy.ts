@@ -82,3 +82,8 @@ export function requestTimeoutUs(params: InferParameters | undefined, policy: Qu
   }
   return timeout;
 }
+
+/** Triton's `InferenceRequest::LogRequest()` prefix of a request's error messages. */
+export function requestLogPrefix(id: string | undefined): string {
+  return `[request id: ${id !== undefined && id !== '' ? id : '<id_unknown>'}] `;
+}

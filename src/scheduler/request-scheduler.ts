@@ -1,10 +1,12 @@
 import type { ComputeTiming } from '../backends/backend.js';
 import type { ModelInstance } from '../backends/backend.js';
 import { isRequestInstance, type InstanceRequest, type RequestInstance } from '../backends/request-instance.js';
-import { CancelledError, InternalError, toTritonError, UnsupportedError } from '../errors/index.js';
+import { CancelledError, InternalError, toTritonError, UnavailableError, UnsupportedError } from '../errors/index.js';
 import type { ModelConfig } from '../generated/model_config_pb.js';
 import { toAbortSignal } from '../infer/cancellation.js';
 import type { Tensor } from '../infer/tensor.js';
+import { PriorityQueue, type QueueEntry } from './dynamic/priority-queue.js';
+import { requestLevel, requestLogPrefix, requestTimeoutUs, resolvePriorityPolicies, type PriorityPolicies } from './queue-policy.js';
 import type { ScheduledResult, Scheduler, SchedulerPayload } from './scheduler.js';
 import { NO_STATS, nowNs, type ModelStatsRecorder } from './stats-recorder.js';
 import { stoppingError } from './stopping-error.js';
@@ -20,7 +22,7 @@ export interface StreamOutcome {
   timing: ComputeTiming;
 }
 
-interface QueuedRequest {
+interface QueuedRequest extends QueueEntry {
   payload: SchedulerPayload;
   enqueuedNs: number;
   onResponse: ResponseListener;
@@ -38,12 +40,19 @@ interface QueuedRequest {
  * `dynamic_batching`), one execution takes as many queued requests as fit in that many batch
  * items, as Triton's dynamic batcher hands the Python backend a list of requests.
  *
+ * With `policies` (a decoupled model's `dynamic_batching`), the queue follows Triton's dynamic
+ * batcher queue policy as DynamicBatchScheduler does: priority levels, `max_queue_size`
+ * (UnavailableError "[request id: <id>] Exceeds maximum queue size"), and queue timeouts
+ * (UnavailableError "Request timeout expired", or DELAY). Without, the queue is Triton's
+ * default policy: one FIFO, no timeout (the request `timeout` parameter does not apply).
+ *
  * A request whose `signal` aborts while queued is dropped (CancelledError); once executing,
  * the instance sees the signal and stops it.
  */
 export class RequestScheduler implements Scheduler {
   readonly #free: RequestInstance[];
-  readonly #queue: QueuedRequest[] = [];
+  readonly #queue: PriorityQueue<QueuedRequest>;
+  #timer: NodeJS.Timeout | undefined;
   #inflight = 0;
   #stopping = false;
   #drained: (() => void) | undefined;
@@ -51,18 +60,21 @@ export class RequestScheduler implements Scheduler {
   /**
    * @param modelLabel `<model>:<version>`, for messages.
    * @param maxRequestBatch batch items one execution may take (0 = one request per execution).
+   * @param policies the queue policy of the model's `dynamic_batching`; default: none.
    */
   constructor(
     instances: readonly RequestInstance[],
     private readonly modelLabel: string,
     private readonly maxRequestBatch = 0,
     private readonly stats: ModelStatsRecorder = NO_STATS,
+    private readonly policies: PriorityPolicies = resolvePriorityPolicies(undefined),
   ) {
     this.#free = [...instances];
+    this.#queue = new PriorityQueue<QueuedRequest>(policies.policyFor);
   }
 
   get pendingCount(): number {
-    return this.#queue.length;
+    return this.#queue.size;
   }
 
   get inflightCount(): number {
@@ -88,7 +100,7 @@ export class RequestScheduler implements Scheduler {
    * Queues a request whose responses go to `onResponse` as the model sends them. Resolves
    * once its execution finished (after its final response); rejects with the request's
    * error (as soon as the model reports it), CancelledError when aborted while queued, or
-   * UnavailableError when the scheduler is stopping.
+   * UnavailableError when the scheduler is stopping or the queue policy refuses or expires it.
    */
   enqueueStream(payload: SchedulerPayload, onResponse: ResponseListener): Promise<StreamOutcome> {
     if (this.#stopping) {
@@ -97,13 +109,23 @@ export class RequestScheduler implements Scheduler {
     const signal = payload.signal;
     if (signal?.aborted) return Promise.reject(new CancelledError('Request was cancelled'));
     return new Promise<StreamOutcome>((resolve, reject) => {
-      const item: QueuedRequest = { payload, enqueuedNs: nowNs(), onResponse, resolve, reject, settled: false };
+      const params = payload.request?.parameters;
+      const level = requestLevel(params, this.policies);
+      const timeoutUs = requestTimeoutUs(params, this.policies.policyFor(level));
+      const enqueuedNs = nowNs();
+      const deadlineNs = timeoutUs > 0 ? enqueuedNs + timeoutUs * 1000 : 0;
+      const item: QueuedRequest = { payload, enqueuedNs, deadlineNs, level, onResponse, resolve, reject, settled: false };
+      try {
+        this.#queue.enqueue(item, requestLogPrefix(payload.request?.id));
+      } catch (err) {
+        reject(err);
+        return;
+      }
       if (signal !== undefined) {
         const onAbort = (): void => this.#cancel(item);
         signal.addEventListener('abort', onAbort, { once: true });
         item.unlisten = () => signal.removeEventListener('abort', onAbort);
       }
-      this.#queue.push(item);
       this.stats.pending(1);
       this.#dispatch();
     });
@@ -111,16 +133,14 @@ export class RequestScheduler implements Scheduler {
 
   drain(): Promise<void> {
     this.#stopping = true;
-    if (this.#queue.length === 0 && this.#inflight === 0) return Promise.resolve();
+    if (this.#queue.size === 0 && this.#inflight === 0) return Promise.resolve();
     return new Promise((resolve) => {
       this.#drained = resolve;
     });
   }
 
   #cancel(item: QueuedRequest): void {
-    const i = this.#queue.indexOf(item);
-    if (i < 0) return;
-    this.#queue.splice(i, 1);
+    if (!this.#queue.remove(item)) return;
     this.stats.pending(-1);
     item.settled = true;
     item.reject(new CancelledError('Request was cancelled'));
@@ -128,26 +148,48 @@ export class RequestScheduler implements Scheduler {
   }
 
   #checkDrained(): void {
-    if (this.#stopping && this.#drained && this.#queue.length === 0 && this.#inflight === 0) {
+    if (this.#stopping && this.#drained && this.#queue.size === 0 && this.#inflight === 0) {
       this.#drained();
       this.#drained = undefined;
     }
   }
 
   #dispatch(): void {
-    while (this.#free.length > 0 && this.#queue.length > 0) {
-      const items = [this.#queue.shift()!];
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const item of this.#queue.expire(nowNs())) {
+      this.stats.pending(-1);
+      item.unlisten?.();
+      item.settled = true;
+      item.reject(new UnavailableError('Request timeout expired'));
+    }
+    while (this.#free.length > 0 && this.#queue.size > 0) {
+      let count = 1;
       if (this.maxRequestBatch > 0) {
-        let size = items[0]!.payload.batchSize;
-        while (this.#queue.length > 0 && size + this.#queue[0]!.payload.batchSize <= this.maxRequestBatch) {
-          const next = this.#queue.shift()!;
+        let size = 0;
+        count = 0;
+        for (const next of this.#queue.inOrder()) {
+          if (count > 0 && size + next.payload.batchSize > this.maxRequestBatch) break;
           size += next.payload.batchSize;
-          items.push(next);
+          count++;
         }
       }
+      const items = this.#queue.takeFirst(count);
       this.stats.pending(-items.length);
       for (const item of items) item.unlisten?.();
       this.#run(this.#free.pop()!, items);
+    }
+    // Requests waiting for an instance still expire on time (Triton rejects them while it
+    // waits for a free slot).
+    const deadline = this.#queue.closestDeadlineNs;
+    if (deadline !== 0) {
+      this.#timer = setTimeout(
+        () => {
+          this.#dispatch();
+          this.#checkDrained();
+        },
+        Math.max(1, Math.ceil((deadline - nowNs()) / 1e6)),
+      );
     }
   }
 
@@ -207,7 +249,8 @@ export function isStreamingScheduler(scheduler: Scheduler | undefined): schedule
  * use that one (create-scheduler.ts):
  * - a decoupled model (`model_transaction_policy { decoupled: true }`) always gets a
  *   RequestScheduler, since responses must reach each request on their own; with
- *   `dynamic_batching` one execution takes up to max_batch_size batch items of requests;
+ *   `dynamic_batching` one execution takes up to max_batch_size batch items of requests and
+ *   the batcher's queue policy applies;
  * - a model whose instances take whole requests (the javascript backend) and that names no
  *   batcher gets one too, so the model sees request ids and parameters. With a dynamic or
  *   sequence batcher, that batcher runs and merges requests as for any backend.
@@ -233,7 +276,8 @@ export function requestSchedulerFor(
       throw new UnsupportedError(`model '${config.name}': sequence_batching is not supported for decoupled models`);
     }
     const perExecution = choice === 'dynamicBatching' && config.maxBatchSize > 0 ? config.maxBatchSize : 0;
-    return new RequestScheduler(instances as RequestInstance[], label, perExecution, stats);
+    const policies = resolvePriorityPolicies(choice === 'dynamicBatching' ? config.schedulingChoice.value : undefined);
+    return new RequestScheduler(instances as RequestInstance[], label, perExecution, stats, policies);
   }
   if (whole && instances.length > 0 && choice === undefined) {
     return new RequestScheduler(instances as RequestInstance[], label, 0, stats);

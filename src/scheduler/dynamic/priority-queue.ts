@@ -18,14 +18,21 @@ export interface QueuedRequest {
   unlisten: () => void;
 }
 
+/** What the queue reads of an entry; the rest is the scheduler's. */
+export interface QueueEntry {
+  /** Monotonic ns when its queue timeout expires; 0 = none (also once it was delayed). */
+  deadlineNs: number;
+  level: number;
+}
+
 /**
  * One priority level (Triton `PolicyQueue`): unexpired requests in arrival order, then the
  * requests whose timeout expired under a DELAY policy. Delayed requests stay eligible for
  * batching but only after every unexpired request of their level.
  */
-class LevelQueue {
-  readonly live: QueuedRequest[] = [];
-  readonly delayed: QueuedRequest[] = [];
+class LevelQueue<T extends QueueEntry> {
+  readonly live: T[] = [];
+  readonly delayed: T[] = [];
   constructor(readonly policy: QueuePolicy) {}
   get size(): number {
     return this.live.length + this.delayed.length;
@@ -35,10 +42,11 @@ class LevelQueue {
 /**
  * The dynamic batcher's queue (Triton `PriorityQueue`): one FIFO per priority level, lower
  * level numbers first (1 is the highest priority), each with its own queue policy. Not
- * thread-safe; the scheduler owns it.
+ * thread-safe; the scheduler owns it. Entries are the dynamic batcher's QueuedRequest unless
+ * another scheduler (the request scheduler) queues its own.
  */
-export class PriorityQueue {
-  readonly #levels = new Map<number, LevelQueue>();
+export class PriorityQueue<T extends QueueEntry = QueuedRequest> {
+  readonly #levels = new Map<number, LevelQueue<T>>();
   /** Level numbers in ascending order (the batching order). */
   #order: number[] = [];
   #size = 0;
@@ -64,7 +72,7 @@ export class PriorityQueue {
    * @throws UnavailableError "[request id: <id>] Exceeds maximum queue size" when the level
    *   already holds `max_queue_size` requests (Triton `PolicyQueue::Enqueue`).
    */
-  enqueue(item: QueuedRequest, logPrefix: string): void {
+  enqueue(item: T, logPrefix: string): void {
     const q = this.#level(item.level);
     if (q.policy.maxQueueSize !== 0 && q.size >= q.policy.maxQueueSize) {
       throw new UnavailableError(`${logPrefix}Exceeds maximum queue size`);
@@ -77,7 +85,7 @@ export class PriorityQueue {
   }
 
   /** Removes a queued request (cancellation); false when it is no longer queued. */
-  remove(item: QueuedRequest): boolean {
+  remove(item: T): boolean {
     const q = this.#levels.get(item.level);
     if (q === undefined) return false;
     for (const list of [q.live, q.delayed]) {
@@ -97,9 +105,9 @@ export class PriorityQueue {
    * requests of its level and loses its deadline.
    * @returns the rejected requests, for the caller to answer "Request timeout expired".
    */
-  expire(nowNs: number): QueuedRequest[] {
+  expire(nowNs: number): T[] {
     if (this.#closestDeadline === 0 || nowNs < this.#closestDeadline) return [];
-    const rejected: QueuedRequest[] = [];
+    const rejected: T[] = [];
     let closest = 0;
     for (const level of this.#order) {
       const q = this.#levels.get(level)!;
@@ -125,7 +133,7 @@ export class PriorityQueue {
   }
 
   /** Queued requests in batching order: by level, then unexpired before delayed, then arrival. */
-  *inOrder(): Generator<QueuedRequest> {
+  *inOrder(): Generator<T> {
     for (const level of this.#order) {
       const q = this.#levels.get(level)!;
       yield* q.live;
@@ -134,8 +142,8 @@ export class PriorityQueue {
   }
 
   /** Removes and returns the first `count` requests of `inOrder()`. */
-  takeFirst(count: number): QueuedRequest[] {
-    const taken: QueuedRequest[] = [];
+  takeFirst(count: number): T[] {
+    const taken: T[] = [];
     for (const level of this.#order) {
       if (taken.length === count) break;
       const q = this.#levels.get(level)!;
@@ -149,14 +157,14 @@ export class PriorityQueue {
   }
 
   /** Removes and returns every queued request. */
-  takeAll(): QueuedRequest[] {
+  takeAll(): T[] {
     return this.takeFirst(this.#size);
   }
 
-  #level(level: number): LevelQueue {
+  #level(level: number): LevelQueue<T> {
     let q = this.#levels.get(level);
     if (q === undefined) {
-      q = new LevelQueue(this.policyFor(level));
+      q = new LevelQueue<T>(this.policyFor(level));
       this.#levels.set(level, q);
       this.#order = [...this.#levels.keys()].sort((a, b) => a - b);
     }
