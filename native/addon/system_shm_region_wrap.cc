@@ -168,6 +168,18 @@ class SystemShmRegionWrap : public Napi::ObjectWrap<SystemShmRegionWrap> {
     return Napi::Uint8Array::New(env, size, GetBuffer(env), offset);
   }
 
+  /// [sync] check(offset, byteSize): the object still holds [offset, offset +
+  /// byteSize) of the region (core CheckBacked, after the range check).
+  /// @throws INVALID_ARG when it was shrunk below it; UNAVAILABLE after close().
+  void Check(const Napi::CallbackInfo& info)
+  {
+    Napi::Env env = info.Env();
+    RequireOpen(env);
+    uint8_t* ptr = nullptr;
+    ThrowIfError(
+        env, region_->Slice(SizeArg(info, 0, "offset"), SizeArg(info, 1, "byteSize"), &ptr));
+  }
+
   /// [sync] close(): detaches the ArrayBuffer and releases this object's
   /// hold on the mapping (munmap follows once no buffer holds it). Idempotent.
   void Close(const Napi::CallbackInfo&)
@@ -251,6 +263,7 @@ InitSystemSharedMemoryRegion(Napi::Env env, InferaAddon* addon)
           W::InstanceAccessor("id", &W::Id, nullptr),
           W::InstanceMethod("buffer", &W::Buffer),
           W::InstanceMethod("slice", &W::Slice),
+          W::InstanceMethod("check", &W::Check),
           W::InstanceMethod("close", &W::Close),
       });
   addon->system_shm_region = Napi::Persistent(ctor);

@@ -31,16 +31,17 @@ PageSize()
 
 SystemSharedMemoryRegion::SystemSharedMemoryRegion(
     std::string name, std::string key, size_t offset, size_t byte_size,
-    void* mapping, size_t mapping_size, size_t delta)
+    void* mapping, size_t mapping_size, size_t delta, int fd)
     : name_(std::move(name)), key_(std::move(key)), offset_(offset),
       byte_size_(byte_size), mapping_(mapping), mapping_size_(mapping_size),
-      data_(static_cast<uint8_t*>(mapping) + delta)
+      data_(static_cast<uint8_t*>(mapping) + delta), fd_(fd)
 {
 }
 
 SystemSharedMemoryRegion::~SystemSharedMemoryRegion()
 {
   munmap(mapping_, mapping_size_);
+  if (fd_ != -1) close(fd_);
 }
 
 Status
@@ -69,36 +70,30 @@ SystemSharedMemoryRegion::Open(
         "failed to register shared memory region '" + name + "': invalid args");
   }
 
+  // mmap refuses a zero length, which Triton reports as the bare strerror
+  // glued to its text ("unable to process address spaceInvalid argument").
+  if (byte_size == 0) {
+    close(fd);
+    return Status(
+        StatusCode::INVALID_ARG, "failed to register shared memory region '" +
+                                     name + "': byte_size must be greater than 0");
+  }
   const size_t delta = offset % PageSize();
   const size_t mapping_size = byte_size + delta;
-  void* mapping = MAP_FAILED;
-  int map_errno = EINVAL;
-  // mmap refuses a zero length; Triton reports exactly that failure.
-  if (byte_size > 0) {
-    mapping = mmap(
-        nullptr, mapping_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-        static_cast<off_t>(offset - delta));
-    map_errno = errno;
-  }
-  // The mapping keeps the object alive; the descriptor is not needed.
-  const int close_result = close(fd);
-  const int close_errno = errno;
+  void* mapping = mmap(
+      nullptr, mapping_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+      static_cast<off_t>(offset - delta));
   if (mapping == MAP_FAILED) {
+    const int map_errno = errno;
+    close(fd);
     return Status(
         StatusCode::INVALID_ARG,
         "failed to register shared memory region '" + name +
             "': unable to process address space" + ErrnoText(map_errno));
   }
-  if (close_result == -1) {
-    munmap(mapping, mapping_size);
-    return Status(
-        StatusCode::INVALID_ARG,
-        "failed to register shared memory region '" + name +
-            "': unable to close shared memory descriptor, errno: " +
-            ErrnoText(close_errno));
-  }
+  // The descriptor stays open for CheckBacked's fstat (Triton closes it).
   region->reset(new SystemSharedMemoryRegion(
-      name, key, offset, byte_size, mapping, mapping_size, delta));
+      name, key, offset, byte_size, mapping, mapping_size, delta, fd));
   return Status::Success();
 }
 
@@ -135,7 +130,7 @@ SystemSharedMemoryRegion::Create(
                                   "': " + ErrnoText(map_errno));
   }
   region->reset(
-      new SystemSharedMemoryRegion(key, key, 0, byte_size, mapping, byte_size, 0));
+      new SystemSharedMemoryRegion(key, key, 0, byte_size, mapping, byte_size, 0, -1));
   return Status::Success();
 }
 
@@ -158,8 +153,29 @@ Status
 SystemSharedMemoryRegion::Slice(size_t offset, size_t byte_size, uint8_t** ptr) const
 {
   INFERA_RETURN_IF_ERROR(CheckRegionRange(name_, byte_size_, offset, byte_size));
+  INFERA_RETURN_IF_ERROR(CheckBacked(offset, byte_size));
   *ptr = data_ + offset;
   return Status::Success();
+}
+
+Status
+SystemSharedMemoryRegion::CheckBacked(size_t offset, size_t byte_size) const
+{
+  if (fd_ == -1) return Status::Success();
+  struct stat st;
+  if (fstat(fd_, &st) == -1 || st.st_size < 0) {
+    return Status(
+        StatusCode::INTERNAL, "Invalid shared memory region: '" + key_ + "'");
+  }
+  // offset_ + offset + byte_size lies inside the mapping, so it cannot wrap.
+  const size_t end = offset_ + offset + byte_size;
+  if (static_cast<size_t>(st.st_size) >= end) return Status::Success();
+  return Status(
+      StatusCode::INVALID_ARG,
+      "shared memory region '" + name_ + "' is no longer usable: its object '" +
+          key_ + "' is now " + std::to_string(st.st_size) +
+          " bytes, but the request uses bytes up to " + std::to_string(end) +
+          " of it");
 }
 
 }}  // namespace infera::core

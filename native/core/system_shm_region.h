@@ -27,9 +27,14 @@ class SystemSharedMemoryRegion {
   ///   INTERNAL    "Invalid shared memory region: '<key>'" (fstat)
   ///   INVALID_ARG "failed to register shared memory region '<name>': invalid args"
   ///               when offset + byte_size passes the object's size
+  ///   INVALID_ARG "failed to register shared memory region '<name>': byte_size
+  ///               must be greater than 0" (Triton passes 0 to mmap and
+  ///               answers its EINVAL as "unable to process address
+  ///               spaceInvalid argument")
   ///   INVALID_ARG "failed to register shared memory region '<name>': unable
   ///               to process address space<strerror>" when mmap fails
-  ///               (byte_size 0 included, as mmap refuses it)
+  /// The object's descriptor stays open with the mapping: CheckBacked reads
+  /// the object's current size through it.
   /// Unlike Triton, `offset` need not be a multiple of the page size: the
   /// mapping starts at the page below it.
   static Status Open(
@@ -59,13 +64,26 @@ class SystemSharedMemoryRegion {
   size_t Offset() const { return offset_; }
 
   /// The address of [offset, offset + byte_size) inside the region, after
-  /// CheckRegionRange (INVALID_ARG with Triton's messages).
+  /// CheckRegionRange (INVALID_ARG with Triton's messages) and CheckBacked.
   Status Slice(size_t offset, size_t byte_size, uint8_t** ptr) const;
+
+  /// OK when the object still holds every byte of [offset, offset +
+  /// byte_size) of the region (offsets from the region's start; the range
+  /// itself already checked by CheckRegionRange). The client owns the object
+  /// and may shrink it (ftruncate) at any time; a page of the mapping past
+  /// the object's end raises SIGBUS when touched, which would kill the
+  /// server. So every read or write of a region's bytes checks this first:
+  ///   INVALID_ARG "shared memory region '<name>' is no longer usable: its
+  ///               object '<key>' is now <n> bytes, but the request uses bytes
+  ///               up to <end> of it"
+  ///   INTERNAL    "Invalid shared memory region: '<key>'" when fstat fails
+  /// A region made by Create (the client side) has no descriptor: always OK.
+  Status CheckBacked(size_t offset, size_t byte_size) const;
 
  private:
   SystemSharedMemoryRegion(
       std::string name, std::string key, size_t offset, size_t byte_size,
-      void* mapping, size_t mapping_size, size_t delta);
+      void* mapping, size_t mapping_size, size_t delta, int fd);
 
   const std::string name_;
   const std::string key_;
@@ -74,6 +92,8 @@ class SystemSharedMemoryRegion {
   void* const mapping_;
   const size_t mapping_size_;
   uint8_t* const data_;
+  // The object's descriptor (server side), for CheckBacked; -1 for Create.
+  const int fd_;
 };
 
 }}  // namespace infera::core

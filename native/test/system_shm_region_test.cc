@@ -1,3 +1,5 @@
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -57,7 +59,7 @@ TEST(register_errors_have_tritons_messages)
       StatusCode::INVALID_ARG, "failed to register shared memory region 'r': invalid args");
   CHECK_STATUS(
       SystemSharedMemoryRegion::Open("r", key, 0, 0, &server), StatusCode::INVALID_ARG,
-      "failed to register shared memory region 'r': unable to process address spaceInvalid argument");
+      "failed to register shared memory region 'r': byte_size must be greater than 0");
   CHECK(server == nullptr);
   CHECK_OK(SystemSharedMemoryRegion::Open("r", key, 0, 4096, &server));
   CHECK_STATUS(SystemSharedMemoryRegion::Create(key, 0, &server), StatusCode::INVALID_ARG, "");
@@ -142,6 +144,34 @@ TEST(mapping_lives_while_referenced)
   in_flight->Data()[11] = 5;
   CHECK(client->Data()[11] == 5);
   CHECK(in_flight.use_count() == 1);
+}
+
+// The client may shrink its object after registration; touching a page past
+// its end would raise SIGBUS, so every slice checks the object's size first.
+TEST(slices_check_the_objects_current_size)
+{
+  const std::string key = Key("shrink");
+  Region client, server;
+  CHECK_OK(SystemSharedMemoryRegion::Create(key, 1 << 20, &client));
+  CHECK_OK(SystemSharedMemoryRegion::Open("s", key, 4096, 65536, &server));
+  uint8_t* p = nullptr;
+  CHECK_OK(server->Slice(32768, 64, &p));
+  const int fd = shm_open(key.c_str(), O_RDWR, 0);
+  CHECK(fd != -1);
+  CHECK(ftruncate(fd, 4096 + 32768) == 0);
+  CHECK_OK(server->Slice(0, 32768, &p));
+  CHECK_STATUS(
+      server->Slice(32768, 64, &p), StatusCode::INVALID_ARG,
+      "shared memory region 's' is no longer usable: its object '" + key +
+          "' is now 36864 bytes, but the request uses bytes up to 36928 of it");
+  CHECK_STATUS(server->CheckBacked(32767, 2), StatusCode::INVALID_ARG, "");
+  CHECK(ftruncate(fd, 0) == 0);
+  CHECK_STATUS(server->Slice(0, 1, &p), StatusCode::INVALID_ARG, "");
+  // Grown back, the same mapping is usable again.
+  CHECK(ftruncate(fd, 1 << 20) == 0);
+  CHECK_OK(server->Slice(32768, 64, &p));
+  close(fd);
+  CHECK_OK(SystemSharedMemoryRegion::Unlink(key));
 }
 
 TEST(range_rule_alone)

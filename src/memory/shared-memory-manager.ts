@@ -149,6 +149,10 @@ export class SharedMemoryManager implements SharedMemoryService {
           // Already in place (a worker wrote it there): copying it onto itself would be a
           // full-size memmove for nothing.
           if (data.buffer === view.buffer && data.byteOffset === view.byteOffset) return;
+          // The client may have shrunk its object since the lease was taken; writing past the
+          // object's end would raise SIGBUS and kill the server.
+          const native = entry.native as NativeSystemSharedMemoryRegion;
+          callNative(() => native.check(offset, data.byteLength));
           view.set(data);
         } else callNative(() => (entry.native as NativeCudaSharedMemoryRegion).copyFromHost(offset, data));
       },

@@ -105,9 +105,19 @@ export interface NativeSystemSharedMemoryRegion {
   /**
    * [sync] A view of [offset, offset + byteSize). Throws INVALID_ARG with Triton's messages:
    * "Invalid offset for shared memory region: '<name>'", "Invalid offset + byte size for
-   * shared memory region: '<name>'", or the integer-overflow message; UNAVAILABLE once closed.
+   * shared memory region: '<name>'", or the integer-overflow message; INVALID_ARG "shared
+   * memory region '<name>' is no longer usable: its object '<key>' is now <n> bytes, ..." when
+   * the client shrank the object below the range (as `check`); UNAVAILABLE once closed.
    */
   slice(offset: number, byteSize: number): Uint8Array;
+  /**
+   * [sync] Whether the POSIX object still holds [offset, offset + byteSize) of the region
+   * (fstat): call it right before touching bytes of a view taken earlier, since a page past a
+   * shrunk object's end raises SIGBUS. Throws INVALID_ARG "shared memory region '<name>' is no
+   * longer usable: its object '<key>' is now <n> bytes, but the request uses bytes up to <end>
+   * of it", INTERNAL when fstat fails, UNAVAILABLE once closed. A `create`d region always passes.
+   */
+  check(offset: number, byteSize: number): void;
   /** [sync] Idempotent. */
   close(): void;
 }
@@ -116,8 +126,9 @@ export interface NativeSystemSharedMemoryRegionStatic {
   /**
    * [sync] shm_open + mmap of [offset, offset + byteSize) of the object `key` (server side).
    * Throws INTERNAL "Unable to open shared memory region: '<key>'", INVALID_ARG "failed to
-   * register shared memory region '<name>': invalid args" (out of the object's bounds) or
-   * "...: unable to process address space<reason>" (mmap, e.g. byteSize 0).
+   * register shared memory region '<name>': invalid args" (out of the object's bounds),
+   * "...: byte_size must be greater than 0" or "...: unable to process address space<reason>"
+   * (mmap).
    */
   open(name: string, key: string, offset: number, byteSize: number): NativeSystemSharedMemoryRegion;
   /** [sync] Creates (or resizes) the object `key` and maps all of it (client side). */

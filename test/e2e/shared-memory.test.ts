@@ -234,7 +234,7 @@ describe('system shared memory over HTTP', () => {
     };
     await expectError(register('r1', key, 4097), 400, "failed to register shared memory region 'r1': invalid args");
     await expectError(register('r1', key, 4096, 1), 400, "failed to register shared memory region 'r1': invalid args");
-    await expectError(register('r1', key, 0), 400, "failed to register shared memory region 'r1': unable to process address spaceInvalid argument");
+    await expectError(register('r1', key, 0), 400, "failed to register shared memory region 'r1': byte_size must be greater than 0");
     await expectError(register('r1', `/infera_missing_${process.pid}`, 16), 500, `Unable to open shared memory region: '/infera_missing_${process.pid}'`);
     await expectError(register('r1', '///', 16), 400, "cannot register shared memory region 'r1' - invalid shm key '///'");
     await expectError(
