@@ -30,6 +30,12 @@ export interface InferenceServerOptions {
   modelConfigName?: string;
   /** `--model-load-allow-file-override`: accept `file:` load parameters (default false; CVE-2023-31036). */
   modelLoadAllowFileOverride?: boolean;
+  /**
+   * `--model-load-allow-code-override`: also accept `file:` overrides that carry code (a
+   * JavaScript model, any file of a backend that runs code); default false, as such a load
+   * runs the client's code as the server's user.
+   */
+  modelLoadAllowCodeOverride?: boolean;
   /** `--backend-config=onnxruntime,default-max-batch-size=N`, default 4. */
   defaultMaxBatchSize?: number;
   /** Cores the model instances share; default os.availableParallelism(). */

@@ -99,6 +99,7 @@ export class InferenceServer implements ServerCore {
       startupModels: opts.loadModels,
       modelConfigName: opts.modelConfigName,
       allowFileOverride: opts.modelLoadAllowFileOverride,
+      allowCodeOverride: opts.modelLoadAllowCodeOverride,
       createStats: (name, version, config) => this.#metrics.createStats(name, version, config),
       ensembleHost: {
         spec: (model, version) => this.#repository.getReady(model, version).spec!,

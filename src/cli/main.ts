@@ -46,6 +46,7 @@ function addServeFlags(cmd: Command): Command {
     .option('--load-model <name>', "explicit mode: model to load at start-up (repeatable; '*' alone = all)", collect)
     .option('--model-config-name <name>', 'use <model>/configs/<name>.pbtxt where it exists instead of config.pbtxt')
     .option('--model-load-allow-file-override [bool]', "accept 'file:' model files in load requests (off: CVE-2023-31036)", parseBool, false)
+    .option('--model-load-allow-code-override [bool]', "also accept 'file:' overrides that carry code (JavaScript models): clients could run code as the server's user", parseBool, false)
     .option('--backend-config <backend,key=value>', 'backend setting, e.g. onnxruntime,default-max-batch-size=8 (repeatable)', collectBackendConfig)
     .option('--cache-config <cache,key=value>', 'response cache, e.g. local,size=1048576 (bytes; repeatable)', collect)
     .option('--log-verbose <level>', 'verbose logging level (0 = off)', parseNonNegativeInt, 0)

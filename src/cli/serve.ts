@@ -33,6 +33,7 @@ export interface ServeOptions extends GrpcFlags {
   loadModel?: string[];
   modelConfigName?: string;
   modelLoadAllowFileOverride: boolean;
+  modelLoadAllowCodeOverride: boolean;
   /** `--cache-config <cache>,<setting>=<value>` values as given. */
   cacheConfig?: string[];
   backendConfig: Record<string, string>;
@@ -105,6 +106,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     loadModels: opts.loadModel,
     modelConfigName: opts.modelConfigName,
     modelLoadAllowFileOverride: opts.modelLoadAllowFileOverride,
+    modelLoadAllowCodeOverride: opts.modelLoadAllowCodeOverride,
     responseCacheByteSize,
     defaultMaxBatchSize: maxBatch !== undefined ? Number(maxBatch) : undefined,
     logger,

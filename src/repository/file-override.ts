@@ -18,6 +18,32 @@ import { InvalidArgumentError } from '../errors/index.js';
 /** The parameter-name prefix of a file override. */
 export const FILE_PREFIX = 'file:';
 
+/**
+ * Backends that run code from the model folder: a file override for one of them is code the
+ * server runs as its own user. `python` is listed ahead of a Python backend so that adding one
+ * cannot open this silently.
+ */
+const CODE_BACKENDS = new Set(['javascript', 'python']);
+/** File names the JavaScript (or a Python) backend would load as code, whatever the config says. */
+const CODE_FILE = /\.(?:js|mjs|cjs|py)$/i;
+
+/**
+ * The first `file:` override that carries code, or undefined: every file when the config's
+ * backend runs code (CODE_BACKENDS: it executes whichever file it is pointed at), else any
+ * file named like code (.js/.mjs/.cjs/.py), which auto-complete would hand to such a backend
+ * when the config names none. Such overrides need `--model-load-allow-code-override` on top
+ * of `--model-load-allow-file-override` (Triton has no such gate: with its Python backend a
+ * file override is remote code execution for any client that can load models).
+ * @param files parameter name (`file:1/model.mjs`) → content.
+ * @param backend the config override's `backend` ('' when it names none).
+ */
+export function codeCarryingOverride(files: ReadonlyMap<string, Uint8Array>, backend: string): string | undefined {
+  for (const param of files.keys()) {
+    if (CODE_BACKENDS.has(backend.toLowerCase()) || CODE_FILE.test(param)) return param;
+  }
+  return undefined;
+}
+
 /** A temporary model folder: `root` is what to remove afterwards, `dir` = `<root>/<model>`. */
 export interface OverrideFolder {
   root: string;

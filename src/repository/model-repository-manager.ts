@@ -10,6 +10,7 @@ import {
 import type { ModelConfig } from '../generated/model_config_pb.js';
 import type { Logger } from '../observability/logger.js';
 import type { LoadModelParameters, ModelIndexEntry } from '../server-types.js';
+import { codeCarryingOverride } from './file-override.js';
 import type { LoaderOptions } from './model-loader.js';
 import { ModelOperations, type LoadRequest, type LoadResult } from './model-operations.js';
 import type { ModelEntry, ModelVersion } from './model-version.js';
@@ -37,6 +38,11 @@ export interface RepositoryManagerOptions extends LoaderOptions {
   modelConfigName?: string;
   /** `--model-load-allow-file-override`: accept `file:` load parameters (default false). */
   allowFileOverride?: boolean;
+  /**
+   * `--model-load-allow-code-override`: also accept `file:` overrides that carry code
+   * (file-override.ts `codeCarryingOverride`; default false).
+   */
+  allowCodeOverride?: boolean;
 }
 
 /** Triton's index reason for a name found in two repositories (`MODEL_READY_REASON_DUPLICATE`). */
@@ -165,7 +171,9 @@ export class ModelRepositoryManager {
    *   that does not parse or does not fit the model, for `file:` parameters without `config`
    *   or with a path that leaves the model folder (each "failed to load '<m>', failed to poll
    *   from model repository: <reason>");
-   *   UnsupportedError for `file:` parameters without `allowFileOverride`;
+   *   UnsupportedError for `file:` parameters without `allowFileOverride`, or for ones that
+   *   carry code (a JavaScript model, any file of a code backend) without `allowCodeOverride`
+   *   ("failed to load '<m>': file overrides that carry code ('<param>') are disabled ...");
    *   InternalError "failed to load '<m>', failed to poll from model repository" when the
    *   model is in no repository (Triton's exact message), or with ": <reason>" appended when
    *   its folder or config cannot be read;
@@ -191,6 +199,12 @@ export class ModelRepositoryManager {
     }
     if (files.size > 0 && config === undefined) {
       throw new InvalidArgumentError(`${pollFailed(name)}: Load parameter 'config' must be specified for model file override`);
+    }
+    const code = files.size > 0 && !(this.opts.allowCodeOverride ?? false) ? codeCarryingOverride(files, config!.backend) : undefined;
+    if (code !== undefined) {
+      throw new UnsupportedError(
+        `failed to load '${name}': file overrides that carry code ('${code}') are disabled: they would let any client that can load models run code as the server's user; start the server with --model-load-allow-code-override=true to accept them`,
+      );
     }
     const results = await this.#track(this.#ops.load([{ name, explicit: true, skipUnchanged: true, config, files }]));
     throwLoadError(name, results.get(name));

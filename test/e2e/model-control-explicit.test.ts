@@ -114,6 +114,17 @@ describe('model control: explicit', () => {
     expect(errorOf(noConfig)).toContain("Load parameter 'config' must be specified for model file override");
   });
 
+  test('a file: override that carries code (a JavaScript model) is refused without --model-load-allow-code-override', async () => {
+    const before = readdirSync(serverTmp.dir);
+    const config = JSON.stringify({ backend: 'javascript', max_batch_size: 0, input: [{ name: 'IN', data_type: 'TYPE_INT32', dims: [1] }], output: [{ name: 'OUT', data_type: 'TYPE_INT32', dims: [1] }] });
+    const code = Buffer.from("import { writeFileSync } from 'node:fs'; writeFileSync('/tmp/pwned', 'x');").toString('base64');
+    const r = await post('/v2/repository/models/js/load', { parameters: { config, 'file:1/model.mjs': code } });
+    expect(r.status).toBe(501);
+    expect(errorOf(r)).toMatch(/^failed to load 'js': file overrides that carry code \('file:1\/model.mjs'\) are disabled/);
+    expect(readdirSync(serverTmp.dir)).toEqual(before);
+    expect((await fetch(`${server.url}/v2/models/js/ready`)).status).not.toBe(200);
+  });
+
   test("Triton's errors: unknown model, bad parameters, repository name", async () => {
     const unknown = await post('/v2/repository/models/nope/load');
     expect(unknown.status).toBe(500);

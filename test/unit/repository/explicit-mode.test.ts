@@ -236,3 +236,46 @@ describe('file overrides', () => {
     expect(existsSync(path.join(path.dirname(os.tmpdir()), 'escape'))).toBe(false);
   });
 });
+
+describe('file overrides that carry code', () => {
+  const JS_CONFIG = JSON.stringify({
+    backend: 'javascript',
+    max_batch_size: 0,
+    input: [{ name: 'IN', data_type: 'TYPE_INT32', dims: [2] }],
+    output: [{ name: 'OUT', data_type: 'TYPE_INT32', dims: [2] }],
+  });
+  const JS_MODEL = new TextEncoder().encode(
+    'export default class { execute(rs) { return rs.map((r) => ({ outputs: { OUT: r.inputs.IN } })); } }\n',
+  );
+
+  test('are refused without --model-load-allow-code-override, with nothing written', async () => {
+    manager = createManager(repo(), { controlMode: 'explicit', allowFileOverride: true });
+    await manager.loadAll();
+    const before = new Set(readdirSync(os.tmpdir()));
+    for (const [config, files] of [
+      [JS_CONFIG, new Map([['file:1/model.mjs', JS_MODEL]])],
+      // A code backend runs whatever file it is given, whatever its name.
+      [JS_CONFIG, new Map([['file:1/weights.bin', JS_MODEL]])],
+      // Without a backend in the config, the file name would pick the JavaScript backend.
+      [CONFIG_JSON.replace('"backend":"onnxruntime",', ''), new Map([['file:1/model.cjs', JS_MODEL]])],
+      [CONFIG_JSON, new Map([['file:1/model.onnx', identityModel('INT32', ['batch', 2])], ['file:1/helper.js', JS_MODEL]])],
+    ] as const) {
+      await expect(manager.load('code', { config, files: new Map(files) })).rejects.toMatchObject({
+        code: 'UNSUPPORTED',
+        message: expect.stringMatching(/^failed to load 'code': file overrides that carry code \('file:1\/.+'\) are disabled.*--model-load-allow-code-override=true/),
+      });
+    }
+    expect(readdirSync(os.tmpdir()).filter((f) => !before.has(f))).toEqual([]);
+    // A model file that is data still loads.
+    await manager.load('data', { config: CONFIG_JSON, files: new Map([['file:1/model.onnx', identityModel('INT32', ['batch', 2])]]) });
+    expect(manager.index(true)).toContainEqual({ name: 'data', version: '1', state: 'READY' });
+  });
+
+  test('load with --model-load-allow-code-override', async () => {
+    manager = createManager(repo(), { controlMode: 'explicit', allowFileOverride: true, allowCodeOverride: true });
+    await manager.loadAll();
+    await manager.load('code', { config: JS_CONFIG, files: new Map([['file:1/model.mjs', JS_MODEL]]) });
+    expect(manager.index(true)).toContainEqual({ name: 'code', version: '1', state: 'READY' });
+    await manager.unload('code');
+  });
+});
