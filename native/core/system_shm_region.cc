@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "core/bus_guard.h"
 #include "core/region_bounds.h"
 
 namespace infera { namespace core {
@@ -31,15 +32,17 @@ PageSize()
 
 SystemSharedMemoryRegion::SystemSharedMemoryRegion(
     std::string name, std::string key, size_t offset, size_t byte_size,
-    void* mapping, size_t mapping_size, size_t delta, int fd)
+    void* mapping, size_t mapping_size, size_t delta, int fd, int guard)
     : name_(std::move(name)), key_(std::move(key)), offset_(offset),
       byte_size_(byte_size), mapping_(mapping), mapping_size_(mapping_size),
-      data_(static_cast<uint8_t*>(mapping) + delta), fd_(fd)
+      data_(static_cast<uint8_t*>(mapping) + delta), fd_(fd), guard_(guard)
 {
 }
 
 SystemSharedMemoryRegion::~SystemSharedMemoryRegion()
 {
+  // Unguarded before the range is unmapped and can be reused.
+  UnguardMapping(guard_);
   munmap(mapping_, mapping_size_);
   if (fd_ != -1) close(fd_);
 }
@@ -93,7 +96,8 @@ SystemSharedMemoryRegion::Open(
   }
   // The descriptor stays open for CheckBacked's fstat (Triton closes it).
   region->reset(new SystemSharedMemoryRegion(
-      name, key, offset, byte_size, mapping, mapping_size, delta, fd));
+      name, key, offset, byte_size, mapping, mapping_size, delta, fd,
+      GuardMapping(mapping, mapping_size)));
   return Status::Success();
 }
 
@@ -130,7 +134,8 @@ SystemSharedMemoryRegion::Create(
                                   "': " + ErrnoText(map_errno));
   }
   region->reset(
-      new SystemSharedMemoryRegion(key, key, 0, byte_size, mapping, byte_size, 0, -1));
+      new SystemSharedMemoryRegion(
+      key, key, 0, byte_size, mapping, byte_size, 0, -1, -1));
   return Status::Success();
 }
 
@@ -162,6 +167,12 @@ Status
 SystemSharedMemoryRegion::CheckBacked(size_t offset, size_t byte_size) const
 {
   if (fd_ == -1) return Status::Success();
+  if (MappingFaulted(guard_)) {
+    return Status(
+        StatusCode::INVALID_ARG,
+        "shared memory region '" + name_ + "' is no longer usable: its object '" +
+            key_ + "' shrank while the region was in use; unregister and register it again");
+  }
   struct stat st;
   if (fstat(fd_, &st) == -1 || st.st_size < 0) {
     return Status(

@@ -34,7 +34,9 @@ class SystemSharedMemoryRegion {
   ///   INVALID_ARG "failed to register shared memory region '<name>': unable
   ///               to process address space<strerror>" when mmap fails
   /// The object's descriptor stays open with the mapping: CheckBacked reads
-  /// the object's current size through it.
+  /// the object's current size through it. The mapping is guarded against
+  /// SIGBUS (bus_guard.h) for a shrink that lands between a check and an
+  /// access.
   /// Unlike Triton, `offset` need not be a multiple of the page size: the
   /// mapping starts at the page below it.
   static Status Open(
@@ -77,13 +79,17 @@ class SystemSharedMemoryRegion {
   ///               object '<key>' is now <n> bytes, but the request uses bytes
   ///               up to <end> of it"
   ///   INTERNAL    "Invalid shared memory region: '<key>'" when fstat fails
+  ///   INVALID_ARG "shared memory region '<name>' is no longer usable: its
+  ///               object '<key>' shrank while the region was in use; unregister
+  ///               and register it again" once a SIGBUS hit the mapping (the
+  ///               guard of bus_guard.h put zero pages where the object ended)
   /// A region made by Create (the client side) has no descriptor: always OK.
   Status CheckBacked(size_t offset, size_t byte_size) const;
 
  private:
   SystemSharedMemoryRegion(
       std::string name, std::string key, size_t offset, size_t byte_size,
-      void* mapping, size_t mapping_size, size_t delta, int fd);
+      void* mapping, size_t mapping_size, size_t delta, int fd, int guard);
 
   const std::string name_;
   const std::string key_;
@@ -94,6 +100,8 @@ class SystemSharedMemoryRegion {
   uint8_t* const data_;
   // The object's descriptor (server side), for CheckBacked; -1 for Create.
   const int fd_;
+  // The mapping's slot in the SIGBUS guard (bus_guard.h); -1 when unguarded.
+  const int guard_;
 };
 
 }}  // namespace infera::core

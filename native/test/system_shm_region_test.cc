@@ -174,6 +174,33 @@ TEST(slices_check_the_objects_current_size)
   CHECK_OK(SystemSharedMemoryRegion::Unlink(key));
 }
 
+// A shrink that lands after the check, during an access: the guard turns the
+// SIGBUS into a zero page and the region refuses every later use.
+TEST(a_fault_in_a_guarded_region_is_survived_and_remembered)
+{
+  const std::string key = Key("fault");
+  Region client, server;
+  CHECK_OK(SystemSharedMemoryRegion::Create(key, 1 << 20, &client));
+  CHECK_OK(SystemSharedMemoryRegion::Open("g", key, 0, 1 << 20, &server));
+  uint8_t* p = nullptr;
+  CHECK_OK(server->Slice(524288, 64, &p));
+  const int fd = shm_open(key.c_str(), O_RDWR, 0);
+  CHECK(fd != -1);
+  CHECK(ftruncate(fd, 0) == 0);
+  // Without the guard this read kills the test with SIGBUS.
+  volatile uint8_t* bytes = p;
+  CHECK(bytes[0] == 0);
+  bytes[1] = 9;
+  CHECK(bytes[1] == 9);
+  CHECK(ftruncate(fd, 1 << 20) == 0);
+  close(fd);
+  CHECK_STATUS(
+      server->Slice(0, 1, &p), StatusCode::INVALID_ARG,
+      "shared memory region 'g' is no longer usable: its object '" + key +
+          "' shrank while the region was in use; unregister and register it again");
+  CHECK_OK(SystemSharedMemoryRegion::Unlink(key));
+}
+
 TEST(range_rule_alone)
 {
   CHECK_OK(CheckRegionRange("x", 10, 0, 10));

@@ -101,10 +101,14 @@ export class RequestSharedMemory implements RegionOutputSource {
 
   /**
    * Writes every output reserved with `output` into its region (outputs a worker already
-   * wrote in place are left as they are).
-   * @throws InternalError with Triton's message when an output is larger than its region range.
+   * wrote in place are left as they are), after checking every region this request used: a
+   * client that shrank its object during the run had the model read zero pages there (the
+   * native SIGBUS guard), so the request fails rather than answer with those.
+   * @throws InternalError with Triton's message when an output is larger than its region range;
+   *   InvalidArgumentError "shared memory region '<r>' is no longer usable: ..." (lease `check`).
    */
   writeOutputs(outputs: readonly Tensor[]): void {
+    for (const lease of this.#leases) lease.check?.();
     if (this.#outputs.size === 0) return;
     const writes = outputs.filter((t) => this.#outputs.has(t.name));
     // An output may itself be a view into a region (written in place under another output's

@@ -156,6 +156,9 @@ export class SharedMemoryManager implements SharedMemoryService {
           view.set(data);
         } else callNative(() => (entry.native as NativeCudaSharedMemoryRegion).copyFromHost(offset, data));
       },
+      check: () => {
+        if (entry.kind === 'system') callNative(() => (entry.native as NativeSystemSharedMemoryRegion).check(offset, byteSize));
+      },
       release: () => {
         if (released) return;
         released = true;

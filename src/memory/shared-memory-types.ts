@@ -58,6 +58,15 @@ export interface SharedMemoryLease {
    *   at least <m> bytes to hold the results"); `tensor` names the output for it.
    */
   write(data: Uint8Array, tensor: string): void;
+  /**
+   * Whether the leased bytes were trustworthy throughout: for a system region, its object
+   * still holds the range and no access faulted on it (a shrink during a model run is turned
+   * into zero pages by the native SIGBUS guard). Nothing to check for a CUDA region; a lease
+   * with nothing to check may leave it out.
+   * @throws InvalidArgumentError "shared memory region '<r>' is no longer usable: ..." naming
+   *   the region and its object.
+   */
+  check?(): void;
   /** Gives the hold back. Idempotent. */
   release(): void;
 }

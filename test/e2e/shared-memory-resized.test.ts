@@ -131,6 +131,21 @@ describe.skipIf(!existsSync(DEV_SHM))('a shared-memory object shrunk after regis
     await expectAlive();
   });
 
+  test('HTTP: an input object shrunk during the run fails the request (regions are checked again after it)', async () => {
+    const k = await registered('in_late');
+    // Shrunk after every check made on arrival, while the model sleeps: the model may have read
+    // zero pages (the SIGBUS guard) or a copy, so the request must not succeed.
+    const pending = post('/v2/models/slow/infer', {
+      inputs: [{ name: 'IN', datatype: 'INT32', shape: [2], parameters: shm('in_late', 8, 524288) }],
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    truncate(k);
+    const res = await pending;
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text).error).toMatch(/shared memory region 'in_late' is no longer usable/);
+    await expectAlive();
+  });
+
   test('gRPC: an input in a truncated object fails with INVALID_ARGUMENT', async () => {
     truncate(await registered('in_grpc'));
     const param = (v: Record<string, unknown>) =>
