@@ -204,6 +204,19 @@ describe('bad requests get Triton statuses and messages, and the server keeps se
     });
   });
 
+  test('an error echoing a 100,000-character request id still reaches the client, cut short', async () => {
+    // Unbounded, the id went into the grpc-message trailer, which the client never accepted:
+    // the call and every other call on the connection hung to their deadlines.
+    const id = 'A'.repeat(100_000);
+    const bad = { ...classifierInput([1, 3, 48, 192]), datatype: 'INT32' as const, data: new Int32Array(3 * 48 * 192) };
+    const err = await infer([bad], { id });
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.message.startsWith('[request id: AAAA')).toBe(true);
+    expect(err.message.length).toBeLessThan(5000);
+    expect(err.message.endsWith('(message truncated)')).toBe(true);
+    expect(await grpc.isServerReady()).toBe(true);
+  });
+
   test('wrong datatype, shape and batch size', async () => {
     const dt = await infer([
       { ...classifierInput([1, 3, 48, 192]), datatype: 'INT32', data: new Int32Array(3 * 48 * 192) },
