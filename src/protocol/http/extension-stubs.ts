@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerCore } from '../../server-types.js';
 import { METHOD_NOT_ALLOWED } from './handlers.js';
-import { parseModelVersion } from './numeric-headers.js';
 import { sendErrorMessage, sendJsonText } from './response-writer.js';
 import type { Route } from './router.js';
 
@@ -13,16 +12,14 @@ import type { Route } from './router.js';
  * - system/CUDA shared memory: Triton's default `--allow-client-shm=false` behaviour: status
  *   lists no regions (`[]`, or 404 for a named one), register/unregister answer 501
  *   (`kClientShmDisabledErrorStr`).
- * - generate: 503 "the server does not support ..." in the same style (Triton always has it;
- *   infera's ServerCore does not expose it yet).
  *
  * The repository extension has its own handlers (repository-handlers.ts); so do statistics,
- * logging and trace (statistics-handlers.ts, logging-handlers.ts, trace-handlers.ts).
+ * logging, trace and generate (statistics-handlers.ts, logging-handlers.ts, trace-handlers.ts,
+ * generate-handler.ts).
  */
 
 const SHM_DISABLED = "Client shared memory is disabled. Start the server with '--allow-client-shm=true' to enable.";
 
-/** @throws whatever `core.modelMetadata` throws, for generate on an unknown model or version */
 export function handleExtensionStub(core: ServerCore, req: IncomingMessage, res: ServerResponse, route: Route): void {
   const method = req.method;
   switch (route.kind) {
@@ -37,13 +34,6 @@ export function handleExtensionStub(core: ServerCore, req: IncomingMessage, res:
         404,
         `Unable to find ${route.memory === 'cuda' ? 'cuda' : 'system'} shared memory region: '${route.region}'`,
       );
-    case 'model':
-      if (route.action === 'generate' || route.action === 'generate_stream') {
-        if (method !== 'POST') return sendErrorMessage(res, 405, METHOD_NOT_ALLOWED);
-        core.modelMetadata(route.model, parseModelVersion(route.version));
-        return sendErrorMessage(res, 503, `the server does not support ${route.action}`);
-      }
-      return sendErrorMessage(res, 404, 'Not Found');
     default:
       return sendErrorMessage(res, 404, 'Not Found');
   }

@@ -4,6 +4,7 @@ import { TritonError, UnavailableError } from '../../errors/index.js';
 import type { ServerCore } from '../../server-types.js';
 import { RequestAbortedError } from './body-reader.js';
 import { handleExtensionStub } from './extension-stubs.js';
+import { handleGenerate } from './generate-handler.js';
 import { handleHealth, handleModelConfig, handleModelMetadata, handleModelReady, handleServerMetadata } from './handlers.js';
 import { handleInfer, type InferContext } from './infer-handler.js';
 import { handleInferStream } from './infer-stream-handler.js';
@@ -232,6 +233,9 @@ function dispatch(
           return handleInfer(inferContext, req, res, route.model, route.version);
         case 'infer_stream':
           return handleInferStream(inferContext, req, res, route.model, route.version);
+        case 'generate':
+        case 'generate_stream':
+          return handleGenerate(inferContext, req, res, route.model, route.version, route.action === 'generate_stream');
         case 'metadata':
           return handleModelMetadata(core, req, res, route.model, route.version);
         case 'ready':

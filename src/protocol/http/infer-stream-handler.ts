@@ -30,7 +30,7 @@ import { sendErrorMessage } from './response-writer.js';
  * outputs is refused with 400.
  */
 
-const SSE_HEADERS = {
+export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache',
   // Proxies such as nginx buffer responses unless told not to, which would hold events back.
@@ -127,7 +127,7 @@ async function decodeStreamBody(
 }
 
 /** Writes one event, waiting while the socket's buffer is full (a slow reader), unless it closed. */
-function writeEvent(res: ServerResponse, json: string): Promise<void> {
+export function writeEvent(res: ServerResponse, json: string): Promise<void> {
   if (res.write(`data: ${json}\n\n`) || res.destroyed) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const done = (): void => {

@@ -180,10 +180,13 @@ describe('extensions not implemented yet', () => {
     expect((await get('/v2/repository/index')).status).toBe(405);
   });
 
-  it('answers generate after the model lookup', async () => {
+  it('routes generate and generate_stream to the generate extension', async () => {
     s = await start();
     expect((await get('/v2/models/nope/generate', { method: 'POST' })).status).toBe(400);
-    expect((await get('/v2/models/simple/generate_stream', { method: 'POST' })).status).toBe(503);
+    expect(await get('/v2/models/raw_bytes/generate_stream', { method: 'POST', body: '{"x":"a"}' })).toMatchObject({
+      status: 200,
+      type: 'text/event-stream; charset=utf-8',
+    });
   });
 });
 
