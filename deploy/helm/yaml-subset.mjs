@@ -156,6 +156,8 @@ function parseScalar(text, n) {
   if (text === 'null' || text === '~') return null;
   if (/^[-+]?(0|[1-9][0-9]*)$/.test(text)) return Number(text);
   if (/^[-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$/.test(text)) return Number(text);
+  // Helm reads values with YAML 1.1 rules, where these are booleans; YAML 1.2 reads strings.
+  if (/^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/.test(text)) throw new Error(`line ${n}: ${text} is a boolean in YAML 1.1 and a string in 1.2: quote it or use true/false`);
   if (/: |\s#/.test(text)) throw new Error(`line ${n}: ambiguous plain scalar: ${text}`);
   return text;
 }
