@@ -5,7 +5,7 @@
  * outlast --exit-timeout-secs, and the autoscalers must read the metric infera exports.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { byKind, CHART, flagValue, inferaContainer, parseYamlFile, readmeHelmCommands, render, renderWith, ROOT, type Manifest } from './helpers/chart.js';
@@ -36,6 +36,15 @@ describe('deploy/README.md helm commands', () => {
     const svc = byKind(docs, 'Service')!;
     expect(svc.spec.selector).toEqual(dep.spec.selector.matchLabels);
     expect(dep.spec.template.metadata.labels).toMatchObject(dep.spec.selector.matchLabels);
+  });
+
+  test('every deploy/ path the README names exists, including those its kubectl and helm commands read', () => {
+    const readme = readFileSync(path.join(ROOT, 'deploy/README.md'), 'utf8');
+    const paths = [...readme.matchAll(/(?<![\w/])deploy\/[\w./-]*\w/g)].map((m) => m[0]);
+    expect(paths).toContain('deploy/kserve/cluster-serving-runtime.yaml');
+    expect(paths).toContain('deploy/prometheus-adapter/values.yaml');
+    expect(paths).toContain('deploy/grafana/infera-dashboard.json');
+    for (const p of paths) expect(existsSync(path.join(ROOT, p)), p).toBe(true);
   });
 
   test('the CLI renderer prints what the library renders', () => {
