@@ -86,13 +86,14 @@ export interface ServerCore {
   /** Triton readiness (reference §8), including `--strict-readiness`. */
   isReady(): boolean;
   /**
-   * Whether the version (or, with no version, any version) is READY.
-   * @throws InvalidArgumentError "Request for unknown model: '<m>' is not found" for an unknown model.
+   * Whether the version (or, with no version, any version) is READY. The frontends answer a
+   * false with the `modelMetadata` lookup error, as Triton's ModelIsReady goes through GetModel.
+   * @throws NotFoundError "Request for unknown model: '<m>' is not found" for an unknown model.
    */
   isModelReady(name: string, version?: number): boolean;
   /**
-   * @throws InvalidArgumentError unknown model (400); NotFoundError unknown version (404);
-   *   UnavailableError version not ready (503).
+   * @throws NotFoundError unknown model, unknown version or no READY version (404);
+   *   UnavailableError version not ready (503) — core `ModelRepositoryManager::GetModel`.
    */
   modelMetadata(name: string, version?: number): ModelMetadata;
   /**

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { BackendRegistry } from './backends/registry.js';
 import { modelConfigToJson } from './config/index.js';
-import { InvalidArgumentError, UnavailableError } from './errors/index.js';
+import { UnavailableError } from './errors/index.js';
 import { ServerMemory, type ServerMemoryUsage, type SharedMemoryService } from './memory/index.js';
 import { ResponseCache } from './cache/response-cache.js';
 import type { InferenceRequest, InferenceResponse } from './infer/tensor.js';
@@ -267,12 +267,13 @@ export class InferenceServer implements ServerCore {
    * `update` when given. In an update a string (or list of strings for `trace_level`) sets a
    * value and null makes a model's setting follow the global one again; the gRPC frontend
    * passes an empty value list as null. Errors as `traceChangeFromUpdate` and
-   * `TraceManager.update`, and, for a model, the unknown-model error (400) or
-   * InvalidArgumentError "Request for unknown model : <m>" when it has no READY version.
+   * `TraceManager.update`, and, for a model, the lookup errors of `modelMetadata` (Triton
+   * checks the model with ModelIsReady, which goes through GetModel: NOT_FOUND for an unknown
+   * model or one with no READY version).
    */
   traceSettings(model?: string, update?: TraceSettingsUpdate): TraceSettingsJson {
     const name = model ?? '';
-    if (name !== '' && !this.isModelReady(name)) throw new InvalidArgumentError(`Request for unknown model : ${name}`);
+    if (name !== '') this.#repository.getReady(name);
     if (update !== undefined) this.#traces.update(name, traceChangeFromUpdate(update));
     return this.#traces.settingsJson(name);
   }

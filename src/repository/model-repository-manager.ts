@@ -300,11 +300,17 @@ export class ModelRepositoryManager {
     return true;
   }
 
-  /** @throws InvalidArgumentError "Request for unknown model: '<m>' is not found". */
+  /**
+   * The versions of a model the model lifecycle knows: one whose load got past its config
+   * (Triton's `ModelLifeCycle` map). A model in no repository, or one whose config (or
+   * ensemble dependencies) failed before any version was planned, is unknown.
+   * @throws NotFoundError "Request for unknown model: '<m>' is not found" (404 / gRPC
+   *   NOT_FOUND), as core `ModelRepositoryManager::GetModel` without model namespacing.
+   */
   entry(name: string): ModelEntry {
     const rec = this.#ops.records.get(name);
-    if (rec === undefined || (!rec.inLifecycle && rec.entry.failure === undefined && rec.entry.versions.size === 0)) {
-      throw new InvalidArgumentError(`Request for unknown model: '${name}' is not found`);
+    if (rec === undefined || (!rec.inLifecycle && rec.entry.versions.size === 0)) {
+      throw new NotFoundError(`Request for unknown model: '${name}' is not found`);
     }
     return rec.entry;
   }
@@ -313,8 +319,8 @@ export class ModelRepositoryManager {
    * The version a request is served by, with Triton's lookup errors (core
    * `ModelLifeCycle::GetModel` prefixed by `ModelRepositoryManager::GetModel`).
    * @param version undefined → highest-numbered READY version.
-   * @throws InvalidArgumentError unknown model; NotFoundError unknown version or no ready
-   *   version; UnavailableError version not READY.
+   * @throws NotFoundError unknown model, unknown version or no READY version;
+   *   UnavailableError version not READY (Triton's codes: HTTP 404 / 503).
    */
   getReady(name: string, version?: number): ModelVersion {
     const e = this.entry(name);

@@ -193,7 +193,7 @@ describe('decoupled model over HTTP', () => {
 
   test('infer_stream: errors before any response are plain JSON errors with their status', async () => {
     const unknown = await sse('nope', countBody(1));
-    expect([unknown.status, JSON.parse(unknown.text)]).toEqual([400, { error: "Request for unknown model: 'nope' is not found" }]);
+    expect([unknown.status, JSON.parse(unknown.text)]).toEqual([404, { error: "Request for unknown model: 'nope' is not found" }]);
     const badInput = await sse('repeat', { inputs: [{ name: 'X', datatype: 'INT32', shape: [1], data: [1] }] });
     expect(badInput.status).toBe(400);
     expect(JSON.parse(badInput.text).error).toMatch(/unexpected inference input 'X' for model 'repeat'/);

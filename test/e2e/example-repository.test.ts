@@ -141,15 +141,17 @@ describe('bad input gets Triton status codes and messages, and the server keeps 
     expect(body.error).toMatch(pattern);
   }
 
-  test('unknown model → 400', async () => {
-    await expectError(await infer('nope', cls([1, 3, 48, 192])), 400, /Request for unknown model: 'nope' is not found/);
-    await expectError(await fetch(`${server.url}/v2/models/nope`), 400, /unknown model: 'nope'/);
+  test('unknown model → 404 on infer, metadata, config and ready (core GetModel: NOT_FOUND)', async () => {
+    await expectError(await infer('nope', cls([1, 3, 48, 192])), 404, /^Request for unknown model: 'nope' is not found$/);
+    for (const url of ['/v2/models/nope', '/v2/models/nope/config', '/v2/models/nope/ready', '/v2/models/nope/versions/1/ready']) {
+      await expectError(await fetch(`${server.url}${url}`), 404, /^Request for unknown model: 'nope' is not found$/);
+    }
   });
 
   test('unknown version → 404', async () => {
     await expectError(await infer('text_direction/versions/7', cls([1, 3, 48, 192])), 404, /'text_direction' version 7 is not found/);
     const ready = await fetch(`${server.url}/v2/models/text_direction/versions/7/ready`);
-    expect(ready.status).toBe(400);
+    await expectError(ready, 404, /^Request for unknown model: 'text_direction' version 7 is not found$/);
   });
 
   test('wrong datatype names the input, the model and the expected type', async () => {

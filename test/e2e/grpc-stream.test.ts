@@ -114,7 +114,7 @@ describe('ModelStreamInfer', () => {
     expect(seen.map((i) => i.id)).toEqual(['req-1']);
     expect(err).toBeInstanceOf(GrpcClientError);
     expect(err).toMatchObject({
-      code: status.INVALID_ARGUMENT,
+      code: status.NOT_FOUND,
       message: "Request for unknown model: 'nope' is not found",
     });
     // The server keeps serving other calls.

@@ -111,7 +111,7 @@ describe('health and metadata', () => {
     const ready = (name: string, version = '') =>
       call(INFERENCE_SERVICE.modelReady, create(ModelReadyRequestSchema, { name, version }));
     expect(await failure(ready('nope'))).toEqual({
-      code: status.INVALID_ARGUMENT,
+      code: status.NOT_FOUND,
       message: "Request for unknown model: 'nope' is not found",
     });
     expect(await failure(ready('text_direction', '7'))).toMatchObject({ code: status.NOT_FOUND });
@@ -195,7 +195,7 @@ describe('bad requests get Triton statuses and messages, and the server keeps se
 
   test('unknown model, unknown version', async () => {
     expect(await failure(grpc.infer({ model: 'nope', inputs: [classifierInput([1, 3, 48, 192])] }))).toEqual({
-      code: status.INVALID_ARGUMENT,
+      code: status.NOT_FOUND,
       message: "Request for unknown model: 'nope' is not found",
     });
     expect(await infer([classifierInput([1, 3, 48, 192])], { version: 7 })).toEqual({

@@ -178,7 +178,7 @@ describe.skipIf(skip !== '')(`grpcio (C-core) client${skip ? ` (skipped: ${skip}
       code: 'INVALID_ARGUMENT',
       details: "[request id: bad-1] inference input 'INPUT0' data-type is 'FP32', but model 'simple' expects 'INT32'",
     });
-    expect(pick('unknown model')).toEqual({ code: 'INVALID_ARGUMENT', details: "Request for unknown model: 'nope' is not found" });
+    expect(pick('unknown model')).toEqual({ code: 'NOT_FOUND', details: "Request for unknown model: 'nope' is not found" });
     expect(pick('not protobuf').code).toBe('INTERNAL');
     expect(pick('deadline').code).toBe('DEADLINE_EXCEEDED');
   });

@@ -217,7 +217,7 @@ describe('observability through the CLI', () => {
       json: { error: 'trace file location can not be updated through network protocol' },
     });
     expect(await call('GET', '/v2/models/nope/trace/setting')).toMatchObject({
-      status: 400,
+      status: 404,
       json: { error: "Request for unknown model: 'nope' is not found" },
     });
   });

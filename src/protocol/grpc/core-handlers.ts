@@ -36,8 +36,8 @@ import { unary, type RpcContext } from './rpc-context.js';
 /**
  * The health, metadata and model-configuration RPCs (reference §2.1; Triton `CommonHandler`
  * `RegisterServerLive` ... `RegisterModelConfig`, `RegisterHealthCheck`). Lookup failures are
- * the core's errors (unknown model INVALID_ARGUMENT, unknown version NOT_FOUND, version not
- * ready UNAVAILABLE), passed through as Triton passes `GetModel` failures.
+ * the core's errors (unknown model, unknown version or no READY version NOT_FOUND, version
+ * not ready UNAVAILABLE), passed through as Triton passes `GetModel` failures.
  */
 
 export interface CoreHandlers {

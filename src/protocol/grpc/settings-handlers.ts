@@ -116,7 +116,9 @@ export function settingsHandlers(ctx: RpcContext): SettingsHandlers {
     traceSetting: unary(ctx, 'trace', 'TraceSetting', (req) => {
       if (core.traceSettings === undefined) throw notSupported('trace');
       const model = req.modelName === '' ? undefined : req.modelName;
+      // Triton's ModelIsReady goes through GetModel: its lookup error (NOT_FOUND) comes first.
       if (model !== undefined && !core.isModelReady(model)) {
+        core.modelMetadata(model);
         throw new InvalidArgumentError(`Request for unknown model : ${model}`);
       }
       const hasUpdate = Object.keys(req.settings).length > 0;

@@ -27,9 +27,10 @@ export function handleServerMetadata(core: ServerCore, req: IncomingMessage, res
 }
 
 /**
- * GET /v2/models/{m}[/versions/{v}]/ready: 200 empty when ready; 400
- * `{"error":"Model version not ready"}` when the model is known but not ready; the core's
- * error for an unknown model (400) or version, as Triton passes `GetModel` failures through.
+ * GET /v2/models/{m}[/versions/{v}]/ready: 200 empty when ready; otherwise the core's lookup
+ * error, as Triton's ModelIsReady goes through `GetModel` (404 unknown model, unknown version
+ * or no READY version; 503 version not READY). `{"error":"Model version not ready"}` (400)
+ * is left for a version that stopped serving between the two looks.
  */
 export function handleModelReady(
   core: ServerCore,
@@ -39,9 +40,10 @@ export function handleModelReady(
   version: string,
 ): void {
   if (req.method !== 'GET') return sendErrorMessage(res, 405, METHOD_NOT_ALLOWED);
-  const ready = core.isModelReady(model, parseModelVersion(version));
-  if (ready) sendEmpty(res, 200);
-  else sendErrorMessage(res, 400, 'Model version not ready');
+  const v = parseModelVersion(version);
+  if (core.isModelReady(model, v)) return sendEmpty(res, 200);
+  core.modelMetadata(model, v);
+  sendErrorMessage(res, 400, 'Model version not ready');
 }
 
 /** GET /v2/models/{m}[/versions/{v}]: metadata with Triton's key order. */

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { InferenceServer, InternalError, InvalidArgumentError, type Tensor } from '../../../src/index.js';
+import { InferenceServer, InternalError, InvalidArgumentError, NotFoundError, type Tensor } from '../../../src/index.js';
 import { tempDir } from '../../e2e/helpers/temp-repo.js';
 import { writeJsModel } from '../../fixtures/js-models/repo.js';
 import { addSubModel, writeModel } from '../../fixtures/onnx-models.js';
@@ -189,7 +189,7 @@ describe('javascript backend', () => {
         { name: 'B', datatype: 'INT32', shape: [1, 16], data: int32(new Array(16).fill(0)) },
       ],
     });
-    await expect(req).rejects.toThrow(InvalidArgumentError);
+    await expect(req).rejects.toThrow(NotFoundError);
     await expect(req).rejects.toThrow(/model 'bls_missing'.*Request for unknown model: 'nope' is not found/);
   });
 });

@@ -102,7 +102,7 @@ describe('ensembles under explicit model control', () => {
     await expect(server.loadModel('pinned')).rejects.toThrow(
       "load failed for model 'pinned': ensemble 'pinned' depends on 'ident_a' whose required version 2 is not loaded.",
     );
-    expect(server.isModelReady('pinned')).toBe(false);
+    expect(() => server.isModelReady('pinned')).toThrow("Request for unknown model: 'pinned' is not found");
   });
 
   test('an ensemble whose composing model is not in any repository is refused', async () => {

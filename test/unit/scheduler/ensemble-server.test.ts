@@ -211,7 +211,8 @@ describe('ensemble scheduling', () => {
 
 describe('ensemble load-time checks', () => {
   test('a step naming a model no repository has leaves the ensemble UNAVAILABLE', () => {
-    expect(server.isModelReady('missing_step')).toBe(false);
+    // It never reached the model lifecycle: unknown to lookups, as in Triton.
+    expect(() => server.isModelReady('missing_step')).toThrow("Request for unknown model: 'missing_step' is not found");
     expect(reasonOf('missing_step')).toBe('ensemble missing_step contains models that are not available or ambiguous: no_such_model');
   });
 

@@ -3,7 +3,7 @@
  * repository built at test time.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { InferenceServer, InvalidArgumentError, NotFoundError } from '../../../src/index.js';
+import { InferenceServer, NotFoundError } from '../../../src/index.js';
 import { addSubModel, writeModel } from '../../fixtures/onnx-models.js';
 import { tempDir } from '../../e2e/helpers/temp-repo.js';
 
@@ -59,7 +59,7 @@ describe('InferenceServer (embedded)', () => {
   });
 
   test('errors are typed', async () => {
-    await expect(server.infer({ modelName: 'nope', inputs: [] })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(server.infer({ modelName: 'nope', inputs: [] })).rejects.toBeInstanceOf(NotFoundError);
     await expect(server.infer({ modelName: 'simple', modelVersion: 1, inputs: [] })).rejects.toBeInstanceOf(NotFoundError);
     await expect(
       server.infer({ modelName: 'simple', inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [1, 16], data: int32(new Array(16).fill(0)) }] }),

@@ -121,7 +121,7 @@ export class FakeGrpcCore implements ServerCore {
 
   private lookup(name: string, version: number | undefined): void {
     if (!['simple', 'echo', 'decoupled'].includes(name)) {
-      throw new InvalidArgumentError(`Request for unknown model: '${name}' is not found`);
+      throw new NotFoundError(`Request for unknown model: '${name}' is not found`);
     }
     if (version === 2) throw new NotFoundError(`Request for unknown model: '${name}' version 2 is not found`);
     if (version === 3)

@@ -46,7 +46,7 @@ describe('core RPCs', () => {
     const ready = (name: string, version: string) =>
       call(r.raw, INFERENCE_SERVICE.modelReady, create(ModelReadyRequestSchema, { name, version }));
     expect(await failure(ready('nope', ''))).toEqual({
-      code: status.INVALID_ARGUMENT,
+      code: status.NOT_FOUND,
       message: "Request for unknown model: 'nope' is not found",
     });
     expect((await failure(ready('simple', '2'))).code).toBe(status.NOT_FOUND);
@@ -92,10 +92,10 @@ describe('core RPCs', () => {
   test('infer errors: the model lookup wins over a bad tensor, decoupled models are refused', async () => {
     const broken = { model: 'nope', inputs: [] };
     const e = await failure(r.client.infer(broken));
-    expect(e).toEqual({ code: status.INVALID_ARGUMENT, message: "Request for unknown model: 'nope' is not found" });
+    expect(e).toEqual({ code: status.NOT_FOUND, message: "Request for unknown model: 'nope' is not found" });
     const err = await r.client.infer(broken).catch((x: unknown) => x);
     expect(err).toBeInstanceOf(GrpcClientError);
-    expect((err as GrpcClientError).status).toBe(400);
+    expect((err as GrpcClientError).status).toBe(404);
     // A request whose only problem is a parameter: the parameter's message.
     expect(await failure(r.client.infer({ ...simple(), parameters: { triton_x: true } }))).toMatchObject({
       code: status.INVALID_ARGUMENT,
@@ -237,7 +237,7 @@ describe('extension RPCs backed by the core', () => {
       code: status.UNIMPLEMENTED,
       message: 'trace file location can not be updated through network protocol',
     });
-    expect((await failure(trace({}, 'nope'))).code).toBe(status.INVALID_ARGUMENT);
+    expect(await failure(trace({}, 'nope'))).toEqual({ code: status.NOT_FOUND, message: "Request for unknown model: 'nope' is not found" });
 
     const log = (settings: Record<string, { case: string; value: unknown }>) =>
       call(

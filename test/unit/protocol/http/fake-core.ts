@@ -154,7 +154,7 @@ export class FakeCore implements ServerCore {
 
   private lookup(name: string, version: number | undefined): FakeModel {
     const m = MODELS[name];
-    if (m === undefined) throw new InvalidArgumentError(`Request for unknown model: '${name}' is not found`);
+    if (m === undefined) throw new NotFoundError(`Request for unknown model: '${name}' is not found`);
     if (version === 2) throw new NotFoundError(`Request for unknown model: '${name}' version 2 is not found`);
     if (version === 3) throw new UnavailableError(`Request for unknown model: '${name}' version 3 is not at ready state`);
     return m;

@@ -386,7 +386,7 @@ describe('malformed requests', () => {
   it('reports the model error first, as Triton looks the model up before the body', async () => {
     s = await start();
     const r = await post('/v2/models/nope/infer', 'not json');
-    expect(r.status).toBe(400);
+    expect(r.status).toBe(404);
     expect(errorOf(r.text)).toBe("Request for unknown model: 'nope' is not found");
     expect((await post('/v2/models/simple/versions/3/infer', SIMPLE_BODY)).status).toBe(503);
   });

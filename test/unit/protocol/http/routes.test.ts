@@ -67,7 +67,7 @@ describe('model metadata, ready and config', () => {
   it('passes model errors through with their status', async () => {
     s = await start();
     expect(await get('/v2/models/nope')).toEqual({
-      status: 400,
+      status: 404,
       type: 'application/json',
       text: `{"error":"Request for unknown model: 'nope' is not found"}`,
     });
@@ -85,16 +85,20 @@ describe('model metadata, ready and config', () => {
     );
   });
 
-  it('answers model ready with 200 empty, or 400 "Model version not ready"', async () => {
+  it('answers model ready with 200 empty, or the lookup error as GetModel gives it in Triton', async () => {
     s = await start();
     expect(await get('/v2/models/simple/ready')).toMatchObject({ status: 200, text: '' });
     expect(await get('/v2/models/simple/versions/3/ready')).toEqual({
-      status: 400,
+      status: 503,
       type: 'application/json',
-      text: '{"error":"Model version not ready"}',
+      text: `{"error":"Request for unknown model: 'simple' version 3 is not at ready state"}`,
+    });
+    expect(await get('/v2/models/simple/versions/2/ready')).toMatchObject({
+      status: 404,
+      text: `{"error":"Request for unknown model: 'simple' version 2 is not found"}`,
     });
     expect(await get('/v2/models/nope/ready')).toMatchObject({
-      status: 400,
+      status: 404,
       text: `{"error":"Request for unknown model: 'nope' is not found"}`,
     });
   });
@@ -104,7 +108,7 @@ describe('model metadata, ready and config', () => {
     const r = await get('/v2/models/raw_fp32/config');
     expect(r.status).toBe(200);
     expect(JSON.parse(r.text)).toMatchObject({ name: 'raw_fp32', max_batch_size: 8 });
-    expect((await get('/v2/models/nope/config')).status).toBe(400);
+    expect((await get('/v2/models/nope/config')).status).toBe(404);
   });
 
   it('refuses POST on GET endpoints and GET on infer', async () => {
@@ -182,7 +186,7 @@ describe('extensions not implemented yet', () => {
 
   it('routes generate and generate_stream to the generate extension', async () => {
     s = await start();
-    expect((await get('/v2/models/nope/generate', { method: 'POST' })).status).toBe(400);
+    expect((await get('/v2/models/nope/generate', { method: 'POST' })).status).toBe(404);
     expect(await get('/v2/models/raw_bytes/generate_stream', { method: 'POST', body: '{"x":"a"}' })).toMatchObject({
       status: 200,
       type: 'text/event-stream; charset=utf-8',
