@@ -33,9 +33,12 @@ export interface LoadRequest {
  * load API answers: `request` (a bad override: 400), `poll` (the folder could not be read or
  * its config is bad, Triton's "failed to poll from model repository": 500), `load` (a version
  * failed to start, or a dependency is missing: Triton's "load failed for model": 400).
- * `notFound` marks a model that is in no repository.
+ * `notFound` marks a model that is in no repository; `logOnly` a reason that names server
+ * paths, which goes to the verbose log and never to the client.
  */
-export type LoadResult = { ok: true } | { ok: false; stage: 'request' | 'poll' | 'load'; reason: string; notFound?: boolean };
+export type LoadResult =
+  | { ok: true }
+  | { ok: false; stage: 'request' | 'poll' | 'load'; reason: string; notFound?: boolean; logOnly?: boolean };
 
 type Prepared = { source: ModelSource } | { failure: LoadResult & { ok: false }; dir?: string };
 
@@ -238,6 +241,11 @@ export class ModelOperations {
       this.opts.logger.error({ model: req.name }, `failed to poll model '${req.name}': model not found in any model repository.`);
       return;
     }
+    if (failure.logOnly) {
+      this.opts.logger.error({ model: req.name }, `failed to poll model '${req.name}': the files of the load request could not be written`);
+      this.opts.logger.debug({ model: req.name }, `failed to poll model '${req.name}': ${failure.reason}`);
+      return;
+    }
     this.opts.logger.error({ model: req.name }, `Poll failed for model directory '${req.name}': ${failure.reason}`);
     if (dir === undefined || failure.stage === 'request') return;
     const rec = this.record(req.name, dir);
@@ -254,7 +262,9 @@ export class ModelOperations {
         folder = await writeOverrideFolder(req.name, req.files);
       } catch (err) {
         if (err instanceof InvalidArgumentError) return { failure: { ok: false, stage: 'request', reason: err.message } };
-        throw err;
+        // The file system refused a file (a name over NAME_MAX, a full disk): Triton's
+        // "failed to poll" INTERNAL; the fs message names the temporary folder, so it is logged only.
+        return { failure: { ok: false, stage: 'poll', reason: (err as Error).message, logOnly: true } };
       }
       try {
         const source = await readModelSource(req.name, folder.dir, loader, req.config);

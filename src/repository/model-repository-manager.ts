@@ -175,8 +175,9 @@ export class ModelRepositoryManager {
    *   carry code (a JavaScript model, any file of a code backend) without `allowCodeOverride`
    *   ("failed to load '<m>': file overrides that carry code ('<param>') are disabled ...");
    *   InternalError "failed to load '<m>', failed to poll from model repository" when the
-   *   model is in no repository (Triton's exact message), or with ": <reason>" appended when
-   *   its folder or config cannot be read;
+   *   model is in no repository or a `file:` parameter cannot be written (Triton's exact
+   *   message; the file-system error, which names server paths, is logged at verbose level),
+   *   or with ": <reason>" appended when its folder or config cannot be read;
    *   InvalidArgumentError "load failed for model '<m>': version <v> is at UNAVAILABLE
    *   state: <reason>;\n" (Triton's text) when a version fails to load.
    */
@@ -372,7 +373,7 @@ function throwLoadError(name: string, result: LoadResult | undefined): void {
     case 'request':
       throw new InvalidArgumentError(`${pollFailed(name)}: ${result.reason}`);
     case 'poll':
-      throw new InternalError(result.notFound ? pollFailed(name) : `${pollFailed(name)}: ${result.reason}`);
+      throw new InternalError(result.notFound || result.logOnly ? pollFailed(name) : `${pollFailed(name)}: ${result.reason}`);
     case 'load':
       throw new InvalidArgumentError(`load failed for model '${name}': ${result.reason}\n`);
   }

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { ModelRepositoryManager } from '../../../src/repository/model-repository-manager.js';
 import { identityModel } from '../../fixtures/onnx-models.js';
@@ -234,6 +235,24 @@ describe('file overrides', () => {
     expect(readdirSync(os.tmpdir()).filter((f) => !before.has(f))).toEqual([]);
     expect(existsSync(path.join(os.tmpdir(), 'escape'))).toBe(false);
     expect(existsSync(path.join(path.dirname(os.tmpdir()), 'escape'))).toBe(false);
+  });
+
+  test("a file the server cannot write is Triton's INTERNAL poll failure, without the server's paths", async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    manager = createManager(repo(), { controlMode: 'explicit', allowFileOverride: true, logger });
+    await manager.loadAll();
+    const before = new Set(readdirSync(os.tmpdir()));
+    // One path component over NAME_MAX (255): the file system refuses it (ENAMETOOLONG).
+    const long = `file:${'A'.repeat(256)}`;
+    const err = await manager.load('long', { config: CONFIG_JSON, files: new Map([[long, new Uint8Array([1])]]) }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'INTERNAL', message: "failed to load 'long', failed to poll from model repository" });
+    expect(readdirSync(os.tmpdir()).filter((f) => !before.has(f))).toEqual([]);
+    // The detail goes to the verbose log only; error lines never name the temporary folder.
+    const errors = lines.filter((l) => l.level >= 50).map((l) => l.msg);
+    expect(errors.some((m) => m.includes("failed to poll model 'long'"))).toBe(true);
+    expect(errors.join('\n')).not.toContain(os.tmpdir());
+    expect(lines.some((l) => l.level === 20 && l.msg.includes('ENAMETOOLONG'))).toBe(true);
   });
 });
 
