@@ -119,6 +119,21 @@ function toServeOptions(raw: Record<string, unknown>): ServeOptions {
   return { ...(raw as unknown as ServeOptions), modelRepository: repos, backendConfig: (raw.backendConfig as Record<string, string>) ?? {} };
 }
 
+/**
+ * tritonserver's warnings for the deprecated `--strict-model-config` (command_line_parser.cc),
+ * word for word: one whenever the flag is given, and one more when `--strict-model-config=false`
+ * meets `--disable-auto-complete-config`, which wins.
+ * @param given whether `--strict-model-config` was on the command line.
+ */
+export function strictModelConfigWarnings(raw: Record<string, unknown>, given: boolean): string[] {
+  if (!given) return [];
+  const out = ["Warning: '--strict-model-config' has been deprecated! Please use '--disable-auto-complete-config' instead."];
+  if (raw.disableAutoCompleteConfig === true && raw.strictModelConfig === false) {
+    out.push("Warning: Overriding deprecated '--strict-model-config' from False to True in favor of '--disable-auto-complete-config'!");
+  }
+  return out;
+}
+
 /** Builds the `infera` command line: `serve` (the default), with tritonserver's flags. */
 export function buildProgram(): Command {
   const program = new Command('infera')
@@ -130,6 +145,9 @@ export function buildProgram(): Command {
       .command('serve', { isDefault: true })
       .description('serve one or more model repositories (accepts tritonserver flags)'),
   ).action(async (raw: Record<string, unknown>, cmd: Command) => {
+    for (const w of strictModelConfigWarnings(raw, cmd.getOptionValueSource('strictModelConfig') === 'cli')) {
+      process.stderr.write(`${w}\n`);
+    }
     try {
       await serve(toServeOptions(raw));
     } catch (err) {

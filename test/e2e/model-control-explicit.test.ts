@@ -174,4 +174,19 @@ describe('model control flags', () => {
     expect(badMode.code).toBe(1);
     expect(badMode.output).toContain('invalid argument for --model-control-mode');
   });
+
+  test("--strict-model-config prints tritonserver's deprecation warnings", async () => {
+    const deprecated = "Warning: '--strict-model-config' has been deprecated! Please use '--disable-auto-complete-config' instead.";
+    const overriding = "Warning: Overriding deprecated '--strict-model-config' from False to True in favor of '--disable-auto-complete-config'!";
+    // '--load-model' without explicit mode ends start-up right after the flags are read.
+    const strict = await runUntilExit(['--model-repository', repo.dir, '--strict-model-config=true', '--load-model', 'simple']);
+    expect(strict.code).toBe(1);
+    expect(strict.output).toContain(deprecated);
+    expect(strict.output).not.toContain(overriding);
+    const both = await runUntilExit(['--model-repository', repo.dir, '--strict-model-config=false', '--disable-auto-complete-config', '--load-model', 'simple']);
+    expect(both.output).toContain(deprecated);
+    expect(both.output).toContain(overriding);
+    const neither = await runUntilExit(['--model-repository', repo.dir, '--load-model', 'simple']);
+    expect(neither.output).not.toContain(deprecated);
+  });
 });
