@@ -6,7 +6,10 @@
  * Load order, as Triton applies it:
  *   parseModelConfigText → resolveBackendFields (step 1, always) → autoCompleteOnnxConfig
  *   (step 2, unless auto-complete is disabled) → normalizeModelConfig (step 3, always) →
- *   validateModelConfig + validateLabelFiles → validateOnnxConfigAgainstModel.
+ *   validateModelConfig + validateLabelFiles → validateOnnxConfigAgainstModel. Before any of
+ *   the version steps, the repository checks the config alone (checkConfigBeforeVersions in
+ *   repository/model-source.ts: normalizeModelConfig → validateModelConfigFields, and the
+ *   inputs/outputs when auto-complete is off), as Triton's poll does.
  * Each step returns a new config and leaves its argument alone.
  */
 export * from '../generated/model_config_pb.js';
@@ -20,7 +23,7 @@ export {
   type AutoCompleteResult,
 } from './onnx-auto-complete.js';
 export { normalizeInstanceGroups, normalizeModelConfig, type NormalizeOptions } from './normalize.js';
-export { validateModelConfig, type ValidateOptions } from './validate.js';
+export { validateInstanceGroups, validateModelConfig, validateModelConfigFields, type ValidateOptions } from './validate.js';
 export { validateModelIO } from './validate-io.js';
 export { validateLabelFiles } from './label-files.js';
 export { compareDimsSupported, validateOnnxConfigAgainstModel } from './onnx-validate.js';

@@ -21,6 +21,7 @@ import {
   TENSORRT_BACKEND,
   TENSORRT_PLAN_PLATFORM,
 } from './constants.js';
+import { validateEnsembleScheduling } from './ensemble-validate.js';
 import { sequenceControls } from './sequence-controls.js';
 import { enumName } from './tensor-shapes.js';
 import { validateModelIO } from './validate-io.js';
@@ -63,6 +64,20 @@ const KNOWN_BACKENDS = new Set(Object.values(PLATFORM_BACKEND));
  * @throws InvalidArgumentError for the first problem found.
  */
 export function validateModelConfig(config: ModelConfig, options: ValidateOptions = {}): void {
+  validateModelConfigFields(config);
+  validateModelIO(config);
+  validateInstanceGroups(config, options.gpuCount);
+}
+
+/**
+ * The checks of core `ValidateModelConfig` alone, in its order: everything above except the
+ * inputs/outputs and the instance groups, with an ensemble's own data flow
+ * (`validateEnsembleScheduling`) where Triton checks it. Needs neither the model file nor the
+ * backend, so the repository runs it before it looks at version folders (core
+ * `InitializeModelInfo`).
+ * @throws InvalidArgumentError for the first problem found.
+ */
+export function validateModelConfigFields(config: ModelConfig): void {
   const name = config.name;
   if (name === '') throw new InvalidArgumentError("model configuration must specify 'name'");
   checkPlatform(config);
@@ -80,6 +95,7 @@ export function validateModelConfig(config: ModelConfig, options: ValidateOption
   const scheduling = config.schedulingChoice;
   if (scheduling.case === 'dynamicBatching') checkDynamicBatching(scheduling.value, config);
   if (scheduling.case === 'sequenceBatching') checkSequenceBatching(scheduling.value, config);
+  if (scheduling.case === 'ensembleScheduling') validateEnsembleScheduling(config);
   if (scheduling.case !== 'ensembleScheduling' && config.platform === ENSEMBLE_PLATFORM) {
     throw new InvalidArgumentError(
       `ensemble scheduling must be set for ensemble ${name} whose platform is ${ENSEMBLE_PLATFORM}`,
@@ -91,8 +107,6 @@ export function validateModelConfig(config: ModelConfig, options: ValidateOption
     );
   }
   checkModelMetrics(config);
-  validateModelIO(config);
-  if (scheduling.case !== 'ensembleScheduling') checkInstanceGroups(config, options.gpuCount);
 }
 
 function checkPlatform(config: ModelConfig): void {
@@ -191,7 +205,22 @@ function checkModelMetrics(config: ModelConfig): void {
   }
 }
 
-function checkInstanceGroups(config: ModelConfig, gpuCount: number | undefined): void {
+/**
+ * Triton's minimum CUDA compute capability (`--min-supported-compute-capability` default,
+ * TRITON_MIN_COMPUTE_CAPABILITY), as its GPU-id message prints it (C++ std::to_string).
+ */
+const MIN_COMPUTE_CAPABILITY = '7.500000';
+
+/**
+ * Core `ValidateInstanceGroup` on normalized groups (ensembles have none and pass): at least
+ * one group, count ≥ 1, KIND_CPU / KIND_MODEL without GPUs, KIND_GPU with GPUs that exist,
+ * `profile` only for TensorRT.
+ * @param gpuCount GPUs 0..gpuCount-1 exist; undefined skips the GPU-id check.
+ * @throws InvalidArgumentError with Triton's message, naming the group, the model and, for a
+ *   GPU that does not exist, the GPU id and the GPUs there are.
+ */
+export function validateInstanceGroups(config: ModelConfig, gpuCount: number | undefined): void {
+  if (config.schedulingChoice.case === 'ensembleScheduling') return;
   const name = config.name;
   if (config.instanceGroup.length === 0) {
     throw new InvalidArgumentError(`must specify one or more 'instance group's for ${name}`);
@@ -220,7 +249,7 @@ function checkInstanceGroups(config: ModelConfig, gpuCount: number | undefined):
           if (bad !== undefined) {
             const ids = Array.from({ length: gpuCount }, (_, i) => i).join(', ');
             throw new InvalidArgumentError(
-              `${g} specifies invalid or unsupported gpu id ${bad}. Available GPUs are: ${ids === '' ? 'none' : ids}`,
+              `${g} specifies invalid or unsupported gpu id ${bad}. GPUs with at least the minimum required CUDA compute compatibility of ${MIN_COMPUTE_CAPABILITY} are: ${ids}`,
             );
           }
         }

@@ -14,9 +14,14 @@ import {
 } from '../config/index.js';
 import { JAVASCRIPT_BACKEND } from '../config/backend-fields.js';
 import { ENSEMBLE_PLATFORM } from '../config/constants.js';
-import { validateEnsembleScheduling } from '../config/ensemble-validate.js';
 import { InvalidArgumentError } from '../errors/index.js';
-import { DataType, ModelConfigSchema, ModelInstanceGroup_Kind, type ModelConfig } from '../generated/model_config_pb.js';
+import {
+  DataType,
+  ModelConfigSchema,
+  ModelInstanceGroup_Kind,
+  ModelTransactionPolicySchema,
+  type ModelConfig,
+} from '../generated/model_config_pb.js';
 import { configTypeToDatatype, type Datatype } from '../infer/datatype.js';
 import { makeModelSpec, type ModelSpec } from '../infer/model-spec.js';
 import type { Logger } from '../observability/logger.js';
@@ -138,14 +143,16 @@ export async function resolveVersion(mv: ModelVersion, dir: string, base: ModelC
 
 /**
  * An ensemble version: no model file and no backend, so no auto-complete from a file; the
- * config is normalized and validated, including the ensemble's own data flow (its steps
- * against their models are checked later, once those are loaded: model-operations.ts).
+ * config is normalized and validated, including the ensemble's own data flow (its steps were
+ * checked against their models before: model-operations.ts). Its transaction policy is set
+ * as Triton's ensemble check sets it (core `ValidateEnsembleConfig`: decoupled when a step's
+ * model is; infera refuses decoupled steps, so always `{ decoupled: false }`).
  * @throws InvalidArgumentError with Triton's message for a bad config.
  */
 async function resolveEnsembleVersion(mv: ModelVersion, dir: string, base: ModelConfig, opts: LoaderOptions): Promise<void> {
   const config = normalizeModelConfig(clone(ModelConfigSchema, base), { gpuCount: opts.gpuCount });
   validateModelConfig(config);
-  validateEnsembleScheduling(config);
+  config.modelTransactionPolicy = create(ModelTransactionPolicySchema, { decoupled: false });
   mv.config = config;
   mv.spec = await buildSpec(mv, dir, config);
   if (opts.createStats !== undefined) mv.stats = opts.createStats(mv.name, mv.version, config);

@@ -1,7 +1,13 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelConfig } from '../generated/model_config_pb.js';
-import { resolveBackendFields } from '../config/index.js';
+import {
+  normalizeModelConfig,
+  resolveBackendFields,
+  validateInstanceGroups,
+  validateModelConfigFields,
+  validateModelIO,
+} from '../config/index.js';
 import { readModelConfig, type LoaderOptions } from './model-loader.js';
 import { readModelTimestamp, type ModelTimestamp } from './model-timestamp.js';
 import { listVersions } from './repository-scan.js';
@@ -44,13 +50,33 @@ export async function modelConfigPath(dir: string, configName: string | undefine
 }
 
 /**
+ * The checks Triton runs on a config when it polls the model (core `InitializeModelInfo`:
+ * `GetNormalizedModelConfig`, `ValidateModelConfig`, and `ValidateModelIOConfig` when
+ * auto-complete is off), before it looks at version folders, model files, the backend or an
+ * ensemble's composing models, so that a bad config is reported as such rather than as a
+ * missing version or file. The instance groups are checked here too (normalized without the
+ * backend), so a KIND_GPU group naming a GPU that does not exist fails naming it, as Triton's
+ * catalogue of invalid configs expects (qa/L0_model_config, `invalid_gpu`).
+ * @param config the config after auto-complete step 1; not modified.
+ * @throws InvalidArgumentError with Triton's message for the first problem found.
+ */
+export function checkConfigBeforeVersions(config: ModelConfig, opts: Pick<LoaderOptions, 'autoComplete' | 'gpuCount'>): void {
+  const normalized = normalizeModelConfig(config, { gpuCount: opts.gpuCount });
+  validateModelConfigFields(normalized);
+  if (!opts.autoComplete) validateModelIO(normalized);
+  validateInstanceGroups(normalized, opts.gpuCount);
+}
+
+/**
  * Reads a model folder (reference §8): timestamp, config (or `configOverride` instead of the
- * folder's config file), auto-complete step 1, and the versions the policy selects.
+ * folder's config file), auto-complete step 1, the config checks that need no version
+ * (`checkConfigBeforeVersions`), and the versions the policy selects.
  * @param configOverride a ModelConfig from a load request; it must name the model or leave
  *   `name` empty.
  * @throws InvalidArgumentError for a config that does not parse (file, line, reason), a
  *   missing config with auto-complete disabled, a config whose name is not the folder's, or
- *   a backend that cannot be determined; the fs error when the folder cannot be listed.
+ *   a backend that cannot be determined, or a config `checkConfigBeforeVersions` refuses;
+ *   the fs error when the folder cannot be listed.
  */
 export async function readModelSource(
   name: string,
@@ -64,6 +90,7 @@ export async function readModelSource(
     configOverride !== undefined
       ? await resolveBackendFields(configOverride, dir)
       : await readModelConfig(name, dir, opts, configPath);
+  checkConfigBeforeVersions(config, opts);
   const versions = selectVersions(config, await listVersions(dir));
   return { name, dir, stamp, config, versions, configOverride: configOverride !== undefined };
 }

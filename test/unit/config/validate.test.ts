@@ -211,7 +211,7 @@ describe('validateModelConfig: instance groups', () => {
     expectInvalid(config('instance_group [ { kind: KIND_CPU gpus: [ 0 ] } ]'), 'instance group m_0 of model m has kind KIND_CPU but specifies one or more GPUs');
     expectInvalid(config('instance_group [ { kind: KIND_MODEL gpus: [ 0 ] } ]'), 'instance group m_0 of model m has kind KIND_MODEL but specifies one or more GPUs');
     expectInvalid(config('instance_group [ { kind: KIND_GPU } ]'), 'instance group m_0 of model m has kind KIND_GPU but no GPUs are available', 0);
-    expectInvalid(config('instance_group [ { kind: KIND_GPU gpus: [ 2 ] } ]', IO, 2), 'instance group m_0 of model m specifies invalid or unsupported gpu id 2. Available GPUs are: 0, 1', 2);
+    expectInvalid(config('instance_group [ { kind: KIND_GPU gpus: [ 2 ] } ]', IO, 2), 'instance group m_0 of model m specifies invalid or unsupported gpu id 2. GPUs with at least the minimum required CUDA compute compatibility of 7.500000 are: 0, 1', 2);
     validateModelConfig(config('instance_group [ { kind: KIND_GPU gpus: [ 1 ] } ]', IO, 2), { gpuCount: 2 });
   });
 
