@@ -14,6 +14,7 @@ import { queryModelStatistics } from './observability/statistics-query.js';
 import { TraceManager, type TraceSettingsJson } from './observability/trace-manager.js';
 import { traceChangeFromUpdate, type TraceSettingsUpdate } from './observability/trace-update.js';
 import { ModelRepositoryManager } from './repository/model-repository-manager.js';
+import { tryLoadNativeAddon } from './native/binding.js';
 import type { ComputeTiming } from './backends/backend.js';
 import type { ModelVersion } from './repository/model-version.js';
 import { runInference, type InferenceContext } from './server-infer.js';
@@ -91,6 +92,7 @@ export class InferenceServer implements ServerCore {
       defaultMaxBatchSize: opts.defaultMaxBatchSize ?? 4,
       gpuCount: 0,
       unloadTimeoutMs: (opts.exitTimeoutSecs ?? 30) * 1000,
+      deviceCount: tryLoadNativeAddon()?.deviceQuery().deviceCount,
       // BLS calls from JavaScript models go through the same path as any request.
       backends: new BackendRegistry({ infer: (request) => this.infer(request), logger }),
       logger,

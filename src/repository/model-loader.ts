@@ -41,6 +41,11 @@ export interface LoaderOptions {
   defaultMaxBatchSize: number;
   /** GPUs visible to the server (instance-group normalization). */
   gpuCount: number;
+  /**
+   * GPUs the machine has (the native device query), for Triton's check that a KIND_GPU group
+   * names only GPUs that exist; undefined (no native addon) skips that check.
+   */
+  deviceCount?: number;
   backends: BackendRegistry;
   logger: Logger;
   /**

@@ -55,16 +55,20 @@ export async function modelConfigPath(dir: string, configName: string | undefine
  * auto-complete is off), before it looks at version folders, model files, the backend or an
  * ensemble's composing models, so that a bad config is reported as such rather than as a
  * missing version or file. The instance groups are checked here too (normalized without the
- * backend), so a KIND_GPU group naming a GPU that does not exist fails naming it, as Triton's
- * catalogue of invalid configs expects (qa/L0_model_config, `invalid_gpu`).
+ * backend), so a KIND_GPU group naming a GPU the machine does not have (`deviceCount`) fails
+ * naming it, as Triton's catalogue of invalid configs expects (qa/L0_model_config,
+ * `invalid_gpu`).
  * @param config the config after auto-complete step 1; not modified.
  * @throws InvalidArgumentError with Triton's message for the first problem found.
  */
-export function checkConfigBeforeVersions(config: ModelConfig, opts: Pick<LoaderOptions, 'autoComplete' | 'gpuCount'>): void {
+export function checkConfigBeforeVersions(
+  config: ModelConfig,
+  opts: Pick<LoaderOptions, 'autoComplete' | 'gpuCount' | 'deviceCount'>,
+): void {
   const normalized = normalizeModelConfig(config, { gpuCount: opts.gpuCount });
   validateModelConfigFields(normalized);
   if (!opts.autoComplete) validateModelIO(normalized);
-  validateInstanceGroups(normalized, opts.gpuCount);
+  validateInstanceGroups(normalized, opts.deviceCount);
 }
 
 /**

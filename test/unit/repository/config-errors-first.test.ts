@@ -100,7 +100,7 @@ function writeConfigOnly(repo: string, name: string, text: string): void {
 }
 
 async function reasons(repo: string, autoComplete: boolean): Promise<Map<string, string>> {
-  manager = createManager(repo, { autoComplete, gpuCount: 0 });
+  manager = createManager(repo, { autoComplete, gpuCount: 0, deviceCount: 0 });
   await manager.loadAll();
   return new Map(manager.failures().map((f) => [f.name, f.reason]));
 }
