@@ -109,7 +109,7 @@ describe('verbose log of a running CLI', () => {
       }
       expect(port, read()).toBeDefined();
       const res = await fetch(`http://127.0.0.1:${port}/v2/models/nope/config`);
-      expect(res.status).toBe(400);
+      expect(res.status).toBe(404);
       let log = '';
       for (let i = 0; i < 250 && !log.includes('HTTP request failed'); i++) {
         await new Promise((r) => setTimeout(r, 20));
