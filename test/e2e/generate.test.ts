@@ -96,7 +96,7 @@ describe('/generate on a model that is not decoupled', () => {
       error: "Converting keyword: 'parameters': parameter 'top' has invalid type. It should be either 'int', 'bool', or 'string'.",
     });
     expect(await generate('nope', { text_input: 'hi' })).toEqual({
-      status: 400,
+      status: 404,
       type: 'application/json',
       json: { error: "Request for unknown model: 'nope' is not found" },
     });

@@ -66,7 +66,7 @@ describe('POST /generate', () => {
     const get = await rawRequest(s.port, 'GET', '/v2/models/simple/generate');
     expect([get.status, get.body.toString()]).toEqual([405, '{"error":"Method Not Allowed"}']);
     expect(await post('/v2/models/nope/generate_stream', 'not json', { 'Content-Encoding': 'gzip' })).toEqual({
-      status: 400,
+      status: 404,
       type: 'application/json',
       text: `{"error":"Request for unknown model: 'nope' is not found"}`,
     });
