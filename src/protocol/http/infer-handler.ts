@@ -156,13 +156,13 @@ function decodeBody(
 /** 200 with the encoded response, uncompressed: JSON, or a JSON header then binary outputs. */
 function sendEncoded(res: ServerResponse, encoded: EncodedInferResponse): void {
   if (encoded.binary.length === 0) {
-    return sendParts(res, 200, { 'Content-Type': 'application/json' }, [encoded.json], encoded.byteLength);
+    return sendParts(res, 200, { 'Content-Type': 'application/json' }, encoded.json, encoded.byteLength);
   }
   const headers: OutgoingHttpHeaders = {
     'Content-Type': 'application/octet-stream',
     'Inference-Header-Content-Length': encoded.jsonByteLength,
   };
-  sendParts(res, 200, headers, [encoded.json, ...encoded.binary], encoded.byteLength);
+  sendParts(res, 200, headers, [...encoded.json, ...encoded.binary], encoded.byteLength);
 }
 
 /** 200 with the encoded response compressed; uncompressed when compression fails, as Triton. */
@@ -170,7 +170,7 @@ async function sendCompressed(res: ServerResponse, encoded: EncodedInferResponse
   const binary = encoded.binary.length > 0;
   const headers: OutgoingHttpHeaders = { 'Content-Type': binary ? 'application/octet-stream' : 'application/json' };
   if (binary) headers['Inference-Header-Content-Length'] = encoded.jsonByteLength;
-  const parts: BodyPart[] = [encoded.json, ...encoded.binary];
+  const parts: BodyPart[] = [...encoded.json, ...encoded.binary];
   const compressed = await compressBody(joinParts(parts, encoded.byteLength), encoding);
   if (compressed === undefined) return sendParts(res, 200, headers, parts, encoded.byteLength);
   headers['Content-Encoding'] = encoding;

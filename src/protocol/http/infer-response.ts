@@ -1,5 +1,6 @@
 import type { InferenceResponse, InferParameters } from '../../infer/tensor.js';
-import { tensorDataToJson } from './json-data-encode.js';
+import { InternalError } from '../../errors/index.js';
+import { appendTensorDataJson } from './json-data-encode.js';
 import type { OutputFormat } from './output-format.js';
 
 /**
@@ -12,11 +13,13 @@ import type { OutputFormat } from './output-format.js';
 
 export interface EncodedInferResponse {
   /**
-   * The JSON part. Kept as a string: node:http writes a string body together with the header
-   * text, which is cheaper than encoding it into a Buffer first.
+   * The JSON part as text pieces that concatenate to the document: one piece unless outputs
+   * go out as JSON data, whose arrays come in pieces of bounded size (json-data-encode.ts), so
+   * no single string grows with the tensor. Strings, not Buffers: node:http writes a string
+   * body together with the header text, cheaper than encoding it into a Buffer first.
    */
-  json: string;
-  /** UTF-8 length of `json`: the `Inference-Header-Content-Length` value. */
+  json: string[];
+  /** UTF-8 length of the `json` pieces: the `Inference-Header-Content-Length` value. */
   jsonByteLength: number;
   /** Output bytes to append after `json`, in order; empty outputs are left out, as in Triton. */
   binary: Uint8Array[];
@@ -32,7 +35,9 @@ export interface EncodedInferResponse {
  *   name, datatype and shape only (no data, no parameters)
  * @throws InvalidArgumentError (400) when an FP16/BF16 output must go out as JSON ("sending FP16
  *   data via JSON is not supported. Please use the binary data format for output");
- *   InternalError (500) when an output's bytes do not match its shape.
+ *   InternalError (500) when an output's bytes do not match its shape, or when its JSON text
+ *   cannot be built (V8 refuses the allocation: "output '<name>' is too large to send as JSON
+ *   (...); request it with binary_data").
  */
 export function encodeInferResponse(
   response: InferenceResponse,
@@ -49,6 +54,7 @@ export function encodeInferResponse(
     s += ',"parameters":' + JSON.stringify(response.parameters);
   }
   s += ',"outputs":[';
+  const json: string[] = [];
   const binary: Uint8Array[] = [];
   let binaryLength = 0;
   const outputs = response.outputs;
@@ -66,12 +72,28 @@ export function encodeInferResponse(
         binaryLength += size;
       }
     } else {
-      s += ',"data":' + tensorDataToJson(t) + '}';
+      json.push(s + ',"data":');
+      appendJsonData(t, json);
+      s = '}';
     }
   }
-  s += ']}';
-  const jsonByteLength = Buffer.byteLength(s, 'utf8');
-  return { json: s, jsonByteLength, binary, byteLength: jsonByteLength + binaryLength };
+  json.push(s + ']}');
+  let jsonByteLength = 0;
+  for (const part of json) jsonByteLength += Buffer.byteLength(part, 'utf8');
+  return { json, jsonByteLength, binary, byteLength: jsonByteLength + binaryLength };
+}
+
+function appendJsonData(t: InferenceResponse['outputs'][number], json: string[]): void {
+  try {
+    appendTensorDataJson(t, json);
+  } catch (err) {
+    // "Invalid string length"/"Invalid array length": a clear answer instead of a dead request.
+    if (!(err instanceof RangeError)) throw err;
+    throw new InternalError(
+      `output '${t.name}' is too large to send as JSON (${err.message}); request it with binary_data`,
+      { cause: err },
+    );
+  }
 }
 
 function hasKeys(parameters: InferParameters): boolean {

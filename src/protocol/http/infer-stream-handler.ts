@@ -93,7 +93,7 @@ export async function handleInferStream(
   }
 }
 
-function eventJson(response: InferenceResponse, format: OutputFormat, requestId: string | undefined, shm: RequestSharedMemory): string {
+function eventJson(response: InferenceResponse, format: OutputFormat, requestId: string | undefined, shm: RequestSharedMemory): string[] {
   shm.writeOutputs(response.outputs);
   return encodeInferResponse(response, format, requestId, shm).json;
 }
@@ -126,9 +126,22 @@ async function decodeStreamBody(
   return decoded;
 }
 
-/** Writes one event, waiting while the socket's buffer is full (a slow reader), unless it closed. */
-export function writeEvent(res: ServerResponse, json: string): Promise<void> {
-  if (res.write(`data: ${json}\n\n`) || res.destroyed) return Promise.resolve();
+/**
+ * Writes one event (its JSON as one string, or as pieces, see `EncodedInferResponse.json`),
+ * waiting while the socket's buffer is full (a slow reader), unless it closed.
+ */
+export function writeEvent(res: ServerResponse, json: string | readonly string[]): Promise<void> {
+  let flushed: boolean;
+  if (typeof json === 'string' || json.length === 1) {
+    flushed = res.write(`data: ${typeof json === 'string' ? json : json[0]}\n\n`);
+  } else {
+    res.cork();
+    res.write('data: ');
+    for (const part of json) res.write(part);
+    flushed = res.write('\n\n');
+    res.uncork();
+  }
+  if (flushed || res.destroyed) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const done = (): void => {
       res.off('drain', done);

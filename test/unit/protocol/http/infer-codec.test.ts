@@ -149,7 +149,7 @@ describe('encodeInferResponse', () => {
     format.set('b', true);
     format.set('c', true);
     const encoded = encodeInferResponse(response, format);
-    expect(encoded.json).toBe(
+    expect(encoded.json.join('')).toBe(
       '{"id":"x","model_name":"m","model_version":"3","parameters":{"p":1},"outputs":[' +
         '{"name":"a","datatype":"UINT8","shape":[2],"data":[1,2]},' +
         '{"name":"b","datatype":"FP16","shape":[1],"parameters":{"binary_data_size":2}},' +
@@ -157,7 +157,7 @@ describe('encodeInferResponse', () => {
     );
     expect(encoded.binary).toEqual([response.outputs[1]!.data]);
     expect(encoded.byteLength).toBe(encoded.jsonByteLength + 2);
-    expect(encoded.jsonByteLength).toBe(Buffer.byteLength(encoded.json));
+    expect(encoded.jsonByteLength).toBe(Buffer.byteLength(encoded.json.join('')));
   });
 
   it('falls back to the request id and omits empty parameters', () => {
@@ -166,7 +166,7 @@ describe('encodeInferResponse', () => {
       new OutputFormat(false),
       'rid',
     );
-    expect(encoded.json).toBe('{"id":"rid","model_name":"m","model_version":"1","outputs":[]}');
+    expect(encoded.json.join('')).toBe('{"id":"rid","model_name":"m","model_version":"1","outputs":[]}');
   });
 
   it('refuses FP16 as JSON', () => {

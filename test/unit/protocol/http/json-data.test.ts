@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Datatype } from '../../../../src/infer/datatype.js';
 import { jsonBytesByteSize, jsonDataToBytes } from '../../../../src/protocol/http/json-data-decode.js';
-import { alignedView, rapidJsonDoubles, tensorDataToJson } from '../../../../src/protocol/http/json-data-encode.js';
+import {
+  alignedView,
+  appendTensorDataJson,
+  ELEMENTS_PER_PART,
+  rapidJsonDoubles,
+  tensorDataToJson,
+} from '../../../../src/protocol/http/json-data-encode.js';
 
 function toBytes(datatype: Datatype, data: unknown[], count: number, size: number): number[] {
   return [...jsonDataToBytes('x', datatype, data, count, size)];
@@ -117,6 +123,35 @@ describe('tensorDataToJson', () => {
     expect(tensorDataToJson(t('INT32', [2], backing.subarray(1)))).toBe('[-5,6]');
   });
 
+  it('splits large tensors into bounded parts that concatenate to one valid array', () => {
+    const n = 2 * ELEMENTS_PER_PART + 3;
+    const f = Float32Array.from({ length: n }, (_, i) => (i % 5 === 0 ? i + 0.5 : i));
+    const parts: string[] = [];
+    appendTensorDataJson(t('FP32', [n], new Uint8Array(f.buffer)), parts);
+    expect(parts).toHaveLength(3);
+    const text = parts.join('');
+    expect(JSON.parse(text)).toEqual(Array.from(f));
+    // Integral values keep RapidJSON's ".0" on both sides of every part boundary.
+    expect(text.slice(0, 12)).toBe('[0.5,1.0,2.0');
+    expect(parts[1]!.startsWith(`,${ELEMENTS_PER_PART}.0,`)).toBe(true);
+    expect(parts[2]!.endsWith(`,${n - 1}.0]`)).toBe(true);
+
+    const strings = Array.from({ length: ELEMENTS_PER_PART + 1 }, (_, i) => `s${i}`);
+    const byteParts: string[] = [];
+    appendTensorDataJson(t('BYTES', [strings.length], bytesOf(strings)), byteParts);
+    expect(byteParts).toHaveLength(2);
+    expect(JSON.parse(byteParts.join(''))).toEqual(strings);
+
+    const bools: string[] = [];
+    appendTensorDataJson(t('BOOL', [ELEMENTS_PER_PART + 1], new Uint8Array(ELEMENTS_PER_PART + 1).fill(1)), bools);
+    expect(JSON.parse(bools.join(''))).toEqual(new Array(ELEMENTS_PER_PART + 1).fill(true));
+  });
+
+  it('writes empty tensors as []', () => {
+    expect(tensorDataToJson(t('FP32', [0], new Uint8Array(0)))).toBe('[]');
+    expect(tensorDataToJson(t('BYTES', [0], new Uint8Array(0)))).toBe('[]');
+  });
+
   it('refuses FP16/BF16 and shape mismatches with Triton messages', () => {
     expect(() => tensorDataToJson(t('FP16', [1], new Uint8Array(2)))).toThrow(
       'sending FP16 data via JSON is not supported. Please use the binary data format for output',
@@ -129,6 +164,18 @@ describe('tensorDataToJson', () => {
     );
   });
 });
+
+function bytesOf(strings: string[]): Uint8Array {
+  const bufs = strings.map((x) => Buffer.from(x));
+  const out = Buffer.alloc(bufs.reduce((a, b) => a + 4 + b.length, 0));
+  let o = 0;
+  for (const b of bufs) {
+    out.writeUInt32LE(b.length, o);
+    b.copy(out, o + 4);
+    o += 4 + b.length;
+  }
+  return out;
+}
 
 describe('helpers', () => {
   it('rapidJsonDoubles only touches integral tokens and exponent signs', () => {

@@ -1,0 +1,70 @@
+/**
+ * The HTTP frontend against the real server and onnxruntime, for what only a whole server
+ * shows: a JSON answer far larger than any one JavaScript string may be, and model names that
+ * must be percent-decoded from the URL path (as Triton's HTTP server does).
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { identityModel, writeModel } from '../fixtures/onnx-models.js';
+import { startServer, type RunningServer } from './helpers/server-process.js';
+import { tempDir } from './helpers/temp-repo.js';
+
+const tmp = tempDir();
+let server: RunningServer;
+
+const SPACED = 'my model';
+const NON_ASCII = 'modèle_日本';
+
+/** No batching, so a 16M-element tensor is one [n] tensor rather than n batch entries. */
+const CONFIG = `
+backend: "onnxruntime"
+max_batch_size: 0
+input [{ name: "INPUT0", data_type: TYPE_FP32, dims: [-1] }]
+output [{ name: "OUTPUT0", data_type: TYPE_FP32, dims: [-1] }]
+`;
+
+beforeAll(async () => {
+  for (const name of ['identity_fp32', SPACED, NON_ASCII]) writeModel(tmp.dir, name, identityModel('FP32', ['n']), { config: CONFIG });
+  server = await startServer(['--model-repository', tmp.dir]);
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  tmp.cleanup();
+});
+
+/** A binary-input infer request whose output is asked for as JSON. */
+function binaryRequest(data: Float32Array): { body: Buffer; headerLength: number } {
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [data.length], parameters: { binary_data_size: data.byteLength } }],
+      outputs: [{ name: 'OUTPUT0' }],
+    }),
+  );
+  const body = Buffer.concat([header, Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+  return { body, headerLength: header.byteLength };
+}
+
+describe('large JSON output', () => {
+  test('16M FP32 elements asked as JSON are answered and the server keeps serving', async () => {
+    // Just under 64 MiB with its JSON header: within the default --http-max-input-size.
+    // Integral values each gain ".0" in RapidJSON's form; over one joined string, that many
+    // replacements exceed what V8's regex replace can build (a fatal error, not an exception).
+    const n = 16 * 1024 * 1024 - 256;
+    const data = new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = i % 1000 === 1 ? 1.25 : i % 1000;
+    const { body, headerLength } = binaryRequest(data);
+    const r = await fetch(`${server.url}/v2/models/identity_fp32/infer`, {
+      method: 'POST',
+      headers: { 'Inference-Header-Content-Length': String(headerLength), 'Content-Type': 'application/octet-stream' },
+      body,
+    });
+    const text = await r.text();
+    expect(r.status).toBe(200);
+    const out = JSON.parse(text).outputs[0];
+    expect(out.shape).toEqual([n]);
+    expect(out.data).toHaveLength(n);
+    for (const i of [0, 1, 2, 999, 1000, n - 1]) expect(out.data[i]).toBe(data[i]);
+    const live = await fetch(`${server.url}/v2/health/live`);
+    expect(live.status).toBe(200);
+  }, 180_000);
+});
