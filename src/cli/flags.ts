@@ -18,6 +18,13 @@ export function parseNonNegativeInt(value: string): number {
   return n;
 }
 
+/** Any integer, negative included, for flags whose range is checked after parsing. */
+export function parseInteger(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n)) throw new CommanderInvalidArgument(`expected an integer, got '${value}'`);
+  return n;
+}
+
 export function parsePort(value: string): number {
   const n = parseNonNegativeInt(value);
   if (n > 65535) throw new CommanderInvalidArgument(`expected a port number 0-65535, got '${value}'`);

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError as CommanderInvalidArgument, Option } from 'commander';
-import { collect, collectBackendConfig, parseBool, parseNonNegativeInt, parsePort } from './flags.js';
+import { collect, collectBackendConfig, parseBool, parseInteger, parseNonNegativeInt, parsePort } from './flags.js';
 import { serve, type ServeOptions } from './serve.js';
 import { addPerfCommand } from './perf.js';
 import { addAnalyzeCommand } from './analyze.js';
@@ -13,7 +13,10 @@ function addServeFlags(cmd: Command): Command {
     .option('--http-address <address>', 'address the HTTP server binds', '0.0.0.0')
     .option('--allow-http [bool]', 'serve HTTP/REST', parseBool, true)
     .option('--http-header-forward-pattern <regex>', 'headers whose names match (case-insensitive) become string request parameters')
-    .option('--http-max-input-size <bytes>', 'largest HTTP request body, also after decompression', parseNonNegativeInt, 64 * 1024 * 1024)
+    .option('--http-max-input-size <bytes>', 'largest HTTP request body, also after decompression', parseInteger, 64 * 1024 * 1024)
+    .option('--http-request-timeout-secs <secs>', 'a whole HTTP request (headers and body) must arrive within this (0 = no limit)', parseNonNegativeInt, 300)
+    .option('--http-idle-timeout-secs <secs>', 'an HTTP request body that stops arriving for this long is answered 408 (0 = no limit)', parseNonNegativeInt, 30)
+    .option('--http-max-receiving-size <bytes>', 'memory all HTTP request bodies being received may hold (default 8 x --http-max-input-size; 0 = no cap)', parseNonNegativeInt)
     .option('--allow-grpc [bool]', 'serve gRPC', parseBool, true)
     .option('--grpc-port <port>', 'gRPC port', parsePort, 8001)
     .option('--grpc-address <address>', 'address the gRPC server binds', '0.0.0.0')
@@ -109,6 +112,7 @@ function toServeOptions(raw: Record<string, unknown>): ServeOptions {
     throw new Error('--model-repository must be specified (e.g. infera --model-repository ./examples/model_repository)');
   }
   // tritonserver's post-parse checks (command_line_parser.cc), in its words.
+  if ((raw.httpMaxInputSize as number) <= 0) throw new Error('Error: --http-max-input-size must be greater than 0.');
   if (raw.loadModel !== undefined && raw.modelControlMode !== 'explicit') {
     throw new Error("Use of '--load-model' requires setting '--model-control-mode=explicit' as well.");
   }
@@ -151,7 +155,9 @@ export function buildProgram(): Command {
     try {
       await serve(toServeOptions(raw));
     } catch (err) {
-      cmd.error(`error: ${(err as Error).message}`, { exitCode: 1 });
+      const message = (err as Error).message;
+      // Messages quoted from tritonserver may carry its own "Error: " prefix.
+      cmd.error(message.startsWith('Error: ') ? message : `error: ${message}`, { exitCode: 1 });
     }
   });
   addPerfCommand(program);

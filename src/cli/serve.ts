@@ -21,6 +21,10 @@ export interface ServeOptions extends GrpcFlags {
   httpAddress: string;
   allowHttp: boolean;
   httpMaxInputSize: number;
+  httpRequestTimeoutSecs: number;
+  httpIdleTimeoutSecs: number;
+  /** Unset: the frontend's default, 8 × httpMaxInputSize. */
+  httpMaxReceivingSize?: number;
   id: string;
   strictReadiness: boolean;
   exitOnError: boolean;
@@ -147,6 +151,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
       address: opts.httpAddress,
       port: opts.httpPort,
       maxInputSize: opts.httpMaxInputSize,
+      requestTimeoutMs: opts.httpRequestTimeoutSecs * 1000,
+      idleTimeoutMs: opts.httpIdleTimeoutSecs * 1000,
+      maxReceivingSize: opts.httpMaxReceivingSize,
       logger,
       restrictedApis,
       headerForwardPattern: httpHeaderForward,

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { identityModel, writeModel } from '../fixtures/onnx-models.js';
-import { startServer, type RunningServer } from './helpers/server-process.js';
+import { runUntilExit, startServer, type RunningServer } from './helpers/server-process.js';
 import { tempDir } from './helpers/temp-repo.js';
 
 const tmp = tempDir();
@@ -67,4 +67,14 @@ describe('large JSON output', () => {
     const live = await fetch(`${server.url}/v2/health/live`);
     expect(live.status).toBe(200);
   }, 180_000);
+});
+
+describe('HTTP flags', () => {
+  test("--http-max-input-size of 0 or less is refused with tritonserver's message", async () => {
+    for (const size of ['0', '-5']) {
+      const exited = await runUntilExit(['--model-repository', tmp.dir, `--http-max-input-size=${size}`, '--allow-grpc=false']);
+      expect(exited.code).toBe(1);
+      expect(exited.output).toContain('Error: --http-max-input-size must be greater than 0.');
+    }
+  });
 });

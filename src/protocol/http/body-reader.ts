@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { freeBuffer } from '../../memory/free-buffer.js';
+import { receiveBudgetOf } from './receive-budget.js';
 
 /**
  * Reads a request body into one exclusively owned buffer (see owned-buffer.ts for why), with
@@ -36,28 +37,38 @@ export class RequestAbortedError extends Error {
  * @rejects BodyTooLargeError at once when Content-Length exceeds `limit`, or as soon as a
  *   chunked body does (the rest of the stream is then discarded as it arrives);
  *   RequestAbortedError when the connection closes or the stream fails first (Node reports a
- *   client that leaves mid-body as an ECONNRESET "aborted" stream error).
+ *   client that leaves mid-body as an ECONNRESET "aborted" stream error);
+ *   UnavailableError (503) when the request's receive budget (receive-budget.ts) cannot hold
+ *   the body: at once for a Content-Length body, at the chunk that passes it for a chunked one.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const header = req.headers['content-length'];
+  const budget = receiveBudgetOf(req);
   if (header !== undefined) {
     const length = Number(header);
     if (length > limit) return Promise.reject(new BodyTooLargeError(0, length));
-    const body = Buffer.allocUnsafeSlow(length);
-    if (length === 0) return Promise.resolve(body);
-    return collect(req, (chunk, offset) => {
-      // llhttp never delivers more than Content-Length, but a bad peer must not overflow us.
-      if (offset + chunk.byteLength > length) return false;
-      body.set(chunk, offset);
-      freeBuffer(chunk);
-      return true;
-    }, (total) => (total === length ? body : undefined));
+    if (length === 0 || req.complete) return readBodyUncounted(req, length);
+    try {
+      budget?.reserve(length);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    const read = readBodyUncounted(req, length);
+    if (budget === undefined) return read;
+    const release = (): void => budget.release(length);
+    read.then(release, release);
+    return read;
   }
   if (req.headers['transfer-encoding'] === undefined) return Promise.resolve(Buffer.allocUnsafeSlow(0));
 
+  let reserved = 0;
   const chunks: Buffer[] = [];
-  return collect(req, (chunk, offset) => {
+  const read = collect(req, (chunk, offset) => {
     if (offset + chunk.byteLength > limit) throw new BodyTooLargeError(offset + chunk.byteLength, undefined);
+    if (budget !== undefined && !req.complete) {
+      budget.reserve(chunk.byteLength);
+      reserved += chunk.byteLength;
+    }
     chunks.push(chunk);
     return true;
   }, (total) => {
@@ -70,6 +81,22 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     }
     return body;
   });
+  const release = (): void => budget?.release(reserved);
+  read.then(release, release);
+  return read;
+}
+
+/** A Content-Length body of `length` bytes, allocated up front. */
+function readBodyUncounted(req: IncomingMessage, length: number): Promise<Buffer> {
+  const body = Buffer.allocUnsafeSlow(length);
+  if (length === 0) return Promise.resolve(body);
+  return collect(req, (chunk, offset) => {
+    // llhttp never delivers more than Content-Length, but a bad peer must not overflow us.
+    if (offset + chunk.byteLength > length) return false;
+    body.set(chunk, offset);
+    freeBuffer(chunk);
+    return true;
+  }, (total) => (total === length ? body : undefined));
 }
 
 /**

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { TritonError, UnavailableError } from '../../errors/index.js';
 import type { ServerCore } from '../../server-types.js';
 import { RequestAbortedError } from './body-reader.js';
+import { attachReceiveBudget, ReceiveBudget, ReceiveBudgetError } from './receive-budget.js';
 import { handleExtensionStub } from './extension-stubs.js';
 import { handleGenerate } from './generate-handler.js';
 import { handleHealth, handleModelConfig, handleModelMetadata, handleModelReady, handleServerMetadata } from './handlers.js';
@@ -41,6 +42,22 @@ export interface HttpFrontendOptions {
   restrictedApis?: RestrictedApis;
   /** `--http-header-forward-pattern`, compiled (header-forward.ts). */
   headerForwardPattern?: RegExp;
+  /**
+   * `--http-request-timeout-secs` in ms: the whole request (headers and body) must arrive
+   * within it, else Node answers 408 and closes the connection; 0 = no limit. Time spent on
+   * the inference after the request arrived does not count. Default 300 s.
+   */
+  requestTimeoutMs?: number;
+  /**
+   * `--http-idle-timeout-secs` in ms: a request whose body stops arriving for this long is
+   * answered 408 and its connection closed; 0 = no limit. Default 30 s.
+   */
+  idleTimeoutMs?: number;
+  /**
+   * `--http-max-receiving-size` in bytes: total memory held by request bodies still being
+   * received, across connections (receive-budget.ts); 0 = no cap. Default 8 × maxInputSize.
+   */
+  maxReceivingSize?: number;
 }
 
 export interface HttpFrontend {
@@ -64,11 +81,18 @@ export interface HttpFrontend {
 /** Triton's `HTTP_DEFAULT_MAX_INPUT_SIZE` (server `common.h`). */
 export const DEFAULT_MAX_INPUT_SIZE = 1 << 26;
 
+/** Node's own default for `requestTimeout`: ample for a 64 MiB body over a slow link. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
+/** A client uploading a body sends something at least this often, or it is dropped. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/** Bodies being received at once may hold this many times `--http-max-input-size`. */
+export const DEFAULT_RECEIVING_SIZE_FACTOR = 8;
+
 /**
  * Keep-alive longer than the 60 s idle timeout common in load balancers, so the server is not
  * the side that drops a pooled connection in the middle of a client's reuse. Headers must
- * arrive within a bounded time (slow-loris); the request itself is unbounded, because an
- * inference may legitimately run long (`requestTimeout: 0`).
+ * arrive within a bounded time (slow-loris); so must the body (`requestTimeoutMs`, which Node
+ * stops counting once the request is received: an inference may legitimately run long).
  */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 const HEADERS_TIMEOUT_MS = 66_000;
@@ -85,6 +109,9 @@ export function createHttpFrontend(core: ServerCore, options: HttpFrontendOption
   const restrictedApis: RestrictedApis = options.restrictedApis ?? new Map();
   const logger = options.logger;
   const inferContext: InferContext = { core, maxInputSize, headerForwardPattern: options.headerForwardPattern };
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const budget = new ReceiveBudget(options.maxReceivingSize ?? DEFAULT_RECEIVING_SIZE_FACTOR * maxInputSize);
   let inFlight = 0;
   let closing = false;
   let closed: Promise<void> | undefined;
@@ -98,6 +125,13 @@ export function createHttpFrontend(core: ServerCore, options: HttpFrontendOption
       // The client left before sending its whole body: nobody to answer.
       logger?.debug({ err }, 'HTTP request aborted by the client');
       res.destroy();
+      return;
+    }
+    if (err instanceof ReceiveBudgetError) {
+      // The unread body is not worth receiving just to drop it: close after the answer.
+      logger?.warn({ err }, 'HTTP request refused: request bodies being received hold too much memory');
+      res.shouldKeepAlive = false;
+      sendError(res, err);
       return;
     }
     if (err instanceof TritonError) {
@@ -119,6 +153,8 @@ export function createHttpFrontend(core: ServerCore, options: HttpFrontendOption
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     inFlight++;
     if (closing) res.shouldKeepAlive = false;
+    attachReceiveBudget(req, budget);
+    if (idleTimeoutMs > 0 && !req.complete) watchIdleBody(req, res, idleTimeoutMs, logger);
     let pending: Promise<void> | void = undefined;
     try {
       pending = dispatch(core, inferContext, req, res, restrictedApis);
@@ -164,8 +200,12 @@ export function createHttpFrontend(core: ServerCore, options: HttpFrontendOption
   const server: Server = createServer(
     {
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      requestTimeout: 0,
+      // Node requires headersTimeout <= requestTimeout when the latter is set.
+      headersTimeout: requestTimeoutMs > 0 ? Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs) : HEADERS_TIMEOUT_MS,
+      requestTimeout: requestTimeoutMs,
+      // Both timeouts are checked on this period (Node's default 30 s would let a short
+      // timeout run up to 30 s late).
+      connectionsCheckingInterval: checkingIntervalMs(requestTimeoutMs),
       noDelay: true,
       // Triton does not require Host; HTTP/1.0 tools and some clients omit it.
       requireHostHeader: false,
@@ -208,6 +248,41 @@ export function createHttpFrontend(core: ServerCore, options: HttpFrontendOption
       return closed;
     },
   };
+}
+
+/** A quarter of the request timeout, between 100 ms and Node's default 30 s. */
+function checkingIntervalMs(requestTimeoutMs: number): number {
+  if (requestTimeoutMs <= 0) return 30_000;
+  return Math.min(30_000, Math.max(100, Math.floor(requestTimeoutMs / 4)));
+}
+
+/**
+ * Answers 408 and closes the connection when `req`'s body stops arriving for `timeoutMs`
+ * (socket inactivity while the body is incomplete). When the answer has already gone out
+ * (an early error while the rest of the body is drained) the socket is destroyed instead.
+ * Once the body is complete the socket's timer is cleared, so that a long inference is not
+ * cut short; Node re-arms it with the keep-alive timeout after the response.
+ */
+function watchIdleBody(req: IncomingMessage, res: ServerResponse, timeoutMs: number, logger: HttpLogger | undefined): void {
+  req.setTimeout(timeoutMs, () => {
+    if (req.complete) return;
+    logger?.debug({ url: req.url }, 'HTTP request body idle too long; closing the connection');
+    if (res.headersSent) {
+      req.socket.destroy();
+      return;
+    }
+    res.shouldKeepAlive = false;
+    sendErrorMessage(
+      res,
+      408,
+      `request body not received: no data for ${timeoutMs / 1000} s. Use --http-idle-timeout-secs to increase the limit.`,
+    );
+    // Whatever the client still sends is not read; the handler's read ends with the socket.
+    res.once('finish', () => req.socket.destroy());
+  });
+  req.once('end', () => {
+    if (!res.writableFinished) req.socket?.setTimeout(0);
+  });
 }
 
 function dispatch(
