@@ -69,6 +69,26 @@ describe('large JSON output', () => {
   }, 180_000);
 });
 
+describe('percent-encoded model names', () => {
+  for (const name of [SPACED, NON_ASCII]) {
+    test(`'${name}' is reachable for ready, metadata and infer`, async () => {
+      const base = `${server.url}/v2/models/${encodeURIComponent(name)}`;
+      expect((await fetch(`${base}/ready`)).status).toBe(200);
+      expect((await fetch(`${base}/versions/1/ready`)).status).toBe(200);
+      const meta = (await (await fetch(base)).json()) as { name: string };
+      expect(meta.name).toBe(name);
+      const r = await fetch(`${base}/infer`, {
+        method: 'POST',
+        body: JSON.stringify({ inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [2], data: [1.5, -2] }] }),
+      });
+      const answer = (await r.json()) as { model_name: string; outputs: { data: number[] }[] };
+      expect(r.status).toBe(200);
+      expect(answer.model_name).toBe(name);
+      expect(answer.outputs[0]!.data).toEqual([1.5, -2]);
+    });
+  }
+});
+
 describe('HTTP flags', () => {
   test("--http-max-input-size of 0 or less is refused with tritonserver's message", async () => {
     for (const size of ['0', '-5']) {

@@ -11,8 +11,12 @@
  *   /v2/trace/setting
  *
  * Matching is done with string scans instead of regexes so that a request allocates nothing
- * but the route object. Like Triton (libevhtp's `path->full`), the path is used raw: the query
- * string is dropped and nothing is percent-decoded.
+ * but the route object. The query string is dropped. The matched name segments (model,
+ * shared-memory region, repository) are percent-decoded as UTF-8 after matching, so that a
+ * '/' encoded as %2F stays inside its segment: clients quote names in URLs (tritonclient's
+ * `quote(model_name)`), and a model named "my model" or with non-ASCII characters must be
+ * reachable. A segment that is not valid percent-encoding (a stray '%', bad UTF-8) is kept as
+ * written, and then names no model.
  *
  * `infer_stream` is infera's own (Server-Sent Events, infer-stream-handler.ts).
  */
@@ -102,7 +106,7 @@ export function parseRoute(url: string): Route | null {
 function parseModelPath(path: string): Route | null {
   const start = MODELS_PREFIX.length;
   const slash = path.indexOf('/', start);
-  const model = slash < 0 ? path.slice(start) : path.slice(start, slash);
+  const model = decodeSegment(slash < 0 ? path.slice(start) : path.slice(start, slash));
   if (model === '') return null;
   if (slash < 0) return { kind: 'model', model, version: '', action: 'metadata' };
 
@@ -153,7 +157,7 @@ function parseSharedMemoryPath(path: string, prefixLength: number, memory: 'syst
   if (slash <= regionStart) return null;
   const action = sharedMemoryAction(rest.slice(slash));
   if (action === null) return null;
-  return { kind: 'shared-memory', memory, region: rest.slice(regionStart, slash), action };
+  return { kind: 'shared-memory', memory, region: decodeSegment(rest.slice(regionStart, slash)), action };
 }
 
 function sharedMemoryAction(s: string): SharedMemoryAction | null {
@@ -177,7 +181,7 @@ function parseRepositoryPath(rest: string): Route | null {
   if (rest.length > 1 && rest.charCodeAt(0) === SLASH) {
     const slash = rest.indexOf('/', 1);
     if (slash > 1) {
-      const withRepository = repositoryTail(rest.slice(slash), rest.slice(1, slash));
+      const withRepository = repositoryTail(rest.slice(slash), decodeSegment(rest.slice(1, slash)));
       if (withRepository !== null) return withRepository;
     }
   }
@@ -192,7 +196,17 @@ function repositoryTail(tail: string, repository: string): Route | null {
   if (slash <= nameStart) return null;
   const verb = tail.slice(slash + 1);
   if (verb !== 'load' && verb !== 'unload') return null;
-  return { kind: 'repository-control', repository, model: tail.slice(nameStart, slash), action: verb };
+  return { kind: 'repository-control', repository, model: decodeSegment(tail.slice(nameStart, slash)), action: verb };
+}
+
+/** `segment` percent-decoded as UTF-8; as written when it has no escapes or bad ones. */
+export function decodeSegment(segment: string): string {
+  if (!segment.includes('%')) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 function isDigit(c: number): boolean {
