@@ -6,6 +6,7 @@ import { RequestAbortedError } from './body-reader.js';
 import { attachReceiveBudget, ReceiveBudget, ReceiveBudgetError } from './receive-budget.js';
 import { handleExtensionStub } from './extension-stubs.js';
 import { handleGenerate } from './generate-handler.js';
+import { errorDetail } from './json-fields.js';
 import { handleHealth, handleModelConfig, handleModelMetadata, handleModelReady, handleServerMetadata } from './handlers.js';
 import { handleInfer, type InferContext } from './infer-handler.js';
 import { handleInferStream } from './infer-stream-handler.js';
@@ -136,8 +137,11 @@ export function createHttpFrontend(core: ServerCore, options: HttpFrontendOption
     }
     if (err instanceof TritonError) {
       // Client mistakes and model states are routine; INTERNAL means a server-side fault.
-      if (err.code === 'INTERNAL') logger?.error({ err }, 'HTTP request failed');
-      else logger?.debug({ err }, 'HTTP request failed');
+      // `detail`: what a Triton-exact message leaves out (the tensor, counts), for --log-verbose.
+      const detail = errorDetail(err);
+      const fields = detail === undefined ? { err } : { err, detail };
+      if (err.code === 'INTERNAL') logger?.error(fields, 'HTTP request failed');
+      else logger?.debug(fields, 'HTTP request failed');
       sendError(res, err);
       return;
     }

@@ -82,8 +82,8 @@ export function decodeInferRequest(body: Buffer, headerLength: number, target: I
   for (let k = 0; k < inputsJson.length; k++) {
     const io = asObject(inputsJson[k]);
     validateInputContentType(io);
-    const name = requireString(io, 'name', "Unable to parse 'name'", ` for input at index ${k}`);
-    const where = ` for input '${name}'`;
+    const name = requireString(io, 'name', "Unable to parse 'name'", `input at index ${k}`);
+    const where = `input '${name}'`;
     const datatype = requireString(io, 'datatype', "Unable to parse 'datatype'", where);
     const shape = decodeShape(requireArray(io, 'shape', "Unable to parse 'shape'", where), where);
     for (const other of inputs) {
@@ -264,7 +264,7 @@ function decodeJsonInput(
         `maximum size of ${INT64_MAX}`,
     );
   }
-  const data = requireArray(io, 'data', "Unable to parse 'data'", ` for input '${name}'`);
+  const data = requireArray(io, 'data', "Unable to parse 'data'", `input '${name}'`);
   let byteSize: number;
   if (datatype === 'BYTES') {
     byteSize = jsonBytesByteSize(name, data);
@@ -315,14 +315,14 @@ function decodeRequestedOutputs(
         if (b) throw new InvalidArgumentError("Output can't set both 'shared_memory_region' and 'binary_data'");
       }
     }
-    const name = requireString(out, 'name', "Unable to parse 'name'", ` for output at index ${k}`);
+    const name = requireString(out, 'name', "Unable to parse 'name'", `output at index ${k}`);
     for (const other of outputs) {
       if (other.name === name) throw new InvalidArgumentError(`${logPrefix(id)}output '${name}' already exists in request`);
     }
     const requested: RequestedOutput = { name };
     if (has(params, 'classification')) {
       const c = params['classification'];
-      if (!isUint(c)) throw wrongType("Unable to set 'classification'", 'unsigned-integer', ` for output '${name}'`);
+      if (!isUint(c)) throw wrongType("Unable to set 'classification'", 'unsigned-integer', `output '${name}'`);
       if (c > 0) requested.classification = c;
     }
     if (hasShm) {
@@ -333,7 +333,7 @@ function decodeRequestedOutputs(
     let binary = false;
     if (has(params, 'binary_data')) {
       const b = params['binary_data'];
-      if (typeof b !== 'boolean') throw wrongType("Unable to parse 'binary_data'", 'boolean', ` for output '${name}'`);
+      if (typeof b !== 'boolean') throw wrongType("Unable to parse 'binary_data'", 'boolean', `output '${name}'`);
       binary = b;
     }
     format.set(name, binary);

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../../errors/index.js';
 import type { Datatype } from '../../infer/datatype.js';
-import { malformedRequest } from './json-fields.js';
+import { malformedRequest, withDetail } from './json-fields.js';
 
 /**
  * JSON `data` arrays → raw little-endian tensor bytes (reference §1.3; Triton
@@ -25,7 +25,8 @@ const TWO_POW_64 = 18446744073709551616;
  * Byte size of a BYTES tensor given as JSON strings: 4 + UTF-8 length per element.
  * @throws InvalidArgumentError (400) "JSON nesting depth exceeds maximum allowed limit (100)"
  *   when a node sits 100 arrays deep; "Unable to parse JSON bytes array: attempt to access JSON
- *   non-string as string for input '<name>'" for a non-string element.
+ *   non-string as string" for a non-string element. Messages are Triton's exact text; the
+ *   input's name goes to the error's `detail` (json-fields.ts).
  */
 export function jsonBytesByteSize(name: string, data: unknown[]): number {
   return bytesSize(name, data, 0);
@@ -42,9 +43,7 @@ function bytesSize(name: string, node: unknown[], depth: number): number {
     }
     if (depth + 1 >= MAX_JSON_NESTING_DEPTH) throw new InvalidArgumentError(DEPTH_MESSAGE);
     if (typeof v !== 'string') {
-      throw malformedRequest(
-        `Unable to parse JSON bytes array: attempt to access JSON non-string as string for input '${name}'`,
-      );
+      throw malformedRequest('Unable to parse JSON bytes array: attempt to access JSON non-string as string', `input '${name}'`);
     }
     size += 4 + Buffer.byteLength(v, 'utf8');
   }
@@ -103,13 +102,13 @@ interface Fill {
  * @throws InvalidArgumentError (400):
  *   "receiving FP16 data via JSON is not supported. Please use the binary data format for input
  *   <name>" (also BF16);
- *   "Unable to parse 'data': attempt to access JSON non-number as double for input '<name>'" (or
- *   non-boolean / non-signed-integer / non-unsigned-integer / non-string) for an element of the
- *   wrong JSON type: Triton's text plus the input name;
- *   "Unable to parse 'data': Shape does not match true shape of 'data' field" for too many
- *   elements, "Failed to parse 'data' field: shape does not match true shape" for too few (both
- *   followed by the input name and the element counts, which Triton's text leaves out);
- *   "Unable to parse 'data': JSON nesting depth exceeds maximum allowed limit (100)".
+ *   "Unable to parse 'data': attempt to access JSON non-number as double" (or non-boolean /
+ *   non-signed-integer / non-unsigned-integer / non-string) for an element of the wrong JSON
+ *   type; "Unable to parse 'data': Shape does not match true shape of 'data' field" for too many
+ *   elements, "Failed to parse 'data' field: shape does not match true shape" for too few;
+ *   "Unable to parse 'data': JSON nesting depth exceeds maximum allowed limit (100)". All are
+ *   Triton's exact text (clients match them); the input name and element counts, which they
+ *   leave out, go to the error's `detail` for the verbose log.
  *   Triton answers the element, count and syntax cases with 500, only because its JSON wrapper
  *   reports INTERNAL; infera answers 400.
  */
@@ -181,27 +180,25 @@ export function jsonDataToBytes(
   const fill: Fill = { kind, view, bytes: buffer, offset: 0, count: 0, expected: elementCount };
   walk(fill, name, data, 0);
   if (fill.count !== elementCount) {
-    throw malformedRequest(`${TOO_FEW} for input '${name}': the shape needs ${elementCount} elements, 'data' has ${fill.count}`);
+    throw malformedRequest(TOO_FEW, `input '${name}': the shape needs ${elementCount} elements, 'data' has ${fill.count}`);
   }
   return bytes;
 }
 
 function walk(fill: Fill, name: string, node: unknown[], depth: number): void {
-  if (depth >= MAX_JSON_NESTING_DEPTH) throw nestedDepthError();
+  if (depth >= MAX_JSON_NESTING_DEPTH) throw nestedDepthError(name);
   for (let k = 0; k < node.length; k++) {
     const v = node[k];
     if (Array.isArray(v)) {
       walk(fill, name, v, depth + 1);
       continue;
     }
-    if (depth + 1 >= MAX_JSON_NESTING_DEPTH) throw nestedDepthError();
+    if (depth + 1 >= MAX_JSON_NESTING_DEPTH) throw nestedDepthError(name);
     if (fill.count >= fill.expected) {
-      throw malformedRequest(`${TOO_MANY} for input '${name}': the shape needs ${fill.expected} elements, 'data' has more`);
+      throw malformedRequest(TOO_MANY, `input '${name}': the shape needs ${fill.expected} elements, 'data' has more`);
     }
     if (!store(fill, v)) {
-      throw malformedRequest(
-        `Unable to parse 'data': attempt to access JSON ${EXPECTED[fill.kind]} for input '${name}'`,
-      );
+      throw malformedRequest(`Unable to parse 'data': attempt to access JSON ${EXPECTED[fill.kind]}`, `input '${name}'`);
     }
     fill.count++;
   }
@@ -261,8 +258,8 @@ function store(fill: Fill, v: unknown): boolean {
 }
 
 /** Triton wraps the helper's depth error in ReadDataFromJson's "Unable to parse 'data'". */
-function nestedDepthError(): InvalidArgumentError {
-  return new InvalidArgumentError(`Unable to parse 'data': ${DEPTH_MESSAGE}`);
+function nestedDepthError(name: string): InvalidArgumentError {
+  return withDetail(new InvalidArgumentError(`Unable to parse 'data': ${DEPTH_MESSAGE}`), `input '${name}'`);
 }
 
 function isInt64(v: unknown): v is number {

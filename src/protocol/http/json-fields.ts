@@ -5,7 +5,9 @@ import { InvalidArgumentError } from '../../errors/index.js';
  * wrapper produces (common `triton_json.h`, wrapped by `RETURN_MSG_IF_ERR` as
  * "<context>: <detail>"). Triton reports these as INTERNAL (HTTP 500) only because its
  * wrapper maps every JSON error to INTERNAL; infera raises InvalidArgumentError (400), as the
- * brief asks for malformed requests. `where` names the tensor (" for input 'x'") when known.
+ * brief asks for malformed requests. Triton's messages are fixed strings that clients match
+ * exactly, so the tensor they concern (`where`, e.g. "input 'x'") is not added to the message:
+ * it travels as the error's `detail`, which the frontend writes to the verbose log.
  */
 
 export type JsonObject = Record<string, unknown>;
@@ -42,16 +44,30 @@ export function isUint(v: unknown): v is number {
  * The error for a request whose JSON has the wrong shape or types. This is the one place that
  * decides the status of that family (Triton: 500, from its INTERNAL JSON errors; infera: 400).
  */
-export function malformedRequest(message: string): InvalidArgumentError {
-  return new InvalidArgumentError(message);
+export function malformedRequest(message: string, detail?: string): InvalidArgumentError {
+  return withDetail(new InvalidArgumentError(message), detail);
+}
+
+/** An error with context for the log that its (Triton-exact) message leaves out. */
+export type DetailedError = Error & { detail?: string };
+
+/** Attaches `detail` (when given) to `err` as an own, enumerable `detail` property. */
+export function withDetail<E extends Error>(err: E, detail: string | undefined): E {
+  if (detail !== undefined && detail !== '') (err as DetailedError).detail = detail;
+  return err;
+}
+
+/** The `detail` of an error made by `withDetail`, if any. */
+export function errorDetail(err: unknown): string | undefined {
+  return err instanceof Error ? (err as DetailedError).detail : undefined;
 }
 
 export function missingMember(context: string, key: string, where = ''): InvalidArgumentError {
-  return malformedRequest(`${context}: attempt to access non-existing object member '${key}'${where}`);
+  return malformedRequest(`${context}: attempt to access non-existing object member '${key}'`, where);
 }
 
 export function wrongType(context: string, kind: 'string' | 'boolean' | 'unsigned-integer' | 'array', where = ''): InvalidArgumentError {
-  return malformedRequest(`${context}: attempt to access JSON non-${kind} as ${kind}${where}`);
+  return malformedRequest(`${context}: attempt to access JSON non-${kind} as ${kind}`, where);
 }
 
 /** `MemberAsString`. @throws InvalidArgumentError when absent or not a string. */
