@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { InvalidArgumentError } from '../../errors/index.js';
 import { freeBuffer } from '../../memory/free-buffer.js';
 import { receiveBudgetOf } from './receive-budget.js';
 
@@ -24,6 +25,22 @@ export class BodyTooLargeError extends Error {
   }
 }
 
+/**
+ * Triton's `kMaxChunkedChunks` (server `http_server.cc`): a chunked body may come in at most
+ * this many non-empty chunks, so that a stream of tiny chunks cannot pile up per-chunk overhead.
+ */
+export const MAX_CHUNKED_CHUNKS = 1 << 16;
+
+/**
+ * A chunked body came in too many pieces: 400 with Triton's text, and the connection is closed
+ * after the answer (as Triton does).
+ */
+export class TooManyChunksError extends InvalidArgumentError {
+  constructor() {
+    super(`Chunked request body exceeds maximum of ${MAX_CHUNKED_CHUNKS} non-empty chunks. Send fewer or larger HTTP chunks.`);
+  }
+}
+
 /** The client went away before the body was complete; there is nobody to answer. */
 export class RequestAbortedError extends Error {
   constructor(options?: ErrorOptions) {
@@ -39,7 +56,10 @@ export class RequestAbortedError extends Error {
  *   RequestAbortedError when the connection closes or the stream fails first (Node reports a
  *   client that leaves mid-body as an ECONNRESET "aborted" stream error);
  *   UnavailableError (503) when the request's receive budget (receive-budget.ts) cannot hold
- *   the body: at once for a Content-Length body, at the chunk that passes it for a chunked one.
+ *   the body: at once for a Content-Length body, at the chunk that passes it for a chunked one;
+ *   TooManyChunksError (400) when a chunked body arrives in more than MAX_CHUNKED_CHUNKS
+ *   pieces. Node does not expose chunk boundaries: each non-empty piece its parser delivers
+ *   counts, which is one per chunk, or a few for a large chunk split across socket reads.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const header = req.headers['content-length'];
@@ -65,6 +85,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const read = collect(req, (chunk, offset) => {
     if (offset + chunk.byteLength > limit) throw new BodyTooLargeError(offset + chunk.byteLength, undefined);
+    if (chunk.byteLength > 0 && chunks.length >= MAX_CHUNKED_CHUNKS) throw new TooManyChunksError();
     if (budget !== undefined && !req.complete) {
       budget.reserve(chunk.byteLength);
       reserved += chunk.byteLength;

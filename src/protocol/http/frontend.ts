@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { TritonError, UnavailableError } from '../../errors/index.js';
 import type { ServerCore } from '../../server-types.js';
-import { RequestAbortedError } from './body-reader.js';
+import { RequestAbortedError, TooManyChunksError } from './body-reader.js';
 import { attachReceiveBudget, ReceiveBudget, ReceiveBudgetError } from './receive-budget.js';
 import { handleExtensionStub } from './extension-stubs.js';
 import { handleGenerate } from './generate-handler.js';
@@ -131,6 +131,13 @@ export function createHttpFrontend(core: ServerCore, options: HttpFrontendOption
     if (err instanceof ReceiveBudgetError) {
       // The unread body is not worth receiving just to drop it: close after the answer.
       logger?.warn({ err }, 'HTTP request refused: request bodies being received hold too much memory');
+      res.shouldKeepAlive = false;
+      sendError(res, err);
+      return;
+    }
+    if (err instanceof TooManyChunksError) {
+      // As Triton: answer, then close rather than read the rest of the stream.
+      logger?.debug({ err }, 'HTTP request failed');
       res.shouldKeepAlive = false;
       sendError(res, err);
       return;

@@ -104,3 +104,39 @@ describe('receive budget', () => {
     expect(third.sock.destroyed).toBe(false);
   });
 });
+
+describe('chunked bodies', () => {
+  /** Sends a chunked infer request of `count` one-byte chunks in one write; resolves with what came back. */
+  async function chunkedUpload(port: number, count: number): Promise<string> {
+    const sock = connect(port, '127.0.0.1');
+    sockets.push(sock);
+    await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+    let text = '';
+    sock.setEncoding('latin1').on('data', (d: string) => (text += d));
+    sock.on('error', () => {});
+    const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+    const head = 'POST /v2/models/simple/infer HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n';
+    sock.write(head + '1\r\n \r\n'.repeat(count) + '0\r\n\r\n');
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 3000))]);
+    return text;
+  }
+
+  it("refuses more than 65536 non-empty chunks with Triton's message and closes the connection", async () => {
+    s = await start();
+    const text = await chunkedUpload(s.port, 65_537);
+    expect(text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(text).toMatch(/\r\nConnection: close\r\n/i);
+    expect(text).toContain(
+      '{"error":"Chunked request body exceeds maximum of 65536 non-empty chunks. Send fewer or larger HTTP chunks."}',
+    );
+    expect(await live(s.base)).toBe(200);
+  });
+
+  it('reads a body of exactly 65536 chunks', async () => {
+    s = await start();
+    const text = await chunkedUpload(s.port, 65_536);
+    // 65536 spaces are valid JSON whitespace but no document: the decoder answers, not the limit.
+    expect(text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(text).not.toContain('non-empty chunks');
+  });
+});
