@@ -30,11 +30,22 @@ export interface RawTarget {
  *   BYTES, whose single element gets its 4-byte length prefix in a new buffer
  * @param metadata the model's metadata (`ServerCore.modelMetadata`)
  * @throws InvalidArgumentError (400): "... Raw request must only have 1 input (found 1) to be
- *   deduced but got N inputs in '<model>' model configuration"; "... The shape of the raw input
+ *   deduced but got N inputs in '<model>' model configuration" (Triton's core text); for an
+ *   empty body, which is usually a client that forgot its body rather than a raw request,
+ *   "... empty request body for model '<model>': a request without an inference header JSON is
+ *   a raw binary request, whose body is the model's single input, but '<model>' has N inputs"
+ *   (Triton answers the raw-request text there too, whose "found 1" puzzles such a client); "... The shape of the raw input
  *   '<x>' can not be deduced because there are more than one variable-sized dimension";
  *   "... For BYTE datatype raw input '<x>', the model must have input shape [1]".
  */
 export function decodeRawRequest(body: Buffer, metadata: ModelMetadata, target: RawTarget): DecodedInferRequest {
+  if (metadata.inputs.length !== 1 && body.byteLength === 0) {
+    throw new InvalidArgumentError(
+      `${LOG_PREFIX}empty request body for model '${target.modelName}': a request without an inference header ` +
+        `JSON is a raw binary request, whose body is the model's single input, but '${target.modelName}' has ` +
+        `${metadata.inputs.length} inputs`,
+    );
+  }
   if (metadata.inputs.length !== 1) {
     throw new InvalidArgumentError(
       `${LOG_PREFIX}Raw request must only have 1 input (found 1) to be deduced but got ` +

@@ -103,6 +103,24 @@ describe('JSON infer', () => {
     expect(r.text.startsWith('{"model_name":"simple","model_version":"1","parameters":{"echoed":"x"},"outputs"')).toBe(true);
   });
 
+  it("refuses a negative or fractional sequence_id with Triton's text (neither uint64 nor string)", async () => {
+    s = await start();
+    for (const sequenceId of [-5, 1.5, true]) {
+      const r = await post('/v2/models/simple/infer', { parameters: { sequence_id: sequenceId }, ...SIMPLE_BODY });
+      expect(r.status).toBe(400);
+      expect(errorOf(r.text)).toBe("Unable to parse 'sequence_id': attempt to access JSON non-string as string");
+    }
+  });
+
+  it("refuses request parameters named triton_* with Triton's text", async () => {
+    s = await start();
+    const r = await post('/v2/models/simple/infer', { parameters: { triton_enable_empty_final_response: true }, ...SIMPLE_BODY });
+    expect(r.status).toBe(400);
+    expect(errorOf(r.text)).toBe(
+      "parameter keys starting with 'triton_' are reserved for Triton usage and should not be specified.",
+    );
+  });
+
   it('passes the classification parameter and version through', async () => {
     s = await start();
     const r = await post('/v2/models/echo/versions/1/infer', {
@@ -279,6 +297,18 @@ describe('raw binary request', () => {
     await post('/v2/models/raw_bytes/infer', '427', raw);
     expect(s.core.requests[1]!.inputs[0]).toMatchObject({ datatype: 'BYTES', shape: [1] });
     expect(Buffer.from(s.core.requests[1]!.inputs[0]!.data)).toEqual(bytesTensor('427'));
+  });
+
+  it('answers an empty raw body to a model of several inputs with a message that says what happened', async () => {
+    s = await start();
+    for (const headers of [raw, {}]) {
+      const empty = await post('/v2/models/simple/infer', Buffer.alloc(0), headers);
+      expect(empty.status).toBe(400);
+      expect(errorOf(empty.text)).toBe(
+        "[request id: <id_unknown>] empty request body for model 'simple': a request without an inference " +
+          "header JSON is a raw binary request, whose body is the model's single input, but 'simple' has 2 inputs",
+      );
+    }
   });
 
   it('refuses models with several inputs or variable dimensions with Triton messages', async () => {
