@@ -145,10 +145,11 @@ export function createHttpFrontend(core: ServerCore, options: HttpFrontendOption
     if (err instanceof TritonError) {
       // Client mistakes and model states are routine; INTERNAL means a server-side fault.
       // `detail`: what a Triton-exact message leaves out (the tensor, counts), for --log-verbose.
+      // In the message, since the text log formats print only the message and err's.
       const detail = errorDetail(err);
-      const fields = detail === undefined ? { err } : { err, detail };
-      if (err.code === 'INTERNAL') logger?.error(fields, 'HTTP request failed');
-      else logger?.debug(fields, 'HTTP request failed');
+      const msg = detail === undefined ? 'HTTP request failed' : `HTTP request failed (${detail})`;
+      if (err.code === 'INTERNAL') logger?.error({ err }, msg);
+      else logger?.debug({ err }, msg);
       sendError(res, err);
       return;
     }

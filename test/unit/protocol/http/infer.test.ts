@@ -386,10 +386,10 @@ describe('malformed requests', () => {
     await post('/v2/models/echo/infer', { inputs: [{ name: 'I', datatype: 'INT32', shape: [1, 16], data: [1, 2] }] });
     await post('/v2/models/echo/infer', { inputs: [{ name: 'F', datatype: 'FP32', shape: [1], data: ['x'] }] });
     await post('/v2/models/echo/infer', { inputs: [{ name: 'S', datatype: 'INT32', shape: [1.5], data: [1] }] });
-    expect(lines.map((l) => l.obj['detail'])).toEqual([
-      "input 'I': the shape needs 16 elements, 'data' has 2",
-      "input 'F'",
-      "input 'S'",
+    expect(lines.map((l) => l.msg)).toEqual([
+      "HTTP request failed (input 'I': the shape needs 16 elements, 'data' has 2)",
+      "HTTP request failed (input 'F')",
+      "HTTP request failed (input 'S')",
     ]);
   });
 
