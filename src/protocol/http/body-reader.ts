@@ -107,17 +107,23 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return read;
 }
 
-/** A Content-Length body of `length` bytes, allocated up front. */
+/**
+ * A Content-Length body of `length` bytes, allocated up front. When the read fails (the client
+ * left or was timed out) the buffer is freed at once: an idle server may not collect garbage
+ * for a long time, and abandoned bodies would hold their memory until it does.
+ */
 function readBodyUncounted(req: IncomingMessage, length: number): Promise<Buffer> {
   const body = Buffer.allocUnsafeSlow(length);
   if (length === 0) return Promise.resolve(body);
-  return collect(req, (chunk, offset) => {
+  const read = collect(req, (chunk, offset) => {
     // llhttp never delivers more than Content-Length, but a bad peer must not overflow us.
     if (offset + chunk.byteLength > length) return false;
     body.set(chunk, offset);
     freeBuffer(chunk);
     return true;
   }, (total) => (total === length ? body : undefined));
+  read.catch(() => freeBuffer(body));
+  return read;
 }
 
 /**

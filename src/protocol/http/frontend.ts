@@ -279,8 +279,11 @@ function watchIdleBody(req: IncomingMessage, res: ServerResponse, timeoutMs: num
   req.setTimeout(timeoutMs, () => {
     if (req.complete) return;
     logger?.debug({ url: req.url }, 'HTTP request body idle too long; closing the connection');
+    // req.destroy(), not the socket's: once a response has finished, Node no longer aborts the
+    // request when its socket closes, and the body read (with its memory and its share of the
+    // receive budget) would wait forever.
     if (res.headersSent) {
-      req.socket.destroy();
+      req.destroy();
       return;
     }
     res.shouldKeepAlive = false;
@@ -289,8 +292,8 @@ function watchIdleBody(req: IncomingMessage, res: ServerResponse, timeoutMs: num
       408,
       `request body not received: no data for ${timeoutMs / 1000} s. Use --http-idle-timeout-secs to increase the limit.`,
     );
-    // Whatever the client still sends is not read; the handler's read ends with the socket.
-    res.once('finish', () => req.socket.destroy());
+    // Whatever the client still sends is not read; the handler's read ends with the request.
+    res.once('finish', () => req.destroy());
   });
   req.once('end', () => {
     if (!res.writableFinished) req.socket?.setTimeout(0);

@@ -46,6 +46,17 @@ describe('receive timeouts', () => {
     expect(await live(s.base)).toBe(200);
   });
 
+  it('returns the memory and receive budget of a body ended by the idle timeout', async () => {
+    s = await start({ idleTimeoutMs: 300, maxInputSize: 2_000_000, maxReceivingSize: 3_000_000 });
+    const first = await partialUpload(s.port, 2_000_000, 1000);
+    await first.closed;
+    expect(first.received()).toMatch(/^HTTP\/1\.1 408 /);
+    // Were the first body still counted, this one would be refused with 503 at once.
+    const second = await partialUpload(s.port, 2_000_000, 1000);
+    await second.closed;
+    expect(second.received()).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
   it('closes a connection whose body trickles in past the request timeout', async () => {
     s = await start({ requestTimeoutMs: 500, idleTimeoutMs: 0 });
     const upload = await partialUpload(s.port, 1_000_000, 10);
