@@ -84,10 +84,10 @@ describe('decodeGenerateRequest', () => {
   it('refuses values of the wrong JSON type for the input datatype', () => {
     expect(errorOf(() => decode({ max_tokens: 'seven' }))).toEqual({
       code: 'INVALID_ARG',
-      message: "Unable to parse 'data': attempt to access JSON non-signed-integer as signed-integer for input 'max_tokens'",
+      message: "Unable to parse 'data': attempt to access JSON non-signed-integer as signed-integer",
     });
     expect(errorOf(() => decode({ text_input: 5 })).message).toBe(
-      "Unable to parse JSON bytes array: attempt to access JSON non-string as string for input 'text_input'",
+      "Unable to parse JSON bytes array: attempt to access JSON non-string as string",
     );
     expect(errorOf(() => decode({ half: [1] })).message).toBe(
       'receiving FP16 data via JSON is not supported. Please use the binary data format for input half',
