@@ -21,6 +21,7 @@ output [{ name: "OUTPUT0" data_type: TYPE_FP32 dims: [ -1 ] }]
 `;
 
 const addon = loadNativeAddon();
+const hasGpu = addon.deviceQuery().deviceCount > 0;
 const tmp = tempDir();
 const keys: string[] = [];
 const clientRegions: NativeSystemSharedMemoryRegion[] = [];
@@ -305,8 +306,7 @@ describe('system shared memory over HTTP', () => {
     await post(`${server.url}/v2/systemsharedmemory/region/fuzz/unregister`);
   });
 
-  test('CUDA shared memory answers UNSUPPORTED without a GPU', async () => {
-    if (addon.deviceQuery().deviceCount > 0) return;
+  test.skipIf(hasGpu)('CUDA shared memory answers UNSUPPORTED without a GPU (this machine has one)', async () => {
     const res = await post(`${server.url}/v2/cudasharedmemory/region/c0/register`, {
       raw_handle: { b64: Buffer.alloc(64).toString('base64') },
       device_id: 0,
@@ -343,8 +343,7 @@ describe('without --allow-client-shm', () => {
 });
 
 describe('GPU features on a machine without a GPU', () => {
-  test('KIND_GPU and TensorRT plans fail to load with their clear errors', async () => {
-    if (addon.deviceQuery().deviceCount > 0) return;
+  test.skipIf(hasGpu)('KIND_GPU and TensorRT plans fail to load with their clear errors (this machine has a GPU)', async () => {
     const repo = tempDir();
     try {
       writeModel(repo.dir, 'gpu_model', identityModel('FP32', ['n']), {
