@@ -27,6 +27,7 @@ interface RawAnalyzeFlags {
   maxTrials: number;
   serverCpus?: string;
   verify: boolean;
+  allowSmallerBatch: boolean;
 }
 
 function positive(value: string): number {
@@ -56,6 +57,7 @@ export function addAnalyzeCommand(program: Command): Command {
     .option('-r, --max-trials <n>', 'windows before giving up on stability', (v) => parseIntList(v, '-r', 1)[0]!, 5)
     .option('--server-cpus <list>', 'pin the servers with taskset (e.g. 0); run analyze itself under taskset for the client')
     .option('--verify', 'reload the recommended config and measure it again', false)
+    .option('--allow-smaller-batch', "also try max batch sizes below the model's configured max_batch_size (clients sending larger batches would be refused)", false)
     .action(async (raw: RawAnalyzeFlags) => {
       try {
         const outputDir = raw.outputDir ?? `analyze-${raw.modelName}`;
@@ -81,6 +83,7 @@ export function addAnalyzeCommand(program: Command): Command {
             },
             serverCpus: raw.serverCpus,
             verify: raw.verify,
+            allowSmallerBatch: raw.allowSmallerBatch,
           },
           {
             onConfig: (c, i, n) => process.stdout.write(`[${i + 1}/${n}] ${describeConfig(c)}\n`),

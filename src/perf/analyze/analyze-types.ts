@@ -19,6 +19,8 @@ export interface AnalyzeOptions {
   serverCpus?: string;
   /** Reload the recommended config and measure it again at the chosen concurrency. */
   verify: boolean;
+  /** `--allow-smaller-batch`: also try max_batch_size values below the model's configured one. */
+  allowSmallerBatch?: boolean;
 }
 
 /** What `infera analyze` measured and wrote; also the content of results.json. */

@@ -93,7 +93,7 @@ export async function runAnalyze(o: AnalyzeOptions, hooks: AnalyzeHooks = {}): P
     const modelDir = copyModelFolder(o.modelRepository, o.modelName, temp);
     // A config that does not say max_batch_size is auto-completed to a batching one.
     const modelMaxBatch = baseConfig.maxBatchSize > 0 || baseConfig.input.length === 0 ? Math.max(1, baseConfig.maxBatchSize) : 0;
-    const configs = sweepConfigs(o.space, modelMaxBatch);
+    const configs = sweepConfigs(o.space, modelMaxBatch, { allowSmallerBatch: o.allowSmallerBatch });
     const points: SweepPoint[] = [];
     const failures: AnalyzeResult['failures'] = [];
     for (const [i, config] of configs.entries()) {

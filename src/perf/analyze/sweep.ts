@@ -27,15 +27,22 @@ export interface SweepSpace {
  * Every configuration of the space. Batch sizes ≤ 1 run without the dynamic batcher (there is
  * nothing to batch), so they are measured once, not once per delay. A model that cannot batch
  * (`modelMaxBatchSize` 0) only varies its instance count.
+ *
+ * A size below the model's configured `max_batch_size` is raised to it unless
+ * `allowSmallerBatch` (`--allow-smaller-batch`): a smaller limit makes the server refuse the
+ * batches clients already send, so it is never measured, hence never recommended.
+ * @param modelMaxBatchSize the model's configured `max_batch_size` (1 when auto-complete decides)
  */
-export function sweepConfigs(space: SweepSpace, modelMaxBatchSize: number): SweepConfig[] {
+export function sweepConfigs(space: SweepSpace, modelMaxBatchSize: number, options: { allowSmallerBatch?: boolean } = {}): SweepConfig[] {
+  const floor = options.allowSmallerBatch === true ? 0 : modelMaxBatchSize;
   const out: SweepConfig[] = [];
   for (const instanceCount of space.instanceCounts) {
     if (modelMaxBatchSize === 0) {
       out.push({ instanceCount, maxBatchSize: 0 });
       continue;
     }
-    for (const maxBatchSize of space.maxBatchSizes) {
+    for (const size of space.maxBatchSizes) {
+      const maxBatchSize = Math.max(size, floor);
       if (maxBatchSize <= 1) {
         out.push({ instanceCount, maxBatchSize: Math.max(1, maxBatchSize) });
         continue;

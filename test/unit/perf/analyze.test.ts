@@ -23,7 +23,7 @@ const level = (concurrency: number, throughput: number, p99Ms: number): LevelRep
 
 describe('analyze sweep', () => {
   it('measures batch sizes ≤ 1 once, without the batcher, and every delay for larger ones', () => {
-    const configs = sweepConfigs({ instanceCounts: [1, 2], maxBatchSizes: [1, 8], maxQueueDelaysUs: [0, 500] }, 8);
+    const configs = sweepConfigs({ instanceCounts: [1, 2], maxBatchSizes: [1, 8], maxQueueDelaysUs: [0, 500] }, 8, { allowSmallerBatch: true });
     expect(configs.map(describeConfig)).toEqual([
       '1 instance, no batching',
       '1 instance, max batch 8, delay 0 µs',
@@ -36,6 +36,16 @@ describe('analyze sweep', () => {
       { instanceCount: 1, maxBatchSize: 0 },
       { instanceCount: 3, maxBatchSize: 0 },
     ]);
+  });
+
+  it('never tries a max_batch_size below the configured one (clients send such batches) unless allowed', () => {
+    const space = { instanceCounts: [1], maxBatchSizes: [1, 4, 8, 16], maxQueueDelaysUs: [0] };
+    expect(sweepConfigs(space, 8).map(describeConfig)).toEqual(['1 instance, max batch 8, delay 0 µs', '1 instance, max batch 16, delay 0 µs']);
+    // Every size below the configured one: the configured size itself is measured.
+    expect(sweepConfigs({ ...space, maxBatchSizes: [1, 4] }, 8).map((c) => c.maxBatchSize)).toEqual([8]);
+    expect(sweepConfigs(space, 8, { allowSmallerBatch: true }).map((c) => c.maxBatchSize)).toEqual([1, 4, 8, 16]);
+    // A model whose config leaves max_batch_size to auto-complete (1 here) keeps every size.
+    expect(sweepConfigs(space, 1).map((c) => c.maxBatchSize)).toEqual([1, 4, 8, 16]);
   });
 
   it('recommends the highest throughput within the p99 budget', () => {
