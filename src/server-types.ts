@@ -72,6 +72,20 @@ export interface InferStreamOptions {
    * is `true` (embedded callers may set it; the protocols pass what they decoded).
    */
   emptyFinalResponse?: boolean;
+  /** As `InferOptions.transfer`: move the input buffers instead of copying them (detaching the caller's). */
+  transfer?: boolean;
+}
+
+/** Options of `infer`. */
+export interface InferOptions {
+  /**
+   * Move the input tensors' ArrayBuffers to the model instance's worker thread instead of
+   * copying them: zero-copy, but the caller's buffers are detached (length 0) afterwards, and
+   * any typed array viewing them reads as empty. Default false: infer copies what it would
+   * move and never detaches, empties or changes the caller's arrays. The protocol frontends
+   * pass true for the request bodies they own.
+   */
+  transfer?: boolean;
 }
 
 /**
@@ -108,7 +122,7 @@ export interface ServerCore {
    *   NotFoundError / UnavailableError as modelMetadata; UnavailableError when stopping;
    *   UnsupportedError for a decoupled model (use inferStream).
    */
-  infer(request: InferenceRequest, signal?: CancelSignal): Promise<InferenceResponse>;
+  infer(request: InferenceRequest, signal?: CancelSignal, options?: InferOptions): Promise<InferenceResponse>;
 
   /**
    * True when the model's transaction policy is decoupled (HTTP infer and gRPC ModelInfer

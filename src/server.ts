@@ -5,6 +5,7 @@ import { UnavailableError } from './errors/index.js';
 import { ServerMemory, type ServerMemoryUsage, type SharedMemoryService } from './memory/index.js';
 import { ResponseCache } from './cache/response-cache.js';
 import type { InferenceRequest, InferenceResponse } from './infer/tensor.js';
+import { copyTransferable } from './infer/transfer.js';
 import type { CancelSignal } from './infer/cancellation.js';
 import { logControlOf } from './observability/log-control.js';
 import { silentLogger, type Logger } from './observability/logger.js';
@@ -20,7 +21,7 @@ import type { ModelVersion } from './repository/model-version.js';
 import { runInference, type InferenceContext } from './server-infer.js';
 import { streamInference } from './server-stream.js';
 import type { InferenceServerOptions } from './server-options.js';
-import type { InferStreamOptions, LoadModelParameters, LogSettings, ModelIndexEntry, ModelMetadata, ServerCore, ServerMetadata } from './server-types.js';
+import type { InferOptions, InferStreamOptions, LoadModelParameters, LogSettings, ModelIndexEntry, ModelMetadata, ServerCore, ServerMetadata } from './server-types.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -45,6 +46,14 @@ const EXTENSIONS = [
   'trace',
   'logging',
 ];
+
+const OWNED: InferOptions = { transfer: true };
+
+/** `request` with the input buffers a worker hop could detach copied (infer/transfer.ts). */
+function callerOwned(request: InferenceRequest): InferenceRequest {
+  const inputs = copyTransferable(request.inputs);
+  return inputs === request.inputs ? request : { ...request, inputs };
+}
 
 /**
  * The inference server engine: model repository, schedulers and backends, with no network
@@ -94,7 +103,8 @@ export class InferenceServer implements ServerCore {
       unloadTimeoutMs: (opts.exitTimeoutSecs ?? 30) * 1000,
       deviceCount: tryLoadNativeAddon()?.deviceQuery().deviceCount,
       // BLS calls from JavaScript models go through the same path as any request.
-      backends: new BackendRegistry({ infer: (request) => this.infer(request), logger }),
+      // Their tensors arrived from the model's worker thread: the server owns them.
+      backends: new BackendRegistry({ infer: (request) => this.infer(request, undefined, OWNED), logger }),
       logger,
       controlMode: opts.modelControlMode,
       pollSecs: opts.repositoryPollSecs,
@@ -217,10 +227,12 @@ export class InferenceServer implements ServerCore {
   /**
    * @param signal aborted when the client gave up (an AbortSignal, or any CancelSignal); a
    *   request still queued is then removed (CancelledError).
+   * @param options `transfer: true` moves the input buffers to the model's worker thread
+   *   (zero-copy, detaching the caller's); by default the caller's arrays are left intact.
    */
-  infer(request: InferenceRequest, signal?: CancelSignal): Promise<InferenceResponse> {
+  infer(request: InferenceRequest, signal?: CancelSignal, options?: InferOptions): Promise<InferenceResponse> {
     if (this.#state === 'EXITING') return Promise.reject(new UnavailableError('Server is stopping, no new inference requests are accepted'));
-    return this.#infer(request, signal);
+    return this.#infer(options?.transfer === true ? request : callerOwned(request), signal);
   }
 
   /**
@@ -240,7 +252,8 @@ export class InferenceServer implements ServerCore {
   inferStream(request: InferenceRequest, signal?: CancelSignal, options?: InferStreamOptions): AsyncIterable<InferenceResponse> {
     const repository = this.#repository;
     const stopping = (): boolean => this.#state === 'EXITING';
-    return streamInference({ version: repository.getReady.bind(repository), infer: this.infer.bind(this), stopping }, request, signal, options);
+    const infer = (r: InferenceRequest, s?: CancelSignal): Promise<InferenceResponse> => this.infer(r, s, OWNED);
+    return streamInference({ version: repository.getReady.bind(repository), infer, stopping }, options?.transfer === true ? request : callerOwned(request), signal, options);
   }
 
   /**

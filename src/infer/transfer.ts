@@ -95,3 +95,19 @@ function isShared(buf: ArrayBufferLike): boolean {
 function alignUp(n: number): number {
   return Math.ceil(n / COPY_ALIGN) * COPY_ALIGN;
 }
+
+/**
+ * The tensors with every view that `packForTransfer` could move (its ArrayBuffer is larger
+ * than Buffer.poolSize, not shared and not marked untransferable) copied into a fresh
+ * ArrayBuffer of its own, so that an embedder's arrays are never detached by a hop to a
+ * worker thread (`InferenceServer.infer` without `transfer: true`). Smaller views are copied
+ * by `packForTransfer` anyway. Returns `tensors` itself when nothing needs copying.
+ */
+export function copyTransferable(tensors: readonly Tensor[]): Tensor[] {
+  if (!tensors.some((t) => mayBeMoved(t.data.buffer))) return tensors as Tensor[];
+  return tensors.map((t) => (mayBeMoved(t.data.buffer) ? { ...t, data: new Uint8Array(t.data) } : t));
+}
+
+function mayBeMoved(buf: ArrayBufferLike): boolean {
+  return !isShared(buf) && !isUntransferable(buf) && buf.byteLength > Buffer.poolSize;
+}

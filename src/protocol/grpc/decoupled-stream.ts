@@ -33,7 +33,7 @@ export async function streamDecoupled(
   signal: AbortSignal,
   write: (message: ModelStreamInferResponse) => void,
 ): Promise<void> {
-  const responses = core.inferStream!(decoded.request, signal, { emptyFinalResponse: decoded.enableEmptyFinalResponse });
+  const responses = core.inferStream!(decoded.request, signal, { emptyFinalResponse: decoded.enableEmptyFinalResponse, transfer: true });
   for await (const response of responses) {
     shm.writeOutputs(response.outputs);
     const inferResponse = encodeModelInferResponse(response, requestId, (name) => shm.hasOutput(name));

@@ -83,7 +83,7 @@ export function inferHandler(ctx: RpcContext): handleUnaryCall<ModelInferRequest
       const decoded = decodeWithModelLookup(core, msg, shm);
       if (ctx.headerForwardPattern !== undefined) forwardHeaders(decoded.request, metadataPairs(call.metadata), ctx.headerForwardPattern);
       refuseDecoupled(core, decoded);
-      const response = await core.infer(decoded.request, cancel.signal);
+      const response = await core.infer(decoded.request, cancel.signal, { transfer: true });
       shm.writeOutputs(response.outputs);
       const encoded = encodeModelInferResponse(response, msg.id, (name) => shm.hasOutput(name));
       freeReceived(msg, response.outputs);

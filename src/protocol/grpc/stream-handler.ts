@@ -111,7 +111,7 @@ class InferStream {
     const controller = new AbortController();
     this.#inFlight.add(controller);
     if (decoupled) return this.#runDecoupled(slot, msg, decoded, shm, controller);
-    this.#ctx.core.infer(decoded.request, controller.signal).then(
+    this.#ctx.core.infer(decoded.request, controller.signal, { transfer: true }).then(
       (response) => {
         this.#inFlight.delete(controller);
         let message: ModelStreamInferResponse;

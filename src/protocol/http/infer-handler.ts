@@ -106,7 +106,7 @@ async function inferAndRespond(
     }
 
     const out = responseEncoding(req.headers['accept-encoding']);
-    const response = await ctx.core.infer(decoded.request);
+    const response = await ctx.core.infer(decoded.request, undefined, { transfer: true });
     shm.writeOutputs(response.outputs);
     const encoded = encodeInferResponse(response, decoded.outputs, decoded.request.id, shm);
     if (out === 'identity') return sendEncoded(res, encoded);

@@ -71,7 +71,7 @@ export async function handleInferStream(
     res.on('close', () => {
       if (!res.writableFinished) controller.abort(new CancelledError('the client closed the connection'));
     });
-    const stream = core.inferStream(decoded.request, controller.signal)[Symbol.asyncIterator]();
+    const stream = core.inferStream(decoded.request, controller.signal, { transfer: true })[Symbol.asyncIterator]();
     // The first step decides between a JSON error answer and a 200 event stream.
     let step = await stream.next();
     res.writeHead(200, SSE_HEADERS);

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { InferenceServer, NotFoundError } from '../../../src/index.js';
-import { addSubModel, writeModel } from '../../fixtures/onnx-models.js';
+import { addSubModel, identityModel, writeModel } from '../../fixtures/onnx-models.js';
 import { tempDir } from '../../e2e/helpers/temp-repo.js';
 
 const tmp = tempDir();
@@ -12,6 +12,8 @@ let server: InferenceServer;
 
 beforeAll(async () => {
   writeModel(tmp.dir, 'simple', addSubModel(), { versions: [1, 2] });
+  // An image-sized input (3×96×96 FP32, 110,592 bytes): large enough to be moved to a worker.
+  writeModel(tmp.dir, 'image', identityModel('FP32', ['batch', IMAGE_ELEMENTS]));
   server = await InferenceServer.create({ modelRepositories: [tmp.dir] });
 });
 
@@ -20,6 +22,7 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
+const IMAGE_ELEMENTS = 27_648;
 const int32 = (values: number[]) => new Uint8Array(Int32Array.from(values).buffer);
 
 describe('InferenceServer (embedded)', () => {
@@ -56,6 +59,33 @@ describe('InferenceServer (embedded)', () => {
     const out = res.outputs[0]!;
     expect(out).toMatchObject({ name: 'OUTPUT1', datatype: 'INT32', shape: [2, 16] });
     expect(Array.from(new Int32Array(out.data.slice().buffer))).toEqual(a.map((x) => x - 2));
+  });
+
+  test("infer never detaches or changes the caller's arrays", async () => {
+    const pixels = Float32Array.from({ length: IMAGE_ELEMENTS }, (_, i) => i / 7);
+    const expected = pixels.slice();
+    const request = {
+      modelName: 'image',
+      inputs: [{ name: 'INPUT0', datatype: 'FP32' as const, shape: [1, IMAGE_ELEMENTS], data: new Uint8Array(pixels.buffer) }],
+    };
+    for (let i = 0; i < 100; i++) {
+      const res = await server.infer(request);
+      expect(res.outputs[0]!.data.byteLength).toBe(IMAGE_ELEMENTS * 4);
+    }
+    expect(pixels.length).toBe(IMAGE_ELEMENTS);
+    expect(request.inputs[0]!.data.byteLength).toBe(IMAGE_ELEMENTS * 4);
+    expect(pixels).toEqual(expected);
+  });
+
+  test('infer with transfer: true moves the input buffers (zero-copy, detaching them)', async () => {
+    const pixels = new Float32Array(IMAGE_ELEMENTS).fill(1.5);
+    const res = await server.infer(
+      { modelName: 'image', inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [1, IMAGE_ELEMENTS], data: new Uint8Array(pixels.buffer) }] },
+      undefined,
+      { transfer: true },
+    );
+    expect(new Float32Array(res.outputs[0]!.data.slice().buffer)[IMAGE_ELEMENTS - 1]).toBe(1.5);
+    expect(pixels.length).toBe(0);
   });
 
   test('errors are typed', async () => {
