@@ -20,7 +20,7 @@ export {
   CancelledError,
   type ErrorCode,
 } from './errors/index.js';
-export { createHttpFrontend, type HttpFrontend } from './protocol/http/index.js';
+export { createHttpFrontend, createHttpHandler, type HttpFrontend, type HttpHandler, type HttpHandlerOptions } from './protocol/http/index.js';
 export { createGrpcFrontend, type GrpcFrontend } from './protocol/grpc/index.js';
 /** Types for JavaScript/TypeScript models (`backend: "javascript"`); see README "JavaScript models". */
 export type {

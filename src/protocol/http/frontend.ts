@@ -121,41 +121,7 @@ export function createHttpFrontend(core: ServerCore, options: HttpFrontendOption
   // say `Connection: close`. Synchronous handlers finish before close can run.
   const pendingResponses = new Set<ServerResponse>();
 
-  const fail = (res: ServerResponse, err: unknown): void => {
-    if (err instanceof RequestAbortedError) {
-      // The client left before sending its whole body: nobody to answer.
-      logger?.debug({ err }, 'HTTP request aborted by the client');
-      res.destroy();
-      return;
-    }
-    if (err instanceof ReceiveBudgetError) {
-      // The unread body is not worth receiving just to drop it: close after the answer.
-      logger?.warn({ err }, 'HTTP request refused: request bodies being received hold too much memory');
-      res.shouldKeepAlive = false;
-      sendError(res, err);
-      return;
-    }
-    if (err instanceof TooManyChunksError) {
-      // As Triton: answer, then close rather than read the rest of the stream.
-      logger?.debug({ err }, 'HTTP request failed');
-      res.shouldKeepAlive = false;
-      sendError(res, err);
-      return;
-    }
-    if (err instanceof TritonError) {
-      // Client mistakes and model states are routine; INTERNAL means a server-side fault.
-      // `detail`: what a Triton-exact message leaves out (the tensor, counts), for --log-verbose.
-      // In the message, since the text log formats print only the message and err's.
-      const detail = errorDetail(err);
-      const msg = detail === undefined ? 'HTTP request failed' : `HTTP request failed (${detail})`;
-      if (err.code === 'INTERNAL') logger?.error({ err }, msg);
-      else logger?.debug({ err }, msg);
-      sendError(res, err);
-      return;
-    }
-    logger?.error({ err }, 'HTTP request failed with an unexpected error');
-    sendErrorMessage(res, 500, err instanceof Error ? err.message : String(err));
-  };
+  const fail = (res: ServerResponse, err: unknown): void => answerFailure(res, err, logger);
 
   const finished = (): void => {
     inFlight--;
@@ -275,7 +241,7 @@ function checkingIntervalMs(requestTimeoutMs: number): number {
  * Once the body is complete the socket's timer is cleared, so that a long inference is not
  * cut short; Node re-arms it with the keep-alive timeout after the response.
  */
-function watchIdleBody(req: IncomingMessage, res: ServerResponse, timeoutMs: number, logger: HttpLogger | undefined): void {
+export function watchIdleBody(req: IncomingMessage, res: ServerResponse, timeoutMs: number, logger: HttpLogger | undefined): void {
   req.setTimeout(timeoutMs, () => {
     if (req.complete) return;
     logger?.debug({ url: req.url }, 'HTTP request body idle too long; closing the connection');
@@ -300,7 +266,54 @@ function watchIdleBody(req: IncomingMessage, res: ServerResponse, timeoutMs: num
   });
 }
 
-function dispatch(
+/**
+ * Answers a request whose handler threw: nothing for a client that left mid-body, the
+ * TritonError's status and `{"error": message}` (closing the connection where the rest of
+ * the body is not worth reading), else 500 with the message. INTERNAL and non-Triton errors
+ * are logged at error level, the rest at debug or warn.
+ */
+export function answerFailure(res: ServerResponse, err: unknown, logger: HttpLogger | undefined): void {
+  if (err instanceof RequestAbortedError) {
+    // The client left before sending its whole body: nobody to answer.
+    logger?.debug({ err }, 'HTTP request aborted by the client');
+    res.destroy();
+    return;
+  }
+  if (err instanceof ReceiveBudgetError) {
+    // The unread body is not worth receiving just to drop it: close after the answer.
+    logger?.warn({ err }, 'HTTP request refused: request bodies being received hold too much memory');
+    res.shouldKeepAlive = false;
+    sendError(res, err);
+    return;
+  }
+  if (err instanceof TooManyChunksError) {
+    // As Triton: answer, then close rather than read the rest of the stream.
+    logger?.debug({ err }, 'HTTP request failed');
+    res.shouldKeepAlive = false;
+    sendError(res, err);
+    return;
+  }
+  if (err instanceof TritonError) {
+    // Client mistakes and model states are routine; INTERNAL means a server-side fault.
+    // `detail`: what a Triton-exact message leaves out (the tensor, counts), for --log-verbose.
+    // In the message, since the text log formats print only the message and err's.
+    const detail = errorDetail(err);
+    const msg = detail === undefined ? 'HTTP request failed' : `HTTP request failed (${detail})`;
+    if (err.code === 'INTERNAL') logger?.error({ err }, msg);
+    else logger?.debug({ err }, msg);
+    sendError(res, err);
+    return;
+  }
+  logger?.error({ err }, 'HTTP request failed with an unexpected error');
+  sendErrorMessage(res, 500, err instanceof Error ? err.message : String(err));
+}
+
+/**
+ * Routes one request to its handler (`parseRoute`), answering 404 for a URL outside the
+ * KServe v2 surface and 403 for a restricted API without its header. Returns the handler's
+ * promise when it answers asynchronously; a rejection or throw is for `answerFailure`.
+ */
+export function dispatch(
   core: ServerCore,
   inferContext: InferContext,
   req: IncomingMessage,

@@ -9,6 +9,7 @@ export {
   type HttpFrontendOptions,
   type HttpLogger,
 } from './frontend.js';
+export { createHttpHandler, type HttpHandler, type HttpHandlerOptions } from './mount-handler.js';
 export { parseRoute, type ModelAction, type Route, type SharedMemoryAction } from './router.js';
 export { decodeInferRequest, type DecodedInferRequest, type InferTarget } from './infer-request.js';
 export { decodeRawRequest, type RawTarget } from './raw-request.js';
