@@ -83,7 +83,10 @@ export class InferenceServer implements ServerCore {
     this.#strictReadiness = opts.strictReadiness ?? true;
     this.#logger = logger;
     this.#cache = opts.responseCacheByteSize ? new ResponseCache(opts.responseCacheByteSize) : undefined;
-    this.#metrics = new ServerMetrics(() => this.#readyVersions(), opts.metricsConfig);
+    this.#metrics = new ServerMetrics(() => this.#readyVersions(), opts.metricsConfig, {
+      responseCache: this.#cache !== undefined,
+      pinnedMemoryPool: () => this.#memory.usage().pinned,
+    });
     this.#traces = new TraceManager(opts.trace, (message) => logger.error(message));
     this.#memory = ServerMemory.create(
       {

@@ -19,6 +19,12 @@ export interface MetricsConfig {
   summaryLatencies: boolean;
   /** `summary_quantiles` (default `0.5:0.05,0.9:0.01,0.95:0.001,0.99:0.001,0.999:0.001`). */
   summaryQuantiles: SummaryQuantile[];
+  /**
+   * `node_process` (infera's own, default false): also export prom-client's default Node
+   * process metrics (`process_cpu_seconds_total`, `process_resident_memory_bytes`,
+   * `nodejs_eventloop_lag_seconds`, `nodejs_heap_size_used_bytes`, ...).
+   */
+  nodeProcess?: boolean;
 }
 
 /** Triton's default `summary_quantiles` (server `command_line_parser.cc`). */
@@ -63,6 +69,7 @@ export function metricsConfigFrom(settings: readonly (readonly [string, string])
     if (setting === 'counter_latencies' && value === 'false') config.counterLatencies = false;
     if (setting === 'histogram_latencies' && value === 'true') config.histogramLatencies = true;
     if (setting === 'summary_latencies' && value === 'true') config.summaryLatencies = true;
+    if (setting === 'node_process') config.nodeProcess = value === 'true';
     if (setting === 'summary_quantiles') {
       const quantiles = parseQuantiles(value, onInvalid);
       if (quantiles.length > 0) config.summaryQuantiles = quantiles;

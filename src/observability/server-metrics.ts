@@ -1,4 +1,4 @@
-import { Histogram, Registry, Summary, type Metric } from 'prom-client';
+import { collectDefaultMetrics, Histogram, Registry, Summary, type Metric } from 'prom-client';
 import type { ComputeTiming } from '../backends/backend.js';
 import type { ModelConfig } from '../generated/model_config_pb.js';
 import type { ModelStatsRecorder } from '../scheduler/stats-recorder.js';
@@ -125,6 +125,18 @@ export function versionLabels(name: string, version: number, config?: ModelConfi
   return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+/** What the server tells its metrics besides the model versions. */
+export interface ServerMetricsSources {
+  /**
+   * Whether the server has a response cache (`--cache-config`): a model's `nv_cache_*`
+   * series exist only when both it and the server have the cache on (core
+   * `backend_model_instance.cc`).
+   */
+  responseCache?: boolean;
+  /** The pinned memory pool's totals in bytes, read at each scrape; zeros when absent. */
+  pinnedMemoryPool?: () => { totalBytes: number; usedBytes: number };
+}
+
 /**
  * The Prometheus metrics of one server (reference §6; core `metrics.cc`,
  * `metric_model_reporter.cc`) in its own prom-client Registry. Per-model counters and gauges
@@ -138,7 +150,10 @@ export class ServerMetrics {
   readonly registry = new Registry();
   readonly #observations = new WeakMap<ModelStatistics, VersionObservations>();
   readonly #labels = new WeakMap<ModelStatistics, Labels>();
+  /** Versions whose model and server both have the response cache on. */
+  readonly #cached = new WeakSet<ModelStatistics>();
   readonly #config: MetricsConfig;
+  readonly #sources: ServerMetricsSources;
   #cpu: CpuMetricsPoller | undefined;
   /** The versions of the scrape in progress, so every family reads the same list once. */
   #scrape: { stats: ModelStatistics; labels: Labels }[] | undefined;
@@ -147,9 +162,14 @@ export class ServerMetrics {
   constructor(
     private readonly readyVersions: () => Iterable<MetricsVersion>,
     config: MetricsConfig = defaultMetricsConfig(),
+    sources: ServerMetricsSources = {},
   ) {
     this.#config = config;
+    this.#sources = sources;
     this.#registerModelFamilies();
+    this.#registerServerFamilies();
+    // infera's own setting: the Node process metrics (`process_*`, `nodejs_*`) of prom-client.
+    if (config.nodeProcess) collectDefaultMetrics({ register: this.registry });
   }
 
   /**
@@ -162,6 +182,7 @@ export class ServerMetrics {
     const stats = new ModelStatistics(observations);
     if (observations !== undefined) this.#observations.set(stats, observations);
     this.#labels.set(stats, labels);
+    if (this.#sources.responseCache === true && config?.responseCache?.enable === true) this.#cached.add(stats);
     return stats;
   }
 
@@ -207,8 +228,22 @@ export class ServerMetrics {
     return out;
   }
 
-  #perVersion(name: string, help: string, type: FamilyType, value: (s: ModelStatistics) => number): void {
-    this.#register(name, help, type, () => this.#versions().map(({ stats, labels }) => ({ labels, value: value(stats) })));
+  #perVersion(name: string, help: string, type: FamilyType, value: (s: ModelStatistics) => number, only?: (s: ModelStatistics) => boolean): void {
+    this.#register(name, help, type, () =>
+      this.#versions()
+        .filter(({ stats }) => only === undefined || only(stats))
+        .map(({ stats, labels }) => ({ labels, value: value(stats) })),
+    );
+  }
+
+  /**
+   * Server-wide gauges Triton reports whenever metrics are on (core `metrics.cc`): the pinned
+   * memory pool, read at each scrape rather than every `--metrics-interval-ms`.
+   */
+  #registerServerFamilies(): void {
+    const pool = (): { totalBytes: number; usedBytes: number } => this.#sources.pinnedMemoryPool?.() ?? { totalBytes: 0, usedBytes: 0 };
+    this.#register('nv_pinned_memory_pool_total_bytes', 'Pinned memory pool total memory size, in bytes', 'gauge', () => [{ labels: {}, value: pool().totalBytes }]);
+    this.#register('nv_pinned_memory_pool_used_bytes', 'Pinned memory pool used memory size, in bytes', 'gauge', () => [{ labels: {}, value: pool().usedBytes }]);
   }
 
   #registerModelFamilies(): void {
@@ -224,6 +259,12 @@ export class ServerMetrics {
       this.#perVersion('nv_inference_compute_input_duration_us', 'Cumulative compute input duration in microseconds (does not include cached requests)', 'counter', (s) => s.micros.computeInput);
       this.#perVersion('nv_inference_compute_infer_duration_us', 'Cumulative compute inference duration in microseconds (does not include cached requests)', 'counter', (s) => s.micros.computeInfer);
       this.#perVersion('nv_inference_compute_output_duration_us', 'Cumulative inference compute output duration in microseconds (does not include cached requests)', 'counter', (s) => s.micros.computeOutput);
+      // As Triton: with the latency counters, and only for versions with the cache on.
+      const cached = (s: ModelStatistics): boolean => this.#cached.has(s);
+      this.#perVersion('nv_cache_num_hits_per_model', 'Number of cache hits per model', 'counter', (s) => s.cacheHitCount, cached);
+      this.#perVersion('nv_cache_hit_duration_per_model', 'Total cache hit duration per model, in microseconds', 'counter', (s) => s.micros.cacheHit, cached);
+      this.#perVersion('nv_cache_num_misses_per_model', 'Number of cache misses per model', 'counter', (s) => s.cacheMissCount, cached);
+      this.#perVersion('nv_cache_miss_duration_per_model', 'Total cache miss (insert+lookup) duration per model, in microseconds', 'counter', (s) => s.micros.cacheMiss, cached);
     }
     this.#perVersion('nv_inference_pending_request_count', 'Instantaneous number of pending requests awaiting execution per-model.', 'gauge', (s) => s.pendingCount);
     this.#perVersion('nv_model_load_duration_secs', 'Model load time in seconds', 'gauge', (s) => s.loadDurationSecs);

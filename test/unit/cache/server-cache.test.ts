@@ -86,3 +86,36 @@ describe('response cache in the server', () => {
     expect(stats(withoutCache, 'cached')).toMatchObject({ executions: 2, hits: 0, misses: 0 });
   });
 });
+
+describe('response cache metrics', () => {
+  const sample = (text: string, family: string, model: string): number | undefined => {
+    const line = text.split('\n').find((l) => l.startsWith(`${family}{model="${model}",version="1"}`));
+    return line === undefined ? undefined : Number(line.split(' ').at(-1));
+  };
+
+  test("nv_cache_* counters move with hits and misses, only for models with the cache on (Triton's families)", async () => {
+    const before = await withCache.metrics.text();
+    const hits0 = sample(before, 'nv_cache_num_hits_per_model', 'cached');
+    const misses0 = sample(before, 'nv_cache_num_misses_per_model', 'cached');
+    expect(hits0).toBeTypeOf('number');
+    expect(misses0).toBeTypeOf('number');
+    await infer(withCache, 'cached', [7, 7, 7, 7]); // miss
+    await infer(withCache, 'cached', [7, 7, 7, 7]); // hit
+    await infer(withCache, 'cached', [7, 7, 7, 7]); // hit
+    const after = await withCache.metrics.text();
+    expect(sample(after, 'nv_cache_num_hits_per_model', 'cached')).toBe(hits0! + 2);
+    expect(sample(after, 'nv_cache_num_misses_per_model', 'cached')).toBe(misses0! + 1);
+    expect(sample(after, 'nv_cache_hit_duration_per_model', 'cached')).toBeTypeOf('number');
+    expect(sample(after, 'nv_cache_miss_duration_per_model', 'cached')).toBeTypeOf('number');
+    expect(after).toContain('# TYPE nv_cache_num_hits_per_model counter');
+    // No series for a model without response_cache, nor on a server without a cache.
+    expect(sample(after, 'nv_cache_num_hits_per_model', 'plain')).toBeUndefined();
+    expect(await withoutCache.metrics.text()).not.toMatch(/^nv_cache_num_hits_per_model\{/m);
+  });
+
+  test('the pinned memory pool gauges are reported', async () => {
+    const text = await withCache.metrics.text();
+    expect(text).toMatch(/^nv_pinned_memory_pool_total_bytes \d+$/m);
+    expect(text).toMatch(/^nv_pinned_memory_pool_used_bytes \d+$/m);
+  });
+});

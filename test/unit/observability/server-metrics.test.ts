@@ -116,6 +116,19 @@ describe('ServerMetrics', () => {
     expect(text).not.toContain('le="500"');
   });
 
+  test('node_process=true adds the Node process metrics; they are off by default', async () => {
+    metrics = new ServerMetrics(() => []);
+    expect(await metrics.text()).not.toContain('process_cpu_user_seconds_total');
+    metrics.close();
+    const config = metricsConfigFrom([['node_process', 'true']]);
+    expect(config.nodeProcess).toBe(true);
+    metrics = new ServerMetrics(() => [], config);
+    const text = await metrics.text();
+    expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes \d/m);
+    expect(text).toContain('nv_pinned_memory_pool_total_bytes 0');
+  });
+
   test('CPU gauges appear once sampling starts', async () => {
     metrics = new ServerMetrics(() => []);
     await metrics.startCpuMetrics(60_000);
