@@ -1,9 +1,13 @@
+import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError as CommanderInvalidArgument, Option } from 'commander';
 import { collect, collectBackendConfig, parseBool, parseInteger, parseNonNegativeInt, parsePort } from './flags.js';
 import { serve, type ServeOptions } from './serve.js';
 import { addPerfCommand } from './perf.js';
 import { addAnalyzeCommand } from './analyze.js';
 import { parseCompressionLevel } from '../protocol/grpc/index.js';
+
+const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 function addServeFlags(cmd: Command): Command {
   return cmd
@@ -117,6 +121,7 @@ function toServeOptions(raw: Record<string, unknown>): ServeOptions {
     throw new Error("Use of '--load-model' requires setting '--model-control-mode=explicit' as well.");
   }
   if (raw.modelConfigName === '') throw new Error('empty argument for --model-config-name');
+  for (const repo of repos) checkRepositoryFolder(repo);
   if (raw.modelControlMode === 'poll' && raw.repositoryPollSecs === 0) {
     throw new Error('--repository-poll-secs must be greater than 0 with --model-control-mode=poll');
   }
@@ -138,11 +143,28 @@ export function strictModelConfigWarnings(raw: Record<string, unknown>, given: b
   return out;
 }
 
+/**
+ * A model repository given on the command line must be an existing folder: said in one line
+ * here rather than as the file-system error of the first scan.
+ * @throws Error "model repository '<path>' does not exist" / "... is not a folder"
+ */
+function checkRepositoryFolder(repo: string): void {
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(repo).isDirectory();
+  } catch {
+    throw new Error(`model repository '${repo}' does not exist (--model-repository takes the folder holding <model>/config.pbtxt)`);
+  }
+  if (!isFolder) throw new Error(`model repository '${repo}' is not a folder`);
+}
+
 /** Builds the `infera` command line: `serve` (the default), with tritonserver's flags. */
 export function buildProgram(): Command {
   const program = new Command('infera')
     .description('A Triton-compatible inference server for Node.js (KServe v2 over HTTP, ONNX Runtime)')
-    .showHelpAfterError()
+    .version(pkg.version, '-v, --version', 'print the version of infera')
+    // A usage mistake gets one line and this hint, not the whole flag list.
+    .showHelpAfterError('(run `infera --help` or `infera serve --help` for the flags)')
     .addHelpText('after', '\n`infera` alone runs `infera serve`; `infera serve --help` lists the server flags (tritonserver names).');
   addServeFlags(
     program
@@ -155,9 +177,12 @@ export function buildProgram(): Command {
     try {
       await serve(toServeOptions(raw));
     } catch (err) {
+      // A start-up failure (missing repository, port in use), not a usage error: the message
+      // alone, without the flag help. Messages quoted from tritonserver may carry its own
+      // "Error: " prefix.
       const message = (err as Error).message;
-      // Messages quoted from tritonserver may carry its own "Error: " prefix.
-      cmd.error(message.startsWith('Error: ') ? message : `error: ${message}`, { exitCode: 1 });
+      process.stderr.write(`${message.startsWith('Error: ') ? message : `error: ${message}`}\n`);
+      process.exit(1);
     }
   });
   addPerfCommand(program);

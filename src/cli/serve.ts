@@ -9,6 +9,7 @@ import { compileHeaderForwardPattern } from '../protocol/header-forward.js';
 import { InferenceServer } from '../server.js';
 import { responseCacheSize } from '../cache/cache-config.js';
 import { formatModelTable } from './model-table.js';
+import { startupBanner, type BannerInput } from './banner.js';
 import { parseCudaMemoryPoolByteSize } from '../memory/index.js';
 
 /** The source name of this module's log lines (see createLogger). */
@@ -139,9 +140,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
 
   // gRPC starts before HTTP, as in tritonserver, so its line is logged when HTTP's appears.
   let grpc: GrpcFrontend | undefined;
+  const banner: BannerInput = { version: server.serverMetadata().version, models: server.modelIndex().filter((r) => r.state === 'READY').map((r) => r.name) };
   if (grpcOptions !== undefined) {
     grpc = createGrpcFrontend(server, grpcOptions);
-    const bound = await grpc.listen();
+    const bound = (banner.grpc = await grpc.listen());
     logger.info(SRC, `Started GRPCInferenceService at ${bound.address}:${bound.port}`);
   }
 
@@ -158,7 +160,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       restrictedApis,
       headerForwardPattern: httpHeaderForward,
     });
-    const bound = await http.listen();
+    const bound = (banner.http = await http.listen());
     logger.info(SRC, `Started HTTPService at ${bound.address}:${bound.port}`);
   }
 
@@ -170,9 +172,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
       port: opts.metricsPort,
       onError: (err) => logger.error({ err }, 'metrics request failed'),
     });
-    const bound = await metrics.listen();
+    const bound = (banner.metrics = await metrics.listen());
     logger.info(SRC, `Started Metrics Service at ${bound.address}:${bound.port}`);
   }
+  logger.info(SRC, `\n${startupBanner(banner)}`);
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {

@@ -90,6 +90,34 @@ describe('example repository', () => {
     });
   }
 
+  test("Triton's quick-start `simple` model: same metadata, and add/sub on a batch of 8", async () => {
+    expect(await client.modelMetadata('simple')).toEqual({
+      name: 'simple',
+      versions: ['1'],
+      platform: 'onnxruntime_onnx',
+      inputs: [
+        { name: 'INPUT0', datatype: 'INT32', shape: [-1, 16] },
+        { name: 'INPUT1', datatype: 'INT32', shape: [-1, 16] },
+      ],
+      outputs: [
+        { name: 'OUTPUT0', datatype: 'INT32', shape: [-1, 16] },
+        { name: 'OUTPUT1', datatype: 'INT32', shape: [-1, 16] },
+      ],
+    });
+    expect(await client.modelConfig('simple')).toMatchObject({ max_batch_size: 8 });
+    const a = Int32Array.from({ length: 8 * 16 }, (_, i) => i);
+    const b = new Int32Array(8 * 16).fill(1);
+    const res = await client.infer({
+      model: 'simple',
+      inputs: [
+        { name: 'INPUT0', datatype: 'INT32', shape: [8, 16], data: a },
+        { name: 'INPUT1', datatype: 'INT32', shape: [8, 16], data: b },
+      ],
+    });
+    expect(Array.from(res.output('OUTPUT0').data as Int32Array)).toEqual(Array.from(a, (x) => x + 1));
+    expect(Array.from(res.output('OUTPUT1').data as Int32Array)).toEqual(Array.from(a, (x) => x - 1));
+  });
+
   test('classification uses the label file and keeps the batch dimension', async () => {
     const res = await client.infer({
       model: 'text_direction',
