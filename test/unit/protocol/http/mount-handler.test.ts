@@ -68,7 +68,7 @@ describe('createHttpHandler', () => {
     expect(await (await fetch(`${base}/`)).text()).toBe('the application');
     await expectInfer(base);
     const unknown = await fetch(`${base}/v2/models/nope/infer`, { method: 'POST', body: inferBody });
-    expect(unknown.status).toBe(400);
+    expect(unknown.status).toBe(404);
     expect(await unknown.json()).toEqual({ error: "Request for unknown model: 'nope' is not found" });
   });
 
