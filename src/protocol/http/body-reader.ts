@@ -176,6 +176,11 @@ function collect(
   });
 }
 
+/** After an over-size answer, at most this much more of a request body is read and dropped... */
+export const DRAIN_LIMIT_BYTES = 256 * 1024 * 1024;
+/** ...and for at most this long, ms. */
+export const DRAIN_LIMIT_MS = 10_000;
+
 /**
  * After an early answer (body too large), reads and drops the rest of the body so the
  * connection can serve the next request, but destroys the socket once more than `maxBytes`

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CancelledError, HTTP_STATUS, InvalidArgumentError, toTritonError, type TritonError } from '../../errors/index.js';
 import type { InferenceRequest, InferenceResponse } from '../../infer/tensor.js';
 import type { ModelMetadata } from '../../server-types.js';
-import { BodyTooLargeError, discardRemainingBody, readBody } from './body-reader.js';
+import { readJsonBodyOrAnswer } from './json-body.js';
 import { decodeGenerateRequest } from './generate-request.js';
 import { encodeGenerateResponse } from './generate-response.js';
 import { METHOD_NOT_ALLOWED } from './handlers.js';
@@ -67,10 +67,6 @@ const UNSUPPORTED_ENCODING = "Unsupported content-encoding, only 'identity' is s
 const EXACTLY_ONE =
   'generate expects model to produce exactly 1 response, use generate stream for model that generates various number of responses';
 
-/** After an over-size answer, at most this much more of the body is read and dropped. */
-const DRAIN_LIMIT_BYTES = 256 * 1024 * 1024;
-const DRAIN_LIMIT_MS = 10_000;
-
 async function generate(
   ctx: InferContext,
   req: IncomingMessage,
@@ -79,20 +75,8 @@ async function generate(
   version: number | undefined,
   streaming: boolean,
 ): Promise<void> {
-  let body: Buffer;
-  try {
-    body = await readBody(req, ctx.maxInputSize);
-  } catch (err) {
-    if (!(err instanceof BodyTooLargeError)) throw err;
-    sendErrorMessage(
-      res,
-      400,
-      `request JSON size of ${err.declared ?? err.received} bytes exceeds the maximum allowed input size of ` +
-        `${ctx.maxInputSize} bytes. Use --http-max-input-size to increase the limit.`,
-    );
-    discardRemainingBody(req, DRAIN_LIMIT_BYTES, DRAIN_LIMIT_MS);
-    return;
-  }
+  const body = await readJsonBodyOrAnswer(req, res, ctx.maxInputSize);
+  if (body === undefined) return;
   const root = parseJsonBody(body, 0, body.byteLength);
   const request = decodeGenerateRequest(root, metadata, {
     modelName: metadata.name,

@@ -3,7 +3,7 @@ import { toTritonError } from '../../errors/index.js';
 import { freeBuffer } from '../../memory/free-buffer.js';
 import type { ServerCore } from '../../server-types.js';
 import { LazySharedMemory, type RequestRegions } from '../lazy-shared-memory.js';
-import { BodyTooLargeError, discardRemainingBody, readBody } from './body-reader.js';
+import { BodyTooLargeError, discardRemainingBody, DRAIN_LIMIT_BYTES, DRAIN_LIMIT_MS, readBody } from './body-reader.js';
 import {
   compressBody,
   decompressBody,
@@ -42,10 +42,6 @@ export interface InferContext {
   /** `--http-header-forward-pattern`: matching headers become string request parameters. */
   headerForwardPattern?: RegExp;
 }
-
-/** After an over-size answer, at most this much more of the body is read and dropped. */
-const DRAIN_LIMIT_BYTES = 256 * 1024 * 1024;
-const DRAIN_LIMIT_MS = 10_000;
 
 const USE_FLAG = 'Use --http-max-input-size to increase the limit.';
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CancelledError, InvalidArgumentError, toTritonError, UnsupportedError } from '../../errors/index.js';
 import type { InferenceResponse } from '../../infer/tensor.js';
 import { RequestSharedMemory } from '../../memory/index.js';
-import { BodyTooLargeError, discardRemainingBody, readBody } from './body-reader.js';
+import { BodyTooLargeError, discardRemainingBody, DRAIN_LIMIT_BYTES, DRAIN_LIMIT_MS, readBody } from './body-reader.js';
 import { decompressBody, requestEncoding } from './compression.js';
 import { METHOD_NOT_ALLOWED } from './handlers.js';
 import type { InferContext } from './infer-handler.js';
@@ -36,9 +36,6 @@ export const SSE_HEADERS = {
   // Proxies such as nginx buffer responses unless told not to, which would hold events back.
   'X-Accel-Buffering': 'no',
 };
-
-const DRAIN_LIMIT_BYTES = 256 * 1024 * 1024;
-const DRAIN_LIMIT_MS = 10_000;
 
 /**
  * @throws (rejects with) errors for the frontend to answer as JSON, before any event: 405 is

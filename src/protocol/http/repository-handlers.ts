@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidArgumentError } from '../../errors/index.js';
 import type { LoadModelParameters, ModelIndexEntry, ServerCore } from '../../server-types.js';
-import { BodyTooLargeError, discardRemainingBody, readBody } from './body-reader.js';
+import { readJsonBodyOrAnswer } from './json-body.js';
 import { METHOD_NOT_ALLOWED } from './handlers.js';
 import { asObject, has, isJsonObject, malformedRequest, member } from './json-fields.js';
 import { parseJsonBody } from './json-parse.js';
@@ -30,10 +30,6 @@ export interface RepositoryContext {
   maxInputSize: number;
 }
 
-/** After an over-size answer, at most this much more of the body is read and dropped. */
-const DRAIN_LIMIT_BYTES = 256 * 1024 * 1024;
-const DRAIN_LIMIT_MS = 10_000;
-
 /**
  * @throws (rejects with) the core's errors, unchanged, and InvalidArgumentError for a body
  *   that is not JSON or has the wrong types; the frontend answers them `{"error": ...}`.
@@ -57,19 +53,8 @@ export async function handleRepository(
     return sendErrorMessage(res, 503, message);
   }
 
-  let body: Buffer;
-  try {
-    body = await readBody(req, ctx.maxInputSize);
-  } catch (err) {
-    if (!(err instanceof BodyTooLargeError)) throw err;
-    sendErrorMessage(
-      res,
-      400,
-      `request JSON size of ${err.declared ?? err.received} bytes exceeds the maximum allowed input size of ${ctx.maxInputSize} bytes. Use --http-max-input-size to increase the limit.`,
-    );
-    discardRemainingBody(req, DRAIN_LIMIT_BYTES, DRAIN_LIMIT_MS);
-    return;
-  }
+  const body = await readJsonBodyOrAnswer(req, res, ctx.maxInputSize);
+  if (body === undefined) return;
   // Triton reads an empty body as "no options" and parses anything else as JSON.
   const json = body.byteLength > 0 ? asObject(parseJsonBody(body, 0, body.byteLength)) : {};
 

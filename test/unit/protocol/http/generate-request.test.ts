@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelMetadata } from '../../../../src/server-types.js';
 import { decodeGenerateRequest } from '../../../../src/protocol/http/generate-request.js';
-import { bytesTensor } from './helpers.js';
+import { bytesTensor, errorOf } from './helpers.js';
 
 /** A batching model (metadata shapes start with -1) with a text, an integer and a fixed-size input. */
 const metadata: ModelMetadata = {
@@ -20,15 +20,6 @@ const metadata: ModelMetadata = {
 
 function decode(body: unknown, maxInputSize = 1 << 20, meta = metadata) {
   return decodeGenerateRequest(body, meta, { modelName: 'llm', modelVersion: 2, maxInputSize });
-}
-
-function errorOf(fn: () => unknown): { message: string; code: string } {
-  try {
-    fn();
-  } catch (err) {
-    return { message: (err as Error).message, code: (err as { code: string }).code };
-  }
-  throw new Error('no error');
 }
 
 describe('decodeGenerateRequest', () => {

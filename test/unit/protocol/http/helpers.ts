@@ -63,3 +63,13 @@ export function rawRequest(
     else req.end();
   });
 }
+
+/** The message and Triton error code `fn` throws; fails the test when it throws nothing. */
+export function errorOf(fn: () => unknown): { message: string; code: string } {
+  try {
+    fn();
+  } catch (err) {
+    return { message: (err as Error).message, code: (err as { code: string }).code };
+  }
+  throw new Error('no error');
+}

@@ -5,21 +5,13 @@ import { decodeInferRequest } from '../../../../src/protocol/http/infer-request.
 import { encodeInferResponse } from '../../../../src/protocol/http/infer-response.js';
 import { OutputFormat } from '../../../../src/protocol/http/output-format.js';
 import { decodeRawRequest } from '../../../../src/protocol/http/raw-request.js';
+import { errorOf } from './helpers.js';
 
 const target = { modelName: 'm', modelVersion: undefined, maxInputSize: 1 << 20 };
 
 function decodeJson(body: unknown, maxInputSize = target.maxInputSize) {
   const b = Buffer.from(JSON.stringify(body));
   return decodeInferRequest(b, b.length, { ...target, maxInputSize });
-}
-
-function errorOf(fn: () => unknown): { message: string; code: string } {
-  try {
-    fn();
-  } catch (err) {
-    return { message: (err as Error).message, code: (err as { code: string }).code };
-  }
-  throw new Error('no error');
 }
 
 describe('decodeInferRequest', () => {
