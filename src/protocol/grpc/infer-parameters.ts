@@ -107,7 +107,8 @@ export function decodeRequestParameters(map: ParameterMap): DecodedRequestParame
  * @param tensor the tensor's name, for the messages
  * @throws InvalidArgumentError for a wrongly typed or incomplete set of shared-memory
  *   parameters, e.g. "'shared_memory_byte_size' must be specified along with
- *   'shared_memory_region' parameter for tensor '<t>'".
+ *   'shared_memory_region' parameter for tensor '<t>'", or a negative offset or byte size
+ *   ("invalid value for 'shared_memory_offset' parameter for tensor '<t>', expected >= 0.").
  */
 export function sharedMemoryRef(map: ParameterMap, tensor: string): SharedMemoryRef | undefined {
   const region = map['shared_memory_region']?.parameterChoice;
@@ -137,6 +138,11 @@ export function sharedMemoryRef(map: ParameterMap, tensor: string): SharedMemory
       throw new InvalidArgumentError(
         `invalid value type for '${key}' parameter for tensor '${tensor}', expected int64_param.`,
       );
+    }
+    // Triton casts the int64 to size_t, so a negative value only fails later as out of
+    // bounds; refused here by name instead.
+    if (value.value < 0n) {
+      throw new InvalidArgumentError(`invalid value for '${key}' parameter for tensor '${tensor}', expected >= 0.`);
     }
     numbers.push(safeNumber(key, value.value));
   }

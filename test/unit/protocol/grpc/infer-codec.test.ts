@@ -202,6 +202,15 @@ describe('ModelInferRequest → InferenceRequest', () => {
     expect(() => decodeModelInferRequest(request({ outputs: [out('a', { shared_memory_offset: i64(0) })] }))).toThrow(
       "'shared_memory_offset' can not be specified without 'shared_memory_region' parameter for tensor 'a'",
     );
+    // Negative values reached the addon, which answered INTERNAL "Expected a non-negative integer".
+    for (const [key, extra] of [
+      ['shared_memory_offset', { shared_memory_offset: i64(-1) }],
+      ['shared_memory_byte_size', { shared_memory_byte_size: i64(-2147483648) }],
+    ] as const) {
+      expect(() => decodeModelInferRequest(request({ outputs: [out('a', { ...shm, ...extra })] }))).toThrow(
+        new InvalidArgumentError(`invalid value for '${key}' parameter for tensor 'a', expected >= 0.`),
+      );
+    }
   });
 
   test('an input in shared memory: region parameters checked, then the region is unknown', () => {
