@@ -52,8 +52,8 @@ export function probeAddon(dir = ROOT, env = {}) {
  * instead of downloading Node's headers: the same as `"binary": {"napi_versions": [8]}` in
  * package.json, set here so that an offline install never reaches for the network.
  */
-export async function buildAddon({ debug = false, cmakeDefines = {}, silent = false, out = undefined } = {}) {
-  const { BuildSystem } = require('cmake-js');
+export async function buildAddon({ debug = false, cmakeDefines = {}, silent = false, out = undefined, configure = false } = {}) {
+  const { BuildSystem } = requireBuildTools();
   const build = new BuildSystem({
     directory: ROOT,
     out,
@@ -63,7 +63,36 @@ export async function buildAddon({ debug = false, cmakeDefines = {}, silent = fa
     silent,
   });
   build.options.isNodeApi = true;
+  // cmake-js configures only a build folder without a CMakeCache.txt, so `cmakeDefines` would
+  // not reach an existing one; `configure` re-runs CMake first (the build stays incremental).
+  if (configure) await build.configure();
   await build.compile();
+}
+
+/**
+ * cmake-js, after checking that it and node-addon-api (the build-only packages, development
+ * dependencies of infera) are installed.
+ * @throws Error naming the command that installs them, where either is missing (as in an
+ *   installed infera package, which needs them only to build the addon from source).
+ */
+function requireBuildTools() {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const missing = ['cmake-js', 'node-addon-api'].filter((name) => {
+    try {
+      require.resolve(`${name}/package.json`);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length > 0) {
+    const specs = missing.map((name) => `${name}@${pkg.devDependencies?.[name] ?? 'latest'}`).join(' ');
+    throw new Error(
+      `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not installed (needed only to build the addon from source): ` +
+        `run \`npm install --no-save ${specs}\` in ${ROOT}, then \`npm run build:native\``,
+    );
+  }
+  return require('cmake-js');
 }
 
 /** `--CDKEY=VALUE` arguments (cmake-js's syntax) as a defines object. */
