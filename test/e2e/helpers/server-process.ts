@@ -52,8 +52,24 @@ async function loggedPort(logs: readonly Record<string, unknown>[], pattern: Reg
   }
 }
 
-function spawnCli(args: string[]): { child: ChildProcess; logs: Record<string, unknown>[]; output: () => string } {
-  const child = spawn(process.execPath, [CLI, ...args, '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * How to start the CLI: by default this checkout's bin/infera.js under this Node.js; an
+ * installed package is started as a user does (e.g. `npx infera` in the project folder).
+ */
+export interface CliLauncher {
+  command: string;
+  /** Arguments before the CLI's own (e.g. ['--no', 'infera'] for npx). */
+  args: string[];
+  cwd?: string;
+}
+
+const THIS_CHECKOUT: CliLauncher = { command: process.execPath, args: [CLI] };
+
+function spawnCli(args: string[], launcher: CliLauncher = THIS_CHECKOUT): { child: ChildProcess; logs: Record<string, unknown>[]; output: () => string } {
+  const child = spawn(launcher.command, [...launcher.args, ...args, '--log-format', 'json'], {
+    cwd: launcher.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: Record<string, unknown>[] = [];
   let out = '';
   let partial = '';
@@ -77,8 +93,8 @@ function spawnCli(args: string[]): { child: ChildProcess; logs: Record<string, u
 }
 
 /** Starts the CLI and resolves once it listens; rejects (with the output) if it exits first. */
-export async function startServer(args: string[], timeoutMs = 30_000): Promise<RunningServer> {
-  const { child, logs, output } = spawnCli(['--http-port', '0', '--http-address', '127.0.0.1', ...GRPC_DEFAULTS, ...METRICS_DEFAULTS, ...args]);
+export async function startServer(args: string[], timeoutMs = 30_000, launcher?: CliLauncher): Promise<RunningServer> {
+  const { child, logs, output } = spawnCli(['--http-port', '0', '--http-address', '127.0.0.1', ...GRPC_DEFAULTS, ...METRICS_DEFAULTS, ...args], launcher);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
