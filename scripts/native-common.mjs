@@ -87,9 +87,13 @@ function requireBuildTools() {
   });
   if (missing.length > 0) {
     const specs = missing.map((name) => `${name}@${pkg.devDependencies?.[name] ?? 'latest'}`).join(' ');
+    const what = `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not installed (needed only to build the addon from source)`;
+    // An installed infera (node_modules/infera) finds them in the project's node_modules.
+    const installed = ROOT.split(path.sep).includes('node_modules');
     throw new Error(
-      `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not installed (needed only to build the addon from source): ` +
-        `run \`npm install --no-save ${specs}\` in ${ROOT}, then \`npm run build:native\``,
+      installed
+        ? `${what}: in your project run \`npm install --no-save ${specs}\`, then \`npm explore infera -- npm run build:native\``
+        : `${what}: run \`npm install\` in ${ROOT}`,
     );
   }
   return require('cmake-js');

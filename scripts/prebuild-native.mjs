@@ -21,7 +21,7 @@ if (process.platform !== 'linux') {
 }
 // Its own build folder: its settings must not stick to the developer build in build/.
 const out = path.join(ROOT, 'build', 'prebuild');
-await buildAddon({ out, configure: true, cmakeDefines: { INFERA_TENSORRT: 'OFF', INFERA_PORTABLE_GLIBC: 'ON', ...definesFromArgs(process.argv.slice(2)) } });
+await buildAddon({ out, configure: true, cmakeDefines: { INFERA_TENSORRT: 'OFF', INFERA_PORTABLE_GLIBC: process.arch === 'x64' ? 'ON' : 'OFF', ...definesFromArgs(process.argv.slice(2)) } });
 
 const source = path.join(out, 'Release', 'infera.node');
 const dir = path.join(ROOT, 'prebuilds', `${process.platform}-${process.arch}`);

@@ -14,7 +14,7 @@ const DIAGNOSES: readonly Diagnosis[] = [
   {
     test: /No native build was found/,
     cause: 'no build of the addon for this platform: neither build/Release/infera.node nor a matching prebuilds/<platform>-<arch>/ entry',
-    fix: 'run `npm run build:native` in the infera folder (needs CMake >= 3.18 and a C++17 compiler; CUDA and TensorRT are optional), or use a release of infera that ships a prebuild for this platform',
+    fix: 'run `npm run build:native` in the infera folder (needs CMake >= 3.18, a C++17 compiler and the build-only packages cmake-js and node-addon-api, whose install command it prints when they are missing; CUDA and TensorRT are optional), or use a release of infera that ships a prebuild for this platform',
   },
   {
     test: /GLIBC_[0-9.]+' not found|GLIBCXX_[0-9.]+' not found|CXXABI_[0-9.]+' not found/,
