@@ -11,7 +11,7 @@
 //
 //   node scripts/prebuild-native.mjs [--CDKEY=VALUE ...]   e.g. --CDINFERA_TENSORRT=AUTO
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { buildAddon, definesFromArgs, probeAddon, ROOT } from './native-common.mjs';
 
@@ -27,11 +27,19 @@ const source = path.join(out, 'Release', 'infera.node');
 const dir = path.join(ROOT, 'prebuilds', `${process.platform}-${process.arch}`);
 const target = path.join(dir, 'infera.napi.glibc.node');
 mkdirSync(dir, { recursive: true });
-copyFileSync(source, target);
+// Stripped beside the build, then renamed into place: `npm pack` or a test reading prebuilds/
+// meanwhile sees the old file or the new one, never a partial copy.
+const staged = path.join(out, 'infera.prebuild.node');
+copyFileSync(source, staged);
 try {
-  execFileSync('strip', ['--strip-unneeded', target]);
+  execFileSync('strip', ['--strip-unneeded', staged]);
 } catch {
   console.warn('strip not found: the prebuild keeps its symbols');
+}
+try {
+  renameSync(staged, target);
+} catch {
+  copyFileSync(staged, target); // build/ on another file system than prebuilds/
 }
 
 const probe = probeAddon(ROOT, { PREBUILDS_ONLY: '1' });
