@@ -5,9 +5,15 @@
 // `-Wl,--wrap=<symbol>` to `__wrap_<symbol>` defined here, which binds the version glibc 2.28
 // already had (the references inside static archives such as cudart_static and libstdc++.a are
 // redirected too, which `.symver` alone would not do):
-//  - pthread_*, sem_*, dl*, shm_*: moved from libpthread/libdl/librt into libc in glibc 2.34,
-//    which gave them a new version; the old one (GLIBC_2.2.5, dlmopen GLIBC_2.3.4) is still
-//    exported by libc on 2.34+ and by libpthread/libdl/librt before, so one tail jump serves both.
+//  - pthread_*, sem_*, dl*: moved from libpthread/libdl into libc in glibc 2.34, which gave
+//    them a new version; the old one (GLIBC_2.2.5, dlmopen GLIBC_2.3.4) is still exported by
+//    libc on 2.34+ and by libpthread/libdl before, so one tail jump serves both. The link records
+//    libc.so.6 as their provider; glibc before 2.30 fails a lookup that reaches the recorded
+//    provider without finding the symbol (BZ #24741), so this relies on libpthread and libdl
+//    coming before libc in the search order, as they do: Node.js links both itself.
+//  - shm_open, shm_unlink: before 2.34 in librt, which Node.js does not link, so the lookup
+//    would reach libc.so.6 first and fail on glibc < 2.30. They are implemented here instead,
+//    as Linux defines them: a file of the tmpfs mounted at /dev/shm.
 //  - fstat (GLIBC_2.33): before 2.33 a header inline over __fxstat(_STAT_VER, ...).
 //  - __libc_single_threaded (GLIBC_2.32): libstdc++'s "no threads yet" fast path; 0 means
 //    "assume threads", always true in Node.js.
@@ -18,12 +24,16 @@
 #error "glibc_compat.cc is for x86_64 Linux (the symbol versions below are x86_64's)"
 #endif
 
+#include <fcntl.h>
+#include <limits.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 // __wrap_<name>: a hidden trampoline that jumps to <name>@<version> through the PLT.
 #define INFERA_COMPAT_JUMP(name, version)                                  \
@@ -80,9 +90,7 @@
   X(sem_post, "GLIBC_2.2.5") \
   X(sem_timedwait, "GLIBC_2.2.5") \
   X(sem_trywait, "GLIBC_2.2.5") \
-  X(sem_wait, "GLIBC_2.2.5") \
-  X(shm_open, "GLIBC_2.2.5") \
-  X(shm_unlink, "GLIBC_2.2.5")
+  X(sem_wait, "GLIBC_2.2.5")
 
 INFERA_COMPAT_JUMPS(INFERA_COMPAT_JUMP)
 
@@ -107,6 +115,38 @@ __attribute__((visibility("hidden"))) uint32_t __wrap_arc4random(void) {
     else if (n < 0 && errno != EINTR) break;  // no entropy source: keep what we have
   }
   return value;
+}
+
+// "/dev/shm/<name>" for a POSIX shared-memory object name ("/name" or "name": one path
+// component); false (errno EINVAL or ENAMETOOLONG) for any other name.
+static bool shm_path(const char* name, char (&path)[sizeof "/dev/shm/" + NAME_MAX]) {
+  while (*name == '/') ++name;
+  const std::size_t length = std::strlen(name);
+  if (length == 0 || std::strchr(name, '/') != nullptr) {
+    errno = EINVAL;
+    return false;
+  }
+  if (length >= NAME_MAX) {
+    errno = ENAMETOOLONG;
+    return false;
+  }
+  std::memcpy(path, "/dev/shm/", sizeof "/dev/shm/" - 1);
+  std::memcpy(path + sizeof "/dev/shm/" - 1, name, length + 1);
+  return true;
+}
+
+__attribute__((visibility("hidden"))) int __wrap_shm_open(const char* name, int oflag, mode_t mode) {
+  char path[sizeof "/dev/shm/" + NAME_MAX];
+  if (!shm_path(name, path)) return -1;
+  const int fd = open(path, oflag | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0 && errno == EISDIR) errno = EINVAL;
+  return fd;
+}
+
+__attribute__((visibility("hidden"))) int __wrap_shm_unlink(const char* name) {
+  char path[sizeof "/dev/shm/" + NAME_MAX];
+  if (!shm_path(name, path)) return -1;
+  return unlink(path);
 }
 
 }  // extern "C"

@@ -8,7 +8,7 @@
 #    old GCC_ versions are needed). Linking libgcc_eh statically would pull in
 #    _dl_find_object (glibc 2.35) on a new toolchain.
 #  - glibc symbols newer than 2.28 bound to their older versions (glibc_compat.cc).
-#  - libpthread, libdl and librt named as needed: before 2.34 the old versions live there.
+#  - libpthread and libdl named as needed: before 2.34 the old versions live there.
 function(infera_make_portable target)
   if(NOT (CMAKE_SYSTEM_NAME STREQUAL "Linux" AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64"))
     message(FATAL_ERROR "INFERA_PORTABLE_GLIBC is for x86_64 Linux only")
@@ -32,5 +32,5 @@ function(infera_make_portable target)
     target_link_options(${target} PRIVATE "LINKER:--wrap=${symbol}")
   endforeach()
   target_link_options(${target} PRIVATE
-    "LINKER:--push-state,--no-as-needed" -l:libpthread.so.0 -l:libdl.so.2 -l:librt.so.1 "LINKER:--pop-state")
+    "LINKER:--push-state,--no-as-needed" -l:libpthread.so.0 -l:libdl.so.2 "LINKER:--pop-state")
 endfunction()

@@ -3,7 +3,8 @@
  * with glibc >= 2.28 (Debian 10/11, Ubuntu 20.04, RHEL 8/9, Amazon Linux 2023): its dynamic
  * symbol table may ask for no GLIBC_ version above 2.28, for no libstdc++ at all (GLIBCXX_,
  * CXXABI_: libstdc++ is linked in) and for no libgcc_s version newer than GCC 8 ships
- * (GCC_7.0.0), and it names only system libraries every glibc has.
+ * (GCC_7.0.0), no function that glibc kept outside libc, libpthread and libdl before 2.34, and
+ * it names only system libraries every glibc has.
  *
  * Builds the prebuild (incrementally, in build/prebuild) when CMake and a C++ compiler are
  * here, then reads it with objdump.
@@ -69,6 +70,16 @@ describe.skipIf(skipReason !== undefined)(`prebuild portability${skipReason ? ` 
     expect([...neededVersions(symbols, 'GLIBCXX').keys(), ...neededVersions(symbols, 'CXXABI').keys()]).toEqual([]);
     const tooNew = [...neededVersions(symbols, 'GCC')].filter(([v]) => compareVersions(v, '7.0.0') > 0);
     expect(tooNew.map(([v, syms]) => `GCC_${v}: ${syms.join(', ')}`)).toEqual([]);
+  });
+
+  it('needs no function that lived in librt, libanl or libutil before glibc 2.34 (Node.js does not link them)', () => {
+    // Bound to libc.so.6 at link time, such a symbol is not found on glibc < 2.30, whose loader
+    // stops at the recorded provider (glibc_compat.cc implements shm_open/shm_unlink instead).
+    const undefinedNames = symbols
+      .split('\n')
+      .filter((l) => l.includes('*UND*'))
+      .map((l) => l.trim().split(/\s+/).pop()!);
+    expect(undefinedNames.filter((n) => /^(shm_|mq_|timer_|aio_|lio_listio|getaddrinfo_a|gai_|openpty|forkpty|login|logout)/.test(n))).toEqual([]);
   });
 
   it('links only libraries every glibc system has', () => {
