@@ -14,7 +14,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from './yaml-subset.mjs';
+import { parseDocument } from './yaml.mjs';
 
 /**
  * Renders every `templates/*.yaml` of `chartDir` (files starting with `_` are skipped) and

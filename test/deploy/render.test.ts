@@ -1,10 +1,10 @@
 /**
- * deploy/helm/render.mjs and yaml-subset.mjs: the Go-template and YAML subsets the chart relies
- * on behave as Helm and YAML define them, and anything outside the subsets is refused.
+ * deploy/helm/render.mjs and yaml.mjs: the Go-template subset the chart relies on behaves as Helm
+ * defines it (anything outside it is refused), and YAML reads as Helm reads it.
  */
 import { describe, expect, test } from 'vitest';
 import { mergeValues, parseSet, renderTemplate } from '../../deploy/helm/render.mjs';
-import { parseAllDocuments, parseDocument } from '../../deploy/helm/yaml-subset.mjs';
+import { parseAllDocuments, parseDocument } from '../../deploy/helm/yaml.mjs';
 
 const ctx = { Values: { a: { b: 'x', n: 30, list: [], on: true, off: false }, s: 'p q' }, Release: { Name: 'r', Namespace: 'ns' }, Chart: { Name: 'c' } };
 
@@ -42,7 +42,7 @@ describe('values', () => {
   });
 });
 
-describe('yaml subset', () => {
+describe('yaml', () => {
   test('block maps, sequences of maps, same-indent sequences, comments, quoting and flow JSON', () => {
     const text = [
       '# c',
@@ -55,7 +55,7 @@ describe('yaml subset', () => {
       '  value: "8000"',
       '- plain',
       'flow: {"k":[1,2]}',
-      'n: ~',
+      'nothing: ~',
       'f: 0.05',
       'key.with/slash: "yes"',
     ].join('\n');
@@ -63,7 +63,7 @@ describe('yaml subset', () => {
       a: { b: 1, s: 'q # not a comment', t: "it's" },
       list: [{ name: 'x', value: '8000' }, 'plain'],
       flow: { k: [1, 2] },
-      n: null,
+      nothing: null,
       f: 0.05,
       'key.with/slash': 'yes',
     });
@@ -73,11 +73,9 @@ describe('yaml subset', () => {
     expect(parseAllDocuments('---\n# only a comment\n---\na: 1\n---\nb: [2]\n')).toEqual([{ a: 1 }, { b: [2] }]);
   });
 
-  test('constructs outside the subset are refused with their line', () => {
-    expect(() => parseDocument('a: |\n  text')).toThrow(/line 1: block scalars/);
-    expect(() => parseDocument('a: &x 1')).toThrow(/anchors/);
-    expect(() => parseDocument('a: on')).toThrow(/boolean in YAML 1.1/);
-    expect(() => parseDocument('a: 1\na: 2')).toThrow(/line 2: duplicate key a/);
-    expect(() => parseDocument('a: 1\n   b: 2')).toThrow(/line 2: unexpected indentation/);
+  test("scalars read as YAML 1.1, as Helm's parser reads them, and duplicate keys are refused", () => {
+    expect(parseDocument('a: on\nb: "on"\nc: yes\nd: 0.05')).toEqual({ a: true, b: 'on', c: true, d: 0.05 });
+    expect(() => parseDocument('a: 1\na: 2')).toThrow(/unique/i);
+    expect(parseDocument('')).toEqual({});
   });
 });

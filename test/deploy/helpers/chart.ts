@@ -1,12 +1,12 @@
 /**
  * The Helm commands of deploy/README.md, rendered with deploy/helm/render.mjs and parsed with
- * deploy/helm/yaml-subset.mjs, so the tests check exactly what the README tells users to run.
+ * deploy/helm/yaml.mjs (the yaml library, read as Helm reads YAML), so the tests check exactly what the README tells users to run.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseHelmTemplateArgs, renderChart } from '../../../deploy/helm/render.mjs';
-import { parseAllDocuments, parseDocument } from '../../../deploy/helm/yaml-subset.mjs';
+import { parseAllDocuments, parseDocument } from '../../../deploy/helm/yaml.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const CHART = path.join(ROOT, 'deploy/helm/infera');
