@@ -80,8 +80,9 @@ export interface InferStreamOptions {
 export interface InferOptions {
   /**
    * Move the input tensors' ArrayBuffers to the model instance's worker thread instead of
-   * copying them: zero-copy, but the caller's buffers are detached (length 0) afterwards, and
-   * any typed array viewing them reads as empty. Default false: infer copies what it would
+   * copying them: zero-copy, but the caller's buffers may be detached (length 0) afterwards,
+   * and any typed array viewing them then reads as empty (an ONNX instance running on the main
+   * thread reads them in place and moves nothing). Default false: infer copies what it would
    * move and never detaches, empties or changes the caller's arrays. The protocol frontends
    * pass true for the request bodies they own.
    */

@@ -231,7 +231,7 @@ export class InferenceServer implements ServerCore {
    * @param signal aborted when the client gave up (an AbortSignal, or any CancelSignal); a
    *   request still queued is then removed (CancelledError).
    * @param options `transfer: true` moves the input buffers to the model's worker thread
-   *   (zero-copy, detaching the caller's); by default the caller's arrays are left intact.
+   *   (zero-copy, the caller's may be detached); by default the caller's arrays are left intact.
    */
   infer(request: InferenceRequest, signal?: CancelSignal, options?: InferOptions): Promise<InferenceResponse> {
     if (this.#state === 'EXITING') return Promise.reject(new UnavailableError('Server is stopping, no new inference requests are accepted'));

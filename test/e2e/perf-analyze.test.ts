@@ -24,7 +24,7 @@ describe('infera analyze', () => {
       const child = spawn(
         process.execPath,
         [CLI, 'analyze', '-m', 'simple', '--model-repository', repo.dir, '--output-dir', out, '--instance-counts', '1',
-          '--max-batch-sizes', '4', '--max-queue-delays-us', '100', '--concurrency', '2', '-p', '300', '-r', '3', '--latency-budget-ms', '10000'],
+          '--max-batch-sizes', '4', '--allow-smaller-batch', '--max-queue-delays-us', '100', '--concurrency', '2', '-p', '300', '-r', '3', '--latency-budget-ms', '10000'],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let so = '';

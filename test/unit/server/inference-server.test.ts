@@ -14,6 +14,9 @@ beforeAll(async () => {
   writeModel(tmp.dir, 'simple', addSubModel(), { versions: [1, 2] });
   // An image-sized input (3×96×96 FP32, 110,592 bytes): large enough to be moved to a worker.
   writeModel(tmp.dir, 'image', identityModel('FP32', ['batch', IMAGE_ELEMENTS]));
+  // The same for the transfer test alone: an instance that many runs promoted to the main
+  // thread reads inputs in place and moves nothing, so that test needs a fresh one.
+  writeModel(tmp.dir, 'image_moved', identityModel('FP32', ['batch', IMAGE_ELEMENTS]));
   server = await InferenceServer.create({ modelRepositories: [tmp.dir] });
 });
 
@@ -80,7 +83,7 @@ describe('InferenceServer (embedded)', () => {
   test('infer with transfer: true moves the input buffers (zero-copy, detaching them)', async () => {
     const pixels = new Float32Array(IMAGE_ELEMENTS).fill(1.5);
     const res = await server.infer(
-      { modelName: 'image', inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [1, IMAGE_ELEMENTS], data: new Uint8Array(pixels.buffer) }] },
+      { modelName: 'image_moved', inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [1, IMAGE_ELEMENTS], data: new Uint8Array(pixels.buffer) }] },
       undefined,
       { transfer: true },
     );
