@@ -1,4 +1,4 @@
-import type { ComputeTiming } from './backends/backend.js';
+import type { ComputeTiming } from './infer/compute-timing.js';
 import type { ResponseCache } from './cache/response-cache.js';
 import { CancelledError, UnavailableError, UnsupportedError } from './errors/index.js';
 import type { CancelSignal } from './infer/cancellation.js';
@@ -10,7 +10,7 @@ import type { TraceManager } from './observability/trace-manager.js';
 import { isEnsembleConfig } from './repository/model-loader.js';
 import type { ModelVersion } from './repository/model-version.js';
 import type { ScheduledResult, SchedulerPayload } from './scheduler/scheduler.js';
-import { nowNs, type FailureReason } from './scheduler/stats-recorder.js';
+import { nowNs, type FailureReason } from './observability/stats-recorder.js';
 
 /**
  * One request's way through the server facade (`InferenceServer.infer`): model lookup,

@@ -6,7 +6,7 @@ import type { InferenceRequest, InferenceResponse, Tensor } from './infer/tensor
 import type { ModelVersion } from './repository/model-version.js';
 import type { InferStreamOptions } from './server-types.js';
 import { isStreamingScheduler } from './scheduler/request-scheduler.js';
-import { nowNs, type FailureReason } from './scheduler/stats-recorder.js';
+import { nowNs, type FailureReason } from './observability/stats-recorder.js';
 
 /** The request parameter that asks for the final flag as an empty response (reference §2.3). */
 export const ENABLE_EMPTY_FINAL_RESPONSE = 'triton_enable_empty_final_response';

@@ -2,6 +2,14 @@ import type { Datatype } from './infer/datatype.js';
 import type { CancelSignal } from './infer/cancellation.js';
 import type { InferenceRequest, InferenceResponse } from './infer/tensor.js';
 import type { ServerMemoryUsage, SharedMemoryService } from './memory/index.js';
+import type { LogSettings } from './observability/log-control.js';
+import type { LoadModelParameters } from './repository/load-parameters.js';
+import type { ModelIndexEntry } from './repository/model-index.js';
+
+// Defined with the layer that owns them; re-exported for the protocols and the public API.
+export type { LogSettings } from './observability/log-control.js';
+export type { LoadModelParameters } from './repository/load-parameters.js';
+export type { ModelIndexEntry, ModelReadyState } from './repository/model-index.js';
 
 /** Model metadata in the KServe v2 shape (reference §1.2, gRPC ModelMetadataResponse). */
 export interface TensorMetadata {
@@ -27,38 +35,6 @@ export interface ServerMetadata {
   version: string;
   /** Only the extensions infera implements (reference §1.2). */
   extensions: string[];
-}
-
-/** State of one model version, Triton's ModelReadyState names. */
-export type ModelReadyState = 'UNKNOWN' | 'READY' | 'UNAVAILABLE' | 'LOADING' | 'UNLOADING';
-
-export interface ModelIndexEntry {
-  name: string;
-  version?: string;
-  state?: ModelReadyState;
-  reason?: string;
-}
-
-/** Parameters of a repository load request (reference §1.5, §8 "Explicit load"). */
-export interface LoadModelParameters {
-  /** A ModelConfig as JSON text, used instead of config.pbtxt. */
-  config?: string;
-  /**
-   * `file:<version>/<path>` overrides: parameter name as sent (`file:1/model.onnx`; a key
-   * without the prefix is taken as the path) → content. Requires `config` and the server flag
-   * `--model-load-allow-file-override`.
-   */
-  files?: Map<string, Uint8Array>;
-}
-
-/** A logging extension settings object (reference §1.5 logging). */
-export interface LogSettings {
-  log_file: string;
-  log_info: boolean;
-  log_warning: boolean;
-  log_error: boolean;
-  log_verbose_level: number;
-  log_format: string;
 }
 
 /** Trace settings: every value is a string or a list of strings (reference §1.5 trace). */

@@ -16,7 +16,7 @@ import { TraceManager, type TraceSettingsJson } from './observability/trace-mana
 import { traceChangeFromUpdate, type TraceSettingsUpdate } from './observability/trace-update.js';
 import { ModelRepositoryManager } from './repository/model-repository-manager.js';
 import { tryLoadNativeAddon } from './native/binding.js';
-import type { ComputeTiming } from './backends/backend.js';
+import type { ComputeTiming } from './infer/compute-timing.js';
 import type { ModelVersion } from './repository/model-version.js';
 import { runInference, type InferenceContext } from './server-infer.js';
 import { streamInference } from './server-stream.js';

@@ -1,6 +1,7 @@
 import type { ModelConfig } from '../generated/model_config_pb.js';
 import type { Datatype } from '../infer/datatype.js';
 import type { Tensor } from '../infer/tensor.js';
+import type { ComputeTiming } from '../infer/compute-timing.js';
 
 /** One input or output as the model file declares it; -1 marks a variable dimension. */
 export interface ModelTensorInfo {
@@ -43,18 +44,6 @@ export interface InstanceOptions {
    * checks responses against its outputs.
    */
   config?: ModelConfig;
-}
-
-/**
- * Where the time of one execution went, in nanoseconds (Triton's compute_input,
- * compute_infer and compute_output statistics): preparing inputs for the runtime (including
- * the hand-off to the instance's thread), the runtime's own run, and collecting outputs
- * (including the hand-off back).
- */
-export interface ComputeTiming {
-  inputNs: number;
-  inferNs: number;
-  outputNs: number;
 }
 
 /** The outputs of one execution, in `outputNames` order, and its timing. */

@@ -1,5 +1,6 @@
 import type { InferParameters, Tensor } from '../infer/tensor.js';
-import type { ComputeTiming, ModelInstance } from './backend.js';
+import type { ModelInstance } from './backend.js';
+import type { ComputeTiming } from '../infer/compute-timing.js';
 
 /**
  * One whole request handed to an instance that takes requests rather than merged batches

@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../generated/model_config_pb.js';
 import type { InferenceRequest, Tensor } from '../infer/tensor.js';
-import { nowNs } from '../scheduler/stats-recorder.js';
+import { nowNs } from '../observability/stats-recorder.js';
 import { responseCacheKey } from './cache-key.js';
 
 /** Bytes an entry is charged besides its tensor data: names, shapes and bookkeeping. */

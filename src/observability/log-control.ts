@@ -1,6 +1,15 @@
 import type { Logger, LevelWithSilent } from 'pino';
 import { InvalidArgumentError, UnsupportedError } from '../errors/index.js';
-import type { LogSettings } from '../server-types.js';
+
+/** A logging extension settings object (reference §1.5 logging). */
+export interface LogSettings {
+  log_file: string;
+  log_info: boolean;
+  log_warning: boolean;
+  log_error: boolean;
+  log_verbose_level: number;
+  log_format: string;
+}
 
 /** tritonserver's `default` and `ISO8601` records (UTC times), or infera's `json` lines. */
 export type LogFormat = 'default' | 'ISO8601' | 'json';

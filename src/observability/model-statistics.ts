@@ -1,5 +1,5 @@
-import type { ComputeTiming } from '../backends/backend.js';
-import { nowNs, type FailureReason, type ModelStatsRecorder } from '../scheduler/stats-recorder.js';
+import type { ComputeTiming } from '../infer/compute-timing.js';
+import { nowNs, type FailureReason, type ModelStatsRecorder } from './stats-recorder.js';
 
 /** `{count, ns}`: how many and their summed duration in nanoseconds (Triton `StatisticDuration`). */
 export interface DurationStat {

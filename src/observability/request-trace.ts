@@ -1,4 +1,4 @@
-import type { ComputeTiming } from '../backends/backend.js';
+import type { ComputeTiming } from '../infer/compute-timing.js';
 import type { Tensor } from '../infer/tensor.js';
 import { TRACE_TENSORS, TRACE_TIMESTAMPS, type TraceSetting } from './trace-setting.js';
 import { tensorTraceJson } from './trace-tensors.js';

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Histogram, Registry, Summary, type Metric } from 'prom-client';
-import type { ComputeTiming } from '../backends/backend.js';
+import type { ComputeTiming } from '../infer/compute-timing.js';
 import type { ModelConfig } from '../generated/model_config_pb.js';
-import type { ModelStatsRecorder } from '../scheduler/stats-recorder.js';
+import type { ModelStatsRecorder } from './stats-recorder.js';
 import { CpuMetricsPoller } from './cpu-metrics.js';
 import { defaultMetricsConfig, type MetricsConfig } from './metrics-config.js';
 import { FAILURE_REASONS, ModelStatistics, type StatsObserver } from './model-statistics.js';

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors/index.js';
-import type { ModelStatsRecorder } from '../scheduler/stats-recorder.js';
+import type { ModelStatsRecorder } from './stats-recorder.js';
 import { ModelStatistics, type ModelStatsJson } from './model-statistics.js';
 
 /** A loaded model version as the statistics see it. */

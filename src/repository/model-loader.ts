@@ -28,7 +28,7 @@ import type { Logger } from '../observability/logger.js';
 import { createScheduler } from '../scheduler/create-scheduler.js';
 import { requestSchedulerFor } from '../scheduler/request-scheduler.js';
 import type { EnsembleHost } from '../scheduler/ensemble/ensemble-host.js';
-import type { ModelStatsRecorder } from '../scheduler/stats-recorder.js';
+import type { ModelStatsRecorder } from '../observability/stats-recorder.js';
 import { escapesModelDir } from './repository-scan.js';
 import { warmupInstances } from './warmup.js';
 import type { ModelVersion } from './model-version.js';

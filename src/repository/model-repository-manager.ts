@@ -9,7 +9,8 @@ import {
 } from '../errors/index.js';
 import type { ModelConfig } from '../generated/model_config_pb.js';
 import type { Logger } from '../observability/logger.js';
-import type { LoadModelParameters, ModelIndexEntry } from '../server-types.js';
+import type { LoadModelParameters } from './load-parameters.js';
+import type { ModelIndexEntry } from './model-index.js';
 import { codeCarryingOverride } from './file-override.js';
 import type { LoaderOptions } from './model-loader.js';
 import { ModelOperations, type LoadRequest, type LoadResult } from './model-operations.js';

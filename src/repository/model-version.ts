@@ -2,8 +2,8 @@ import type { ModelInstance } from '../backends/backend.js';
 import type { ModelConfig } from '../generated/model_config_pb.js';
 import type { ModelSpec } from '../infer/model-spec.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
-import { NO_STATS, type ModelStatsRecorder } from '../scheduler/stats-recorder.js';
-import type { ModelReadyState } from '../server-types.js';
+import { NO_STATS, type ModelStatsRecorder } from '../observability/stats-recorder.js';
+import type { ModelReadyState } from './model-index.js';
 
 /**
  * One version of a model and its lifecycle state (Triton `ModelReadyState`):

@@ -8,7 +8,7 @@ import type { EnsembleHost } from './ensemble/ensemble-host.js';
 import { EnsembleScheduler } from './ensemble/ensemble-scheduler.js';
 import type { Scheduler } from './scheduler.js';
 import { SequenceBatchScheduler } from './sequence/sequence-batch-scheduler.js';
-import type { ModelStatsRecorder } from './stats-recorder.js';
+import type { ModelStatsRecorder } from '../observability/stats-recorder.js';
 
 /** What every scheduler is built from. */
 export interface SchedulerContext {

@@ -1,7 +1,7 @@
 import { CancelledError } from '../errors/index.js';
 import type { ModelInstance } from '../backends/backend.js';
 import type { ScheduledResult, Scheduler, SchedulerPayload } from './scheduler.js';
-import { NO_STATS, nowNs, type ModelStatsRecorder } from './stats-recorder.js';
+import { NO_STATS, nowNs, type ModelStatsRecorder } from '../observability/stats-recorder.js';
 import { stoppingError } from './stopping-error.js';
 
 interface QueuedRequest {

@@ -8,7 +8,7 @@ import { OrderedCompletion } from './dynamic/ordered-completion.js';
 import { PriorityQueue, type QueuedRequest } from './dynamic/priority-queue.js';
 import { requestLevel, requestLogPrefix, requestTimeoutUs, resolvePriorityPolicies, type PriorityPolicies } from './queue-policy.js';
 import type { ScheduledResult, Scheduler, SchedulerPayload } from './scheduler.js';
-import { NO_STATS, nowNs, type ModelStatsRecorder } from './stats-recorder.js';
+import { NO_STATS, nowNs, type ModelStatsRecorder } from '../observability/stats-recorder.js';
 import { stoppingError } from './stopping-error.js';
 
 /** Below this much waiting, a timer (1 ms resolution) would overshoot the queue delay. */

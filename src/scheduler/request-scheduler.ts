@@ -1,4 +1,4 @@
-import type { ComputeTiming } from '../backends/backend.js';
+import type { ComputeTiming } from '../infer/compute-timing.js';
 import type { ModelInstance } from '../backends/backend.js';
 import { isRequestInstance, type InstanceRequest, type RequestInstance } from '../backends/request-instance.js';
 import { CancelledError, InternalError, toTritonError, UnavailableError, UnsupportedError } from '../errors/index.js';
@@ -8,7 +8,7 @@ import type { Tensor } from '../infer/tensor.js';
 import { PriorityQueue, type QueueEntry } from './dynamic/priority-queue.js';
 import { requestLevel, requestLogPrefix, requestTimeoutUs, resolvePriorityPolicies, type PriorityPolicies } from './queue-policy.js';
 import type { ScheduledResult, Scheduler, SchedulerPayload } from './scheduler.js';
-import { NO_STATS, nowNs, type ModelStatsRecorder } from './stats-recorder.js';
+import { NO_STATS, nowNs, type ModelStatsRecorder } from '../observability/stats-recorder.js';
 import { stoppingError } from './stopping-error.js';
 
 /** Called for each response of a streamed request; `outputs` undefined = the final flag alone. */

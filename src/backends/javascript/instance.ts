@@ -3,7 +3,8 @@ import { errorFromCode, InternalError, toTritonError, UnavailableError } from '.
 import type { InferenceRequest, InferenceResponse, Tensor } from '../../infer/tensor.js';
 import { packForTransfer } from '../../infer/transfer.js';
 import type { Logger } from '../../observability/logger.js';
-import type { ComputeTiming, ExecuteResult } from '../backend.js';
+import type { ExecuteResult } from '../backend.js';
+import type { ComputeTiming } from '../../infer/compute-timing.js';
 import { executionTimeoutError, ExecutionWatchdog } from '../execution-watchdog.js';
 import type { InstanceRequest, RequestInstance } from '../request-instance.js';
 import { MAX_EXTERNAL_PARAMETER, MAX_HEAP_PARAMETER } from './instance-limits.js';

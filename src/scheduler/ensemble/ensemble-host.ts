@@ -1,4 +1,4 @@
-import type { ComputeTiming } from '../../backends/backend.js';
+import type { ComputeTiming } from '../../infer/compute-timing.js';
 import type { CancelSignal } from '../../infer/cancellation.js';
 import type { ModelSpec } from '../../infer/model-spec.js';
 import type { InferenceRequest, Tensor } from '../../infer/tensor.js';

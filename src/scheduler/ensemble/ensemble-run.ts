@@ -1,8 +1,8 @@
-import type { ComputeTiming } from '../../backends/backend.js';
+import type { ComputeTiming } from '../../infer/compute-timing.js';
 import { errorFromCode, InvalidArgumentError, toTritonError, type TritonError } from '../../errors/index.js';
 import type { InferenceRequest, Tensor } from '../../infer/tensor.js';
 import type { ScheduledResult, SchedulerPayload } from '../scheduler.js';
-import { nowNs, type ModelStatsRecorder } from '../stats-recorder.js';
+import { nowNs, type ModelStatsRecorder } from '../../observability/stats-recorder.js';
 import { reshapeForBatching } from './batch-reshape.js';
 import type { EnsembleHost } from './ensemble-host.js';
 import type { EnsemblePlan, EnsembleStep } from './ensemble-plan.js';

@@ -2,7 +2,7 @@ import { CancelledError } from '../../errors/index.js';
 import type { ModelConfig } from '../../generated/model_config_pb.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ScheduledResult, Scheduler, SchedulerPayload } from '../scheduler.js';
-import { nowNs, type ModelStatsRecorder } from '../stats-recorder.js';
+import { nowNs, type ModelStatsRecorder } from '../../observability/stats-recorder.js';
 import type { EnsembleHost } from './ensemble-host.js';
 import { planEnsemble } from './ensemble-plan.js';
 import { EnsembleRun, type EnsembleRunContext } from './ensemble-run.js';

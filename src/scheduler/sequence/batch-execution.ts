@@ -3,7 +3,7 @@ import { InternalError } from '../../errors/index.js';
 import { DATATYPE_BYTE_SIZE, elementCount } from '../../infer/datatype.js';
 import type { Tensor } from '../../infer/tensor.js';
 import { gatherBatch, scatterBatch } from '../batch-gather.js';
-import { nowNs, type ModelStatsRecorder } from '../stats-recorder.js';
+import { nowNs, type ModelStatsRecorder } from '../../observability/stats-recorder.js';
 import type { SequenceControlTensors } from './control-tensors.js';
 import type { SequenceStates } from './implicit-state.js';
 import type { SequenceRequest } from './sequence-request.js';

@@ -1,4 +1,4 @@
-import { nowNs } from '../stats-recorder.js';
+import { nowNs } from '../../observability/stats-recorder.js';
 import { batchSignature, emptySlotInputs, executeSlots, slotInputs, type BatchContext, type SlotWork } from './batch-execution.js';
 import type { SequenceControlTensors } from './control-tensors.js';
 import type { ImplicitStates, SequenceStates } from './implicit-state.js';

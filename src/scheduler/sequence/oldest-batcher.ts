@@ -1,5 +1,5 @@
 import { CancelledError } from '../../errors/index.js';
-import { nowNs } from '../stats-recorder.js';
+import { nowNs } from '../../observability/stats-recorder.js';
 import { batchSignature, executeSlots, slotInputs, type BatchContext, type SlotWork } from './batch-execution.js';
 import type { SequenceControlTensors } from './control-tensors.js';
 import type { ImplicitStates, SequenceStates } from './implicit-state.js';

@@ -1,7 +1,7 @@
 import { CancelledError, InvalidArgumentError, UnavailableError } from '../../errors/index.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ScheduledResult, Scheduler, SchedulerPayload } from '../scheduler.js';
-import { nowNs, type ModelStatsRecorder } from '../stats-recorder.js';
+import { nowNs, type ModelStatsRecorder } from '../../observability/stats-recorder.js';
 import { stoppingError } from '../stopping-error.js';
 import type { SequenceControlTensors } from './control-tensors.js';
 import { formatSequenceId, readSequenceParameters, sequenceKey, type SequenceId, type SequenceParameters } from './sequence-id.js';

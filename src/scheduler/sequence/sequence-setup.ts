@@ -2,7 +2,7 @@ import type { ModelInstance } from '../../backends/backend.js';
 import { InternalError, UnsupportedError } from '../../errors/index.js';
 import type { ModelConfig, ModelSequenceBatching } from '../../generated/model_config_pb.js';
 import type { Logger } from '../../observability/logger.js';
-import type { ModelStatsRecorder } from '../stats-recorder.js';
+import type { ModelStatsRecorder } from '../../observability/stats-recorder.js';
 import type { BatchContext } from './batch-execution.js';
 import { SequenceControlTensors } from './control-tensors.js';
 import { DirectBatcher } from './direct-batcher.js';

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { InvalidArgumentError } from '../../../src/errors/index.js';
 import { ModelStatistics } from '../../../src/observability/model-statistics.js';
 import { queryModelStatistics } from '../../../src/observability/statistics-query.js';
-import { NO_STATS } from '../../../src/scheduler/stats-recorder.js';
+import { NO_STATS } from '../../../src/observability/stats-recorder.js';
 
 const timing = (inputNs: number, inferNs: number, outputNs: number) => ({ inputNs, inferNs, outputNs });
 

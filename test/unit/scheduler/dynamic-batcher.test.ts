@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { CancelledError, UnavailableError } from '../../../src/errors/index.js';
 import { DynamicBatchScheduler } from '../../../src/scheduler/dynamic-batch-scheduler.js';
 import type { ScheduledResult } from '../../../src/scheduler/scheduler.js';
-import { NO_STATS, type ModelStatsRecorder } from '../../../src/scheduler/stats-recorder.js';
+import { NO_STATS, type ModelStatsRecorder } from '../../../src/observability/stats-recorder.js';
 import { FakeInstance, firstValue, fp32, fp32Config, payload, tick } from './dynamic-fakes.js';
 
 function batcher(dynamic: Record<string, unknown>, instances: FakeInstance[], opts: Parameters<typeof fp32Config>[0] = {}, stats = NO_STATS) {

@@ -11,8 +11,8 @@ import type { InferenceRequest, Tensor } from '../../../src/infer/tensor.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import type { ComposingResult, EnsembleHost } from '../../../src/scheduler/ensemble/ensemble-host.js';
 import { EnsembleScheduler } from '../../../src/scheduler/ensemble/ensemble-scheduler.js';
-import type { ComputeTiming } from '../../../src/backends/backend.js';
-import type { FailureReason, ModelStatsRecorder } from '../../../src/scheduler/stats-recorder.js';
+import type { ComputeTiming } from '../../../src/infer/compute-timing.js';
+import type { FailureReason, ModelStatsRecorder } from '../../../src/observability/stats-recorder.js';
 
 interface Call {
   request: InferenceRequest;

@@ -10,7 +10,7 @@ import { UnavailableError } from '../../../src/errors/index.js';
 import { ModelConfigSchema, type ModelConfig } from '../../../src/generated/model_config_pb.js';
 import type { InferParameters } from '../../../src/infer/tensor.js';
 import { requestSchedulerFor, type RequestScheduler } from '../../../src/scheduler/request-scheduler.js';
-import { NO_STATS } from '../../../src/scheduler/stats-recorder.js';
+import { NO_STATS } from '../../../src/observability/stats-recorder.js';
 
 /** Holds each execution until `release()`; answers every request with one final response. */
 class HeldInstance implements RequestInstance {

@@ -8,7 +8,7 @@ import type { ExecuteResult, ModelInstance } from '../../../src/backends/backend
 import type { InferParameters, Tensor } from '../../../src/infer/tensor.js';
 import type { SchedulerPayload } from '../../../src/scheduler/scheduler.js';
 import { SequenceBatchScheduler } from '../../../src/scheduler/sequence/sequence-batch-scheduler.js';
-import { NO_STATS } from '../../../src/scheduler/stats-recorder.js';
+import { NO_STATS } from '../../../src/observability/stats-recorder.js';
 import { silentLogger, type Logger } from '../../../src/observability/logger.js';
 
 /** One execution as the model saw it, one array entry per batch row. */

@@ -1,4 +1,4 @@
-import type { ComputeTiming } from '../backends/backend.js';
+import type { ComputeTiming } from '../infer/compute-timing.js';
 
 /** Why a request failed, as Triton's `nv_inference_request_failure{reason}` labels it. */
 export type FailureReason = 'REJECTED' | 'CANCELED' | 'BACKEND' | 'OTHER';

@@ -1,0 +1,11 @@
+/**
+ * Where the time of one execution went, in nanoseconds (Triton's compute_input,
+ * compute_infer and compute_output statistics): preparing inputs for the runtime (including
+ * the hand-off to the instance's thread), the runtime's own run, and collecting outputs
+ * (including the hand-off back).
+ */
+export interface ComputeTiming {
+  inputNs: number;
+  inferNs: number;
+  outputNs: number;
+}
