@@ -77,12 +77,48 @@ export interface ModelInstance {
   terminate?(reason: string): Promise<void>;
 }
 
-/** A backend (reference §3.2 `backend`): reads model files and creates instances. */
+/** What a backend's auto-complete hook is given about the version being loaded. */
+export interface AutoCompleteContext {
+  /** Absolute path of the version's model file. */
+  modelFile: string;
+  /** What `readModelMetadata` read from it. */
+  metadata: ModelFileMetadata;
+  /** The ORT backend config `default-max-batch-size` (reference §4); default 4. */
+  defaultMaxBatchSize?: number;
+}
+
+/** The result of auto-complete step 2. */
+export interface AutoCompleteResult {
+  /** The completed copy; the argument is not modified. */
+  config: ModelConfig;
+  /** Messages Triton logs at WARNING level (e.g. max_batch_size was autofilled). */
+  warnings: string[];
+}
+
+/**
+ * A backend (reference §3.2 `backend`): reads model files and creates instances. As in
+ * Triton, where each backend's `TRITONBACKEND_ModelInitialize` completes and checks the
+ * config, the config steps that depend on the model file belong to the backend: the model
+ * loader calls the optional hooks and knows no backend by name.
+ */
 export interface Backend {
   /** Triton's backend name, e.g. "onnxruntime". */
   readonly name: string;
   /** Reads the I/O of a model file without keeping it loaded. */
   readModelMetadata(modelFile: string): Promise<ModelFileMetadata>;
+  /**
+   * Auto-complete step 2 (reference §4), after the backend fields are resolved and before
+   * normalization; the loader skips it with `--disable-auto-complete-config`. Absent: the
+   * config is used as written.
+   * @throws InvalidArgumentError naming the model when the config cannot be completed.
+   */
+  autoCompleteConfig?(config: ModelConfig, context: AutoCompleteContext): Promise<AutoCompleteResult>;
+  /**
+   * Load-time validation of the normalized, generically validated config against the model
+   * file's I/O. Absent: nothing in the file is checked.
+   * @throws InvalidArgumentError saying what the model expects and what the config says.
+   */
+  validateConfig?(config: ModelConfig, metadata: ModelFileMetadata): void;
   /** Loads the model file into a new instance (worker thread, session). */
   createInstance(options: InstanceOptions): Promise<ModelInstance>;
 }

@@ -4,9 +4,10 @@
  * its validation rules (reference §3, §4).
  *
  * Load order, as Triton applies it:
- *   parseModelConfigText → resolveBackendFields (step 1, always) → autoCompleteOnnxConfig
- *   (step 2, unless auto-complete is disabled) → normalizeModelConfig (step 3, always) →
- *   validateModelConfig + validateLabelFiles → validateOnnxConfigAgainstModel. Before any of
+ *   parseModelConfigText → resolveBackendFields (step 1, always) → the backend's
+ *   autoCompleteConfig (step 2, unless auto-complete is disabled; backends/backend.ts) →
+ *   normalizeModelConfig (step 3, always) → validateModelConfig + validateLabelFiles → the
+ *   backend's validateConfig (e.g. backends/onnxruntime/validate-config.ts). Before any of
  *   the version steps, the repository checks the config alone (checkConfigBeforeVersions in
  *   repository/model-source.ts: normalizeModelConfig → validateModelConfigFields, and the
  *   inputs/outputs when auto-complete is off), as Triton's poll does.
@@ -16,17 +17,10 @@ export * from '../generated/model_config_pb.js';
 export { parseModelConfigText } from './parse-text.js';
 export { locateTextError, type TextPosition } from './text-error-location.js';
 export { listVersionDirs, resolveBackendFields } from './backend-fields.js';
-export {
-  autoCompleteOnnxConfig,
-  canSupportBatching,
-  type AutoCompleteOptions,
-  type AutoCompleteResult,
-} from './onnx-auto-complete.js';
 export { normalizeInstanceGroups, normalizeModelConfig, type NormalizeOptions } from './normalize.js';
 export { validateInstanceGroups, validateModelConfig, validateModelConfigFields, type ValidateOptions } from './validate.js';
 export { validateModelIO } from './validate-io.js';
 export { validateLabelFiles } from './label-files.js';
-export { compareDimsSupported, validateOnnxConfigAgainstModel } from './onnx-validate.js';
 export { modelConfigFromJson, modelConfigToJson } from './config-json.js';
 export {
   sequenceControl,

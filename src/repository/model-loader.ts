@@ -2,17 +2,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { clone, create } from '@bufbuild/protobuf';
 import type { Backend, ModelFileMetadata, ModelInstance } from '../backends/backend.js';
-import { autoCompleteJavaScriptConfig } from '../backends/javascript/index.js';
 import type { BackendRegistry } from '../backends/registry.js';
-import {
-  autoCompleteOnnxConfig,
-  normalizeModelConfig,
-  parseModelConfigText,
-  resolveBackendFields,
-  validateModelConfig,
-  validateOnnxConfigAgainstModel,
-} from '../config/index.js';
-import { JAVASCRIPT_BACKEND } from '../config/backend-fields.js';
+import { normalizeModelConfig, parseModelConfigText, resolveBackendFields, validateModelConfig } from '../config/index.js';
 import { ENSEMBLE_PLATFORM } from '../config/constants.js';
 import { InvalidArgumentError } from '../errors/index.js';
 import {
@@ -128,19 +119,17 @@ export async function resolveVersion(mv: ModelVersion, dir: string, base: ModelC
     if (isMissing(err)) throw new InvalidArgumentError(`model '${mv.name}' version ${mv.version}: model file '${file}' not found`);
     throw err;
   }
-  // A JavaScript model has no file metadata: its class completes the config, and nothing
-  // in the file can contradict it.
-  const javascript = config.backend === JAVASCRIPT_BACKEND;
-  if (opts.autoComplete && javascript) {
-    config = await autoCompleteJavaScriptConfig(config, file);
-  } else if (opts.autoComplete) {
-    const completed = autoCompleteOnnxConfig(config, metadata, { defaultMaxBatchSize: opts.defaultMaxBatchSize });
+  // Completing the config from the model file and checking it against the file are the
+  // backend's (a JavaScript model's class completes its own config; nothing in its file can
+  // contradict it).
+  if (opts.autoComplete && backend.autoCompleteConfig !== undefined) {
+    const completed = await backend.autoCompleteConfig(config, { modelFile: file, metadata, defaultMaxBatchSize: opts.defaultMaxBatchSize });
     config = completed.config;
     for (const w of completed.warnings) opts.logger.warn({ model: mv.name, version: mv.version }, w);
   }
   config = normalizeModelConfig(config, { gpuCount: opts.gpuCount });
   validateModelConfig(config);
-  if (!javascript) validateOnnxConfigAgainstModel(config, metadata);
+  backend.validateConfig?.(config, metadata);
   mv.config = config;
   mv.spec = await buildSpec(mv, dir, config);
   if (opts.createStats !== undefined) mv.stats = opts.createStats(mv.name, mv.version, config);

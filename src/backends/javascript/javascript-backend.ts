@@ -6,7 +6,7 @@ import { InternalError, InvalidArgumentError, toTritonError } from '../../errors
 import { DataType, type ModelConfig } from '../../generated/model_config_pb.js';
 import { configTypeToDatatype } from '../../infer/datatype.js';
 import type { Logger } from '../../observability/logger.js';
-import type { Backend, InstanceOptions, ModelFileMetadata, ModelInstance } from '../backend.js';
+import type { AutoCompleteContext, AutoCompleteResult, Backend, InstanceOptions, ModelFileMetadata, ModelInstance } from '../backend.js';
 import { instanceLimits } from './instance-limits.js';
 import { JavaScriptInstance, type BlsHandler } from './instance.js';
 import type { InstanceWorkerData, OutputRule } from './messages.js';
@@ -58,6 +58,11 @@ export class JavaScriptBackend implements Backend {
       throw new InternalError(`model '${options.modelName}': the javascript backend needs the model config to start an instance`);
     }
     return JavaScriptInstance.start(instanceWorkerData(options, config), this.#services.infer, this.#services.logger);
+  }
+
+  /** The model class's own `autoCompleteConfig`: see autoCompleteJavaScriptConfig. */
+  async autoCompleteConfig(config: ModelConfig, context: AutoCompleteContext): Promise<AutoCompleteResult> {
+    return { config: await autoCompleteJavaScriptConfig(config, context.modelFile), warnings: [] };
   }
 }
 

@@ -1,8 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import { errorFromCode, InternalError } from '../../errors/index.js';
-import type { Backend, InstanceOptions, ModelFileMetadata, ModelInstance } from '../backend.js';
+import type { ModelConfig } from '../../generated/model_config_pb.js';
+import type { AutoCompleteContext, AutoCompleteResult, Backend, InstanceOptions, ModelFileMetadata, ModelInstance } from '../backend.js';
+import { autoCompleteOnnxConfig } from './auto-complete-config.js';
 import { OrtModelInstance } from './instance.js';
 import type { FromWorker, MetadataWorkerData } from './messages.js';
+import { validateOnnxConfigAgainstModel } from './validate-config.js';
 import { firstReply, workerScriptUrl } from './worker-script.js';
 
 /**
@@ -49,5 +52,15 @@ export class OnnxRuntimeBackend implements Backend {
    */
   createInstance(options: InstanceOptions): Promise<ModelInstance> {
     return OrtModelInstance.start(options);
+  }
+
+  /** ORT backend `AutoCompleteConfig` from the model file's I/O: see autoCompleteOnnxConfig. */
+  async autoCompleteConfig(config: ModelConfig, context: AutoCompleteContext): Promise<AutoCompleteResult> {
+    return autoCompleteOnnxConfig(config, context.metadata, { defaultMaxBatchSize: context.defaultMaxBatchSize });
+  }
+
+  /** ORT backend `ValidateInputs`/`ValidateOutputs`: see validateOnnxConfigAgainstModel. */
+  validateConfig(config: ModelConfig, metadata: ModelFileMetadata): void {
+    validateOnnxConfigAgainstModel(config, metadata);
   }
 }

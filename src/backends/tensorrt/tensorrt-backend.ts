@@ -3,7 +3,10 @@ import { TENSORRT_BACKEND } from '../../config/constants.js';
 import { InternalError, UnsupportedError } from '../../errors/index.js';
 import { isDatatype } from '../../infer/datatype.js';
 import { awaitNative, loadNativeAddon, nativeAddonLoadError, type NativeAddon, type NativeTensorInfo } from '../../native/binding.js';
-import type { Backend, InstanceOptions, ModelFileMetadata, ModelInstance, ModelTensorInfo } from '../backend.js';
+import type { ModelConfig } from '../../generated/model_config_pb.js';
+import type { AutoCompleteContext, AutoCompleteResult, Backend, InstanceOptions, ModelFileMetadata, ModelInstance, ModelTensorInfo } from '../backend.js';
+import { autoCompleteOnnxConfig } from '../onnxruntime/auto-complete-config.js';
+import { validateOnnxConfigAgainstModel } from '../onnxruntime/validate-config.js';
 import { TensorRtModelInstance } from './tensorrt-instance.js';
 
 /** The message Triton's issue asks for when TensorRT was not found at build time. */
@@ -54,6 +57,23 @@ export class TensorRtBackend implements Backend {
     const plan = await readFile(options.modelFile);
     const engine = await awaitNative(addon.TensorRtEngine.load(plan, options.gpu ?? 0));
     return TensorRtModelInstance.create(options, engine);
+  }
+
+  /**
+   * Completes the config from the engine's I/O with the ONNX Runtime backend's rules, as
+   * infera has done since TensorRT models were added. Triton's TensorRT backend has its own
+   * auto-complete, not yet matched here.
+   */
+  async autoCompleteConfig(config: ModelConfig, context: AutoCompleteContext): Promise<AutoCompleteResult> {
+    return autoCompleteOnnxConfig(config, context.metadata, { defaultMaxBatchSize: context.defaultMaxBatchSize });
+  }
+
+  /**
+   * Checks the config against the engine's I/O with the ONNX Runtime backend's rules and
+   * messages; Triton's TensorRT backend validates with its own, not yet matched here.
+   */
+  validateConfig(config: ModelConfig, metadata: ModelFileMetadata): void {
+    validateOnnxConfigAgainstModel(config, metadata);
   }
 
   #requireTensorRt(): NativeAddon {

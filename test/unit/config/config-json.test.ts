@@ -1,12 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
-import {
-  autoCompleteOnnxConfig,
-  modelConfigFromJson,
-  modelConfigToJson,
-  normalizeModelConfig,
-  parseModelConfigText,
-} from '../../../src/config/index.js';
+import { modelConfigFromJson, modelConfigToJson, normalizeModelConfig, parseModelConfigText } from '../../../src/config/index.js';
+import { autoCompleteOnnxConfig } from '../../../src/backends/onnxruntime/auto-complete-config.js';
 import { InvalidArgumentError } from '../../../src/errors/index.js';
 import {
   DataType,

@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
-import { autoCompleteOnnxConfig, normalizeModelConfig, parseModelConfigText } from '../../../src/config/index.js';
+import { normalizeModelConfig, parseModelConfigText } from '../../../src/config/index.js';
+import { autoCompleteOnnxConfig } from '../../../src/backends/onnxruntime/auto-complete-config.js';
 import {
   ModelConfigSchema,
   ModelInstanceGroup_Kind,

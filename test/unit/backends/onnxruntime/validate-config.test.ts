@@ -1,16 +1,12 @@
 import { create } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
-import type { ModelFileMetadata } from '../../../src/backends/backend.js';
-import {
-  autoCompleteOnnxConfig,
-  compareDimsSupported,
-  normalizeModelConfig,
-  parseModelConfigText,
-  validateOnnxConfigAgainstModel,
-} from '../../../src/config/index.js';
-import { InvalidArgumentError } from '../../../src/errors/index.js';
-import { ModelConfigSchema, type ModelConfig } from '../../../src/generated/model_config_pb.js';
-import { CLS_METADATA, DET_METADATA, FIXED_METADATA, REC_METADATA } from './helpers.js';
+import type { ModelFileMetadata } from '../../../../src/backends/backend.js';
+import { normalizeModelConfig, parseModelConfigText } from '../../../../src/config/index.js';
+import { compareDimsSupported, validateOnnxConfigAgainstModel } from '../../../../src/backends/onnxruntime/validate-config.js';
+import { autoCompleteOnnxConfig } from '../../../../src/backends/onnxruntime/auto-complete-config.js';
+import { InvalidArgumentError } from '../../../../src/errors/index.js';
+import { ModelConfigSchema, type ModelConfig } from '../../../../src/generated/model_config_pb.js';
+import { CLS_METADATA, DET_METADATA, FIXED_METADATA, REC_METADATA } from '../../config/helpers.js';
 
 function config(text: string, name = 'm'): ModelConfig {
   const c = parseModelConfigText(text, 'config.pbtxt');

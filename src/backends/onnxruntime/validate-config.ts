@@ -1,10 +1,10 @@
-import type { ModelFileMetadata, ModelTensorInfo } from '../backends/backend.js';
-import { InvalidArgumentError } from '../errors/index.js';
-import type { ModelConfig } from '../generated/model_config_pb.js';
-import { datatypeToConfigType } from '../infer/datatype.js';
-import { WILDCARD_DIM } from './constants.js';
-import { sequenceControls } from './sequence-controls.js';
-import { configDataTypeName, formatShape, toNumbers, type ConfigTensorEntry } from './tensor-shapes.js';
+import type { ModelFileMetadata, ModelTensorInfo } from '../backend.js';
+import { InvalidArgumentError } from '../../errors/index.js';
+import type { ModelConfig } from '../../generated/model_config_pb.js';
+import { datatypeToConfigType } from '../../infer/datatype.js';
+import { WILDCARD_DIM } from '../../config/constants.js';
+import { sequenceControls } from '../../config/sequence-controls.js';
+import { configDataTypeName, formatShape, toNumbers, type ConfigTensorEntry } from '../../config/tensor-shapes.js';
 
 /**
  * Load-time validation of a config against the ONNX model (reference §4 "Load-time

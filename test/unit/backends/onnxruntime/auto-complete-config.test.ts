@@ -1,14 +1,15 @@
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
-import { autoCompleteOnnxConfig, canSupportBatching, parseModelConfigText } from '../../../src/config/index.js';
-import { InvalidArgumentError } from '../../../src/errors/index.js';
+import { parseModelConfigText } from '../../../../src/config/index.js';
+import { autoCompleteOnnxConfig, canSupportBatching } from '../../../../src/backends/onnxruntime/auto-complete-config.js';
+import { InvalidArgumentError } from '../../../../src/errors/index.js';
 import {
   DataType,
   ModelConfigSchema,
   ModelSequenceBatchingSchema,
   type ModelConfig,
-} from '../../../src/generated/model_config_pb.js';
-import { CLS_METADATA, DET_METADATA, FIXED_METADATA, REC_METADATA } from './helpers.js';
+} from '../../../../src/generated/model_config_pb.js';
+import { CLS_METADATA, DET_METADATA, FIXED_METADATA, REC_METADATA } from '../../config/helpers.js';
 
 /** The config step 1 leaves for a model directory with no config.pbtxt. */
 function bare(name = 'text_detection', init: MessageInitShape<typeof ModelConfigSchema> = {}): ModelConfig {

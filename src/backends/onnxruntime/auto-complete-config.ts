@@ -1,6 +1,6 @@
 import { clone, create } from '@bufbuild/protobuf';
-import type { ModelFileMetadata, ModelTensorInfo } from '../backends/backend.js';
-import { InvalidArgumentError } from '../errors/index.js';
+import type { AutoCompleteResult, ModelFileMetadata, ModelTensorInfo } from '../backend.js';
+import { InvalidArgumentError } from '../../errors/index.js';
 import {
   DataType,
   ModelConfigSchema,
@@ -11,20 +11,13 @@ import {
   type ModelConfig,
   type ModelInput,
   type ModelOutput,
-} from '../generated/model_config_pb.js';
-import { DEFAULT_MAX_BATCH_SIZE, WILDCARD_DIM } from './constants.js';
-import { wireToConfigDataType } from './tensor-shapes.js';
+} from '../../generated/model_config_pb.js';
+import { DEFAULT_MAX_BATCH_SIZE, WILDCARD_DIM } from '../../config/constants.js';
+import { wireToConfigDataType } from '../../config/tensor-shapes.js';
 
 export interface AutoCompleteOptions {
   /** ORT backend config `default-max-batch-size`; default {@link DEFAULT_MAX_BATCH_SIZE} (4). */
   defaultMaxBatchSize?: number;
-}
-
-export interface AutoCompleteResult {
-  /** The completed copy; the argument is not modified. */
-  config: ModelConfig;
-  /** Messages Triton logs at WARNING level (e.g. max_batch_size was autofilled). */
-  warnings: string[];
 }
 
 /**
