@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { encodeBytesElements } from '../../../../src/infer/bytes-codec.js';
 import type { Datatype } from '../../../../src/infer/datatype.js';
 import { jsonBytesByteSize, jsonDataToBytes } from '../../../../src/protocol/http/json-data-decode.js';
 import {
@@ -138,7 +139,7 @@ describe('tensorDataToJson', () => {
 
     const strings = Array.from({ length: ELEMENTS_PER_PART + 1 }, (_, i) => `s${i}`);
     const byteParts: string[] = [];
-    appendTensorDataJson(t('BYTES', [strings.length], bytesOf(strings)), byteParts);
+    appendTensorDataJson(t('BYTES', [strings.length], encodeBytesElements(strings)), byteParts);
     expect(byteParts).toHaveLength(2);
     expect(JSON.parse(byteParts.join(''))).toEqual(strings);
 
@@ -164,18 +165,6 @@ describe('tensorDataToJson', () => {
     );
   });
 });
-
-function bytesOf(strings: string[]): Uint8Array {
-  const bufs = strings.map((x) => Buffer.from(x));
-  const out = Buffer.alloc(bufs.reduce((a, b) => a + 4 + b.length, 0));
-  let o = 0;
-  for (const b of bufs) {
-    out.writeUInt32LE(b.length, o);
-    b.copy(out, o + 4);
-    o += 4 + b.length;
-  }
-  return out;
-}
 
 describe('helpers', () => {
   it('rapidJsonDoubles only touches integral tokens and exponent signs', () => {
