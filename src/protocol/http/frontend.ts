@@ -131,8 +131,7 @@ export function createHttpFrontend(core: ServerCore, options: HttpFrontendOption
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     inFlight++;
     if (closing) res.shouldKeepAlive = false;
-    attachReceiveBudget(req, budget);
-    if (idleTimeoutMs > 0 && !req.complete) watchIdleBody(req, res, idleTimeoutMs, logger);
+    admitRequest(req, res, budget, idleTimeoutMs, logger);
     let pending: Promise<void> | void = undefined;
     try {
       pending = dispatch(core, inferContext, req, res, restrictedApis);
@@ -235,13 +234,29 @@ function checkingIntervalMs(requestTimeoutMs: number): number {
 }
 
 /**
+ * What every request gets before its handler runs, in the frontend and in a mounted handler
+ * alike: its body reads are charged to `budget` (receive-budget.ts), and a body that stops
+ * arriving for `idleTimeoutMs` (0 = never) is answered 408 (`watchIdleBody`).
+ */
+export function admitRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  budget: ReceiveBudget,
+  idleTimeoutMs: number,
+  logger: HttpLogger | undefined,
+): void {
+  attachReceiveBudget(req, budget);
+  if (idleTimeoutMs > 0 && !req.complete) watchIdleBody(req, res, idleTimeoutMs, logger);
+}
+
+/**
  * Answers 408 and closes the connection when `req`'s body stops arriving for `timeoutMs`
  * (socket inactivity while the body is incomplete). When the answer has already gone out
  * (an early error while the rest of the body is drained) the socket is destroyed instead.
  * Once the body is complete the socket's timer is cleared, so that a long inference is not
  * cut short; Node re-arms it with the keep-alive timeout after the response.
  */
-export function watchIdleBody(req: IncomingMessage, res: ServerResponse, timeoutMs: number, logger: HttpLogger | undefined): void {
+function watchIdleBody(req: IncomingMessage, res: ServerResponse, timeoutMs: number, logger: HttpLogger | undefined): void {
   req.setTimeout(timeoutMs, () => {
     if (req.complete) return;
     logger?.debug({ url: req.url }, 'HTTP request body idle too long; closing the connection');

@@ -1,16 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerCore } from '../../server-types.js';
 import {
+  admitRequest,
   answerFailure,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_INPUT_SIZE,
   DEFAULT_RECEIVING_SIZE_FACTOR,
   dispatch,
-  watchIdleBody,
   type HttpFrontendOptions,
 } from './frontend.js';
 import type { InferContext } from './infer-handler.js';
-import { attachReceiveBudget, ReceiveBudget } from './receive-budget.js';
+import { ReceiveBudget } from './receive-budget.js';
 import { parseRoute } from './router.js';
 
 /**
@@ -58,8 +58,7 @@ export function createHttpHandler(core: ServerCore, options: HttpHandlerOptions 
       next();
       return;
     }
-    attachReceiveBudget(req, budget);
-    if (idleTimeoutMs > 0 && !req.complete) watchIdleBody(req, res, idleTimeoutMs, logger);
+    admitRequest(req, res, budget, idleTimeoutMs, logger);
     try {
       const pending = dispatch(core, inferContext, req, res, restrictedApis);
       pending?.catch((err: unknown) => answerFailure(res, err, logger));
