@@ -1,4 +1,4 @@
-import { isUntransferable } from '../memory/untransferable.js';
+import { isUntransferable } from './untransferable.js';
 import type { Tensor } from './tensor.js';
 
 /**

@@ -20,7 +20,7 @@ import {
   type SharedMemoryService,
   type SystemSharedMemoryStatus,
 } from './shared-memory-types.js';
-import { markUntransferable } from './untransferable.js';
+import { markUntransferable } from '../infer/untransferable.js';
 
 /** Triton reserves this key prefix for the Python backend's own regions (server common.h). */
 const RESERVED_KEY_PREFIX = 'triton_python_backend_shm_region_';
