@@ -146,4 +146,10 @@ export interface ServerCore {
   sharedMemory?(): SharedMemoryService;
   /** Pinned (and CUDA) pool totals in bytes, for the `nv_pinned_memory_pool_*` gauges. */
   memoryPoolUsage?(): ServerMemoryUsage;
+
+  // --- infera's web console (protocol/http/console-handler.ts) ---
+  /** `--model-control-mode`: the console offers load/unload only in 'explicit'. */
+  modelControlMode?(): 'none' | 'poll' | 'explicit';
+  /** The Prometheus text exposition the metrics endpoint serves (same registry, same numbers). */
+  metricsText?(): Promise<string>;
 }

@@ -14,7 +14,7 @@ import { ServerMetrics } from './observability/server-metrics.js';
 import { queryModelStatistics } from './observability/statistics-query.js';
 import { TraceManager, type TraceSettingsJson } from './observability/trace-manager.js';
 import { traceChangeFromUpdate, type TraceSettingsUpdate } from './observability/trace-update.js';
-import { ModelRepositoryManager } from './repository/model-repository-manager.js';
+import { ModelRepositoryManager, type ModelControlMode } from './repository/model-repository-manager.js';
 import { tryLoadNativeAddon } from './native/binding.js';
 import type { ComputeTiming } from './infer/compute-timing.js';
 import type { ModelVersion } from './repository/model-version.js';
@@ -302,6 +302,16 @@ export class InferenceServer implements ServerCore {
    */
   get metrics(): ServerMetrics {
     return this.#metrics;
+  }
+
+  /** `--model-control-mode` (none, poll or explicit), for the web console. */
+  modelControlMode(): ModelControlMode {
+    return this.#repository.controlMode;
+  }
+
+  /** `/metrics`' text (Prometheus exposition format), for the web console's charts. */
+  metricsText(): Promise<string> {
+    return this.#metrics.text();
   }
 
   /**

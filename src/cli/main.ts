@@ -16,6 +16,7 @@ function addServeFlags(cmd: Command): Command {
     .option('--http-port <port>', 'HTTP/REST port', parsePort, 8000)
     .option('--http-address <address>', 'address the HTTP server binds', '0.0.0.0')
     .option('--allow-http [bool]', 'serve HTTP/REST', parseBool, true)
+    .option('--allow-console [bool]', 'serve the web console at /console/ and Swagger UI at /v2/docs/ on the HTTP port', parseBool, true)
     .option('--http-header-forward-pattern <regex>', 'headers whose names match (case-insensitive) become string request parameters')
     .option('--http-max-input-size <bytes>', 'largest HTTP request body, also after decompression', parseInteger, 64 * 1024 * 1024)
     .option('--http-request-timeout-secs <secs>', 'a whole HTTP request (headers and body) must arrive within this (0 = no limit)', parseNonNegativeInt, 300)

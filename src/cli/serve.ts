@@ -21,6 +21,8 @@ export interface ServeOptions extends GrpcFlags {
   httpPort: number;
   httpAddress: string;
   allowHttp: boolean;
+  /** `--allow-console`: the web console and Swagger UI on the HTTP port. */
+  allowConsole?: boolean;
   httpMaxInputSize: number;
   httpRequestTimeoutSecs: number;
   httpIdleTimeoutSecs: number;
@@ -159,6 +161,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       logger,
       restrictedApis,
       headerForwardPattern: httpHeaderForward,
+      console: opts.allowConsole ?? true,
     });
     const bound = (banner.http = await http.listen());
     logger.info(SRC, `Started HTTPService at ${bound.address}:${bound.port}`);

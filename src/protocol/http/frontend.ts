@@ -12,13 +12,15 @@ import { handleInfer, type InferContext } from './infer-handler.js';
 import { handleInferStream } from './infer-stream-handler.js';
 import { refuseDecoupledInfer } from './transaction-policy.js';
 import { sendError, sendErrorMessage } from './response-writer.js';
-import { parseRoute } from './router.js';
+import { parseRoute, type Route } from './router.js';
 import { handleRepository } from './repository-handlers.js';
 import { handleLogging } from './logging-handlers.js';
 import { restrictionError, type RestrictedApis } from './restricted-api.js';
 import { handleModelStatistics } from './statistics-handlers.js';
 import { handleTraceSetting } from './trace-handlers.js';
 import { handleSharedMemory } from './shared-memory-handlers.js';
+import { handleApiDocs } from './api-docs-handler.js';
+import { handleConsole } from './console-handler.js';
 
 /** The pino subset the frontend logs through. */
 export interface HttpLogger {
@@ -59,6 +61,12 @@ export interface HttpFrontendOptions {
    * received, across connections (receive-budget.ts); 0 = no cap. Default 8 × maxInputSize.
    */
   maxReceivingSize?: number;
+  /**
+   * `--allow-console`: serve the browser UIs, the web console at `/console/` and Swagger UI at
+   * `/v2/docs/` (both in the `metadata` API group); when false they are 404 like any unknown
+   * URL. `/v2/openapi.json` is served either way. Default true.
+   */
+  console?: boolean;
 }
 
 export interface HttpFrontend {
@@ -108,6 +116,7 @@ const HEADERS_TIMEOUT_MS = 66_000;
 export function createHttpFrontend(core: ServerCore, options: HttpFrontendOptions): HttpFrontend {
   const maxInputSize = options.maxInputSize ?? DEFAULT_MAX_INPUT_SIZE;
   const restrictedApis: RestrictedApis = options.restrictedApis ?? new Map();
+  const browserUis = options.console ?? true;
   const logger = options.logger;
   const inferContext: InferContext = { core, maxInputSize, headerForwardPattern: options.headerForwardPattern };
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -134,7 +143,7 @@ export function createHttpFrontend(core: ServerCore, options: HttpFrontendOption
     admitRequest(req, res, budget, idleTimeoutMs, logger);
     let pending: Promise<void> | void = undefined;
     try {
-      pending = dispatch(core, inferContext, req, res, restrictedApis);
+      pending = dispatch(core, inferContext, req, res, restrictedApis, browserUis);
     } catch (err) {
       fail(res, err);
     }
@@ -323,6 +332,11 @@ export function answerFailure(res: ServerResponse, err: unknown, logger: HttpLog
   sendErrorMessage(res, 500, err instanceof Error ? err.message : String(err));
 }
 
+/** The console and Swagger UI, which `--allow-console false` turns off. */
+export function isBrowserUi(route: Route): boolean {
+  return route.kind === 'console' || route.kind === 'api-docs';
+}
+
 /**
  * Routes one request to its handler (`parseRoute`), answering 404 for a URL outside the
  * KServe v2 surface and 403 for a restricted API without its header. Returns the handler's
@@ -334,9 +348,10 @@ export function dispatch(
   req: IncomingMessage,
   res: ServerResponse,
   restrictedApis: RestrictedApis,
+  browserUis = true,
 ): Promise<void> | void {
   const route = parseRoute(req.url ?? '');
-  if (route === null) return sendErrorMessage(res, 404, 'Not Found');
+  if (route === null || (!browserUis && isBrowserUi(route))) return sendErrorMessage(res, 404, 'Not Found');
   const restricted = restrictionError(restrictedApis, route, req);
   if (restricted !== undefined) return sendErrorMessage(res, 403, restricted);
   switch (route.kind) {
@@ -376,6 +391,11 @@ export function dispatch(
       return handleTraceSetting(core, req, res, route.model, inferContext.maxInputSize);
     case 'shared-memory':
       return handleSharedMemory(core, req, res, route, inferContext.maxInputSize);
+    case 'openapi':
+    case 'api-docs':
+      return handleApiDocs(req, res, route);
+    case 'console':
+      return handleConsole(core, req, res, route);
     default:
       return handleExtensionStub(core, req, res, route);
   }

@@ -7,6 +7,7 @@ import {
   DEFAULT_MAX_INPUT_SIZE,
   DEFAULT_RECEIVING_SIZE_FACTOR,
   dispatch,
+  isBrowserUi,
   type HttpFrontendOptions,
 } from './frontend.js';
 import type { InferContext } from './infer-handler.js';
@@ -19,7 +20,7 @@ import { parseRoute } from './router.js';
  */
 export type HttpHandlerOptions = Pick<
   HttpFrontendOptions,
-  'maxInputSize' | 'logger' | 'restrictedApis' | 'headerForwardPattern' | 'idleTimeoutMs' | 'maxReceivingSize'
+  'maxInputSize' | 'logger' | 'restrictedApis' | 'headerForwardPattern' | 'idleTimeoutMs' | 'maxReceivingSize' | 'console'
 >;
 
 /**
@@ -52,7 +53,11 @@ export function createHttpHandler(core: ServerCore, options: HttpHandlerOptions 
   const budget = new ReceiveBudget(options.maxReceivingSize ?? DEFAULT_RECEIVING_SIZE_FACTOR * maxInputSize);
   const restrictedApis = options.restrictedApis ?? new Map();
   const logger = options.logger;
-  const handles = (req: IncomingMessage): boolean => parseRoute(req.url ?? '') !== null;
+  const browserUis = options.console ?? true;
+  const handles = (req: IncomingMessage): boolean => {
+    const route = parseRoute(req.url ?? '');
+    return route !== null && (browserUis || !isBrowserUi(route));
+  };
   const handler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void => {
     if (next !== undefined && !handles(req)) {
       next();
@@ -60,7 +65,7 @@ export function createHttpHandler(core: ServerCore, options: HttpHandlerOptions 
     }
     admitRequest(req, res, budget, idleTimeoutMs, logger);
     try {
-      const pending = dispatch(core, inferContext, req, res, restrictedApis);
+      const pending = dispatch(core, inferContext, req, res, restrictedApis, browserUis);
       pending?.catch((err: unknown) => answerFailure(res, err, logger));
     } catch (err) {
       answerFailure(res, err, logger);

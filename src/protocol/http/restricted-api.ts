@@ -62,6 +62,11 @@ export function routeApiGroup(route: Route): RestrictedApiGroup {
     case 'health':
       return 'health';
     case 'server-metadata':
+    // The UIs and the API document say what the server serves, as metadata does; restricting
+    // `metadata` restricts them too (a browser must then send the header, e.g. via a proxy).
+    case 'openapi':
+    case 'api-docs':
+    case 'console':
       return 'metadata';
     case 'stats-all':
       return 'statistics';

@@ -10,6 +10,9 @@
  *   /v2/repository(?:/([^/]+))?/(index|models/([^/]+)/(load|unload))
  *   /v2/trace/setting
  *
+ * and infera's own: `/v2/openapi.json` (openapi-document.ts), `/v2/docs[/<file>]` (Swagger UI)
+ * and `/console[/<file>]` (the web console), api-docs-handler.ts and console-handler.ts.
+ *
  * Matching is done with string scans instead of regexes so that a request allocates nothing
  * but the route object. The query string is dropped. The matched name segments (model,
  * shared-memory region, repository) are percent-decoded as UTF-8 after matching, so that a
@@ -21,17 +24,12 @@
  * `infer_stream` is infera's own (Server-Sent Events, infer-stream-handler.ts).
  */
 
-/** What a model-scoped URL asks for; `metadata` is the bare `/v2/models/{m}[/versions/{v}]`. */
-export type ModelAction =
-  | 'metadata'
-  | 'infer'
-  | 'infer_stream'
-  | 'generate'
-  | 'generate_stream'
-  | 'ready'
-  | 'config'
-  | 'stats'
-  | 'trace';
+/**
+ * What a model-scoped URL asks for; `metadata` is the bare `/v2/models/{m}[/versions/{v}]`,
+ * `trace` is `/v2/models/{m}/trace/setting` (routed as kind 'trace').
+ */
+export const MODEL_ACTIONS = ['metadata', 'infer', 'infer_stream', 'generate', 'generate_stream', 'ready', 'config', 'stats', 'trace'] as const;
+export type ModelAction = (typeof MODEL_ACTIONS)[number];
 
 export type SharedMemoryAction = 'status' | 'register' | 'unregister';
 
@@ -57,7 +55,16 @@ export type Route =
       readonly model: string;
       readonly action: 'load' | 'unload';
     }
-  | { readonly kind: 'trace'; readonly model: string };
+  | { readonly kind: 'trace'; readonly model: string }
+  /** `GET /v2/openapi.json`: the OpenAPI document of this API. */
+  | { readonly kind: 'openapi' }
+  /**
+   * `/v2/docs` (file '' : redirect to `/v2/docs/`), `/v2/docs/` (file 'index.html') and
+   * `/v2/docs/<file>`: Swagger UI. `file` is the rest of the path, undecoded.
+   */
+  | { readonly kind: 'api-docs'; readonly file: string }
+  /** `/console`, `/console/`, `/console/<file>`: the web console; `file` as for api-docs. */
+  | { readonly kind: 'console'; readonly file: string };
 
 const SERVER_METADATA: Route = Object.freeze({ kind: 'server-metadata' });
 const HEALTH_LIVE: Route = Object.freeze({ kind: 'health', probe: 'live' });
@@ -65,12 +72,15 @@ const HEALTH_READY: Route = Object.freeze({ kind: 'health', probe: 'ready' });
 const STATS_ALL: Route = Object.freeze({ kind: 'stats-all' });
 const LOGGING: Route = Object.freeze({ kind: 'logging' });
 const TRACE_GLOBAL: Route = Object.freeze({ kind: 'trace', model: '' });
+const OPENAPI: Route = Object.freeze({ kind: 'openapi' });
 
 const MODELS_PREFIX = '/v2/models/';
 const VERSIONS = '/versions/';
 const SYSTEM_SHM = '/v2/systemsharedmemory';
 const CUDA_SHM = '/v2/cudasharedmemory';
 const REPOSITORY = '/v2/repository';
+const DOCS = '/v2/docs';
+const CONSOLE = '/console';
 const SLASH = 47;
 
 /**
@@ -96,11 +106,33 @@ export function parseRoute(url: string): Route | null {
       return LOGGING;
     case '/v2/trace/setting':
       return TRACE_GLOBAL;
+    case '/v2/openapi.json':
+      return OPENAPI;
   }
   if (path.startsWith(SYSTEM_SHM)) return parseSharedMemoryPath(path, SYSTEM_SHM.length, 'system');
   if (path.startsWith(CUDA_SHM)) return parseSharedMemoryPath(path, CUDA_SHM.length, 'cuda');
   if (path.startsWith(REPOSITORY)) return parseRepositoryPath(path.slice(REPOSITORY.length));
+  if (path.startsWith(DOCS)) {
+    const file = staticFile(path.slice(DOCS.length));
+    return file === null ? null : { kind: 'api-docs', file };
+  }
+  if (path.startsWith(CONSOLE)) {
+    const file = staticFile(path.slice(CONSOLE.length));
+    return file === null ? null : { kind: 'console', file };
+  }
   return null;
+}
+
+/**
+ * The file part of a static UI path after its prefix: '' for the bare prefix (answered with a
+ * redirect to the prefix plus '/', so that the page's relative URLs resolve under it),
+ * 'index.html' for the prefix plus '/', else what follows the '/'. Null when the prefix is
+ * only the start of another word ('/consoles').
+ */
+function staticFile(rest: string): string | null {
+  if (rest === '') return '';
+  if (rest.charCodeAt(0) !== SLASH) return null;
+  return rest.length === 1 ? 'index.html' : rest.slice(1);
 }
 
 function parseModelPath(path: string): Route | null {
