@@ -82,6 +82,12 @@ describe.skipIf(!built)('npm pack contents (needs `npm run build` first)', () =>
     expect(dangling).toEqual([]);
   });
 
+  it('ships the web console and the Swagger UI page', () => {
+    const consoleFiles = readdirSync(path.join(root, 'console')).map((f) => `console/${f}`);
+    expect(consoleFiles).toEqual(expect.arrayContaining(['console/index.html', 'console/app.js', 'console/api-docs.html']));
+    expect(consoleFiles.filter((f) => !packed.has(f))).toEqual([]);
+  });
+
   it('ships the full Apache-2.0 license text', () => {
     expect(packed.has('LICENSE')).toBe(true);
     const text = readFileSync(path.join(root, 'LICENSE'), 'utf8');
@@ -97,12 +103,15 @@ function importedPackages(dir: string): Set<string> {
   const names = new Set<string>();
   // `import … from 'x'`, `export … from 'x'`, `import 'x'`, `import('x')`, `require('x')`.
   const specifier = /(?:^\s*(?:import|export)\s[^'"]*?\bfrom\s*|^\s*import\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"]([^'"./][^'"]*)['"]/gm;
+  // Files of a package found with `<require>.resolve('x/file')` (the console's uPlot, Swagger UI).
+  const resolved = /\b[rR]equire[a-zA-Z]*\.resolve\s*\(\s*['"`]([^'"`./$][^'"`/$]*)/g;
   const walk = (d: string): void => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
       else if (/\.(js|mjs|cjs)$/.test(e.name)) {
-        for (const m of readFileSync(p, 'utf8').matchAll(specifier)) {
+        const text = readFileSync(p, 'utf8');
+        for (const m of [...text.matchAll(specifier), ...text.matchAll(resolved)]) {
           const spec = m[1]!;
           if (spec.startsWith('node:') || builtinModules.includes(spec.split('/')[0]!)) continue;
           names.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);

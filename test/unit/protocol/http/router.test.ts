@@ -39,6 +39,14 @@ describe('parseRoute', () => {
     ['/v2/repository/models/m/load', { kind: 'repository-control', repository: '', model: 'm', action: 'load' }],
     ['/v2/repository/r/models/m/unload', { kind: 'repository-control', repository: 'r', model: 'm', action: 'unload' }],
     ['/v2/repository/models/models/m/load', { kind: 'repository-control', repository: 'models', model: 'm', action: 'load' }],
+    ['/v2/openapi.json', { kind: 'openapi' }],
+    ['/v2/docs', { kind: 'api-docs', file: '' }],
+    ['/v2/docs/', { kind: 'api-docs', file: 'index.html' }],
+    ['/v2/docs/swagger-ui.css?v=1', { kind: 'api-docs', file: 'swagger-ui.css' }],
+    ['/console', { kind: 'console', file: '' }],
+    ['/console/?x', { kind: 'console', file: 'index.html' }],
+    ['/console/vendor/uPlot.esm.js', { kind: 'console', file: 'vendor/uPlot.esm.js' }],
+    ['/console/../x', { kind: 'console', file: '../x' }],
   ])('%s', (url, route) => {
     expect(parseRoute(url)).toEqual(route);
   });
@@ -46,6 +54,9 @@ describe('parseRoute', () => {
   it.each([
     '',
     '/',
+    '/consoles',
+    '/v2/docsx',
+    '/v2/openapi.json/',
     '/v2/',
     '/v3',
     '/v2/health',
