@@ -34,15 +34,17 @@ export function formatBytes(n) {
   return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
-/** Bytes a model holds, summed from whatever the server reports; undefined when it reports none. */
+/**
+ * Bytes a model holds, as the server measured them (model paging): the statistics'
+ * `memory_usage`, else the index rows' `paging.memory_bytes`; undefined when it reports none.
+ */
 function memoryOf(m, statsByName) {
-  let total;
-  const add = (n) => {
-    if (typeof n === 'number' && Number.isFinite(n)) total = (total ?? 0) + n;
+  const sum = (values) => {
+    const numbers = values.map(Number).filter((n) => Number.isFinite(n));
+    return numbers.length === 0 ? undefined : numbers.reduce((a, b) => a + b, 0);
   };
-  for (const v of m.versions) add(v.memory_bytes ?? v.memory_byte_size ?? v.byte_size);
-  for (const s of statsByName.get(m.name) ?? []) for (const u of s.memory_usage ?? []) add(Number(u.byte_size));
-  return total;
+  const fromStats = sum((statsByName.get(m.name) ?? []).flatMap((s) => (s.memory_usage ?? []).map((u) => u.byte_size)));
+  return fromStats ?? sum(m.versions.map((v) => v.paging?.memory_bytes).filter((n) => n !== undefined));
 }
 
 function instancesOf(config) {
