@@ -1,6 +1,7 @@
 // The "try it" form, built from a model's metadata (inputs, outputs: name, datatype, shape) and
 // config (label files): per input a shape and JSON data, or an image file where the input takes
 // one; per output a classification count where the output has labels.
+import { audioSamples, sequenceRequests } from './audio-input.js';
 import { fileToBase64, imageToChw } from './image-input.js';
 
 function el(tag, props = {}, ...children) {
@@ -9,9 +10,15 @@ function el(tag, props = {}, ...children) {
   return e;
 }
 
-/** How an image file feeds an input, or undefined: 'bytes' (encoded file) or 'chw' ([.., 3, H, W] FP32). */
-export function imageMode(input) {
+/**
+ * How a file feeds an input, or undefined: 'bytes' (an encoded image), 'chw' (an image as a
+ * [.., 3, H, W] FP32 tensor) or 'audio' (an FP32 window of samples of a sequence model, fed
+ * the audio as one sequence).
+ */
+export function fileMode(input, config) {
   const s = input.shape;
+  const window = config?.max_batch_size > 0 ? s.slice(1) : s;
+  if (config?.sequence_batching !== undefined && input.datatype === 'FP32' && window.length === 1 && window[0] > 0) return 'audio';
   if (input.datatype === 'BYTES' && s.filter((d) => d !== 1 && d !== -1).length === 0 && s.length <= 2) return 'bytes';
   if (input.datatype === 'FP32' && s.length >= 3 && s.at(-3) === 3) return 'chw';
   return undefined;
@@ -23,14 +30,14 @@ const count = (shape) => shape.reduce((a, b) => a * b, 1);
 /** Renders the form's fields; returns `build()`, which resolves to {request, image}. */
 export function buildForm(inputsBox, outputsBox, metadata, config) {
   const fields = metadata.inputs.map((input) => {
-    const mode = imageMode(input);
+    const mode = fileMode(input, config);
     const shape = el('input', { className: 'shape', value: concrete(input.shape).join(','), size: 20 });
     const data = el('textarea', {
       className: 'data',
       placeholder: count(concrete(input.shape)) > 64 ? 'JSON data, row-major (empty: zeros)' : 'JSON data, row-major',
       value: count(concrete(input.shape)) <= 64 ? JSON.stringify(new Array(count(concrete(input.shape))).fill(input.datatype === 'BYTES' ? '' : 0)) : '',
     });
-    const file = mode === undefined ? undefined : el('input', { type: 'file', className: 'file', accept: 'image/*' });
+    const file = mode === undefined ? undefined : el('input', { type: 'file', className: 'file', accept: mode === 'audio' ? 'audio/*' : 'image/*' });
     const box = el(
       'div',
       { className: 'tensor input' },
@@ -41,7 +48,12 @@ export function buildForm(inputsBox, outputsBox, metadata, config) {
       data,
     );
     if (file !== undefined) {
-      box.append(el('div', {}, mode === 'bytes' ? 'or an image file (sent as encoded bytes): ' : 'or an image file (read as PP-OCR does: BGR, (x/255−0.5)/0.5): ', file));
+      const how = {
+        bytes: 'or an image file (sent as encoded bytes): ',
+        chw: 'or an image file (read as PP-OCR does: BGR, (x/255−0.5)/0.5): ',
+        audio: `or an audio file (16 kHz mono, streamed as one sequence of ${input.shape.at(-1)}-sample requests): `,
+      };
+      box.append(el('div', {}, how[mode], file));
     }
     box.dataset.input = input.name;
     inputsBox.append(box);
@@ -64,6 +76,16 @@ export function buildForm(inputsBox, outputsBox, metadata, config) {
   });
 
   return async function build() {
+    const outputsRequested = outputs.map(({ output, k }) => ({
+      name: output.name,
+      parameters: k !== undefined && Number(k.value) > 0 ? { classification: Number(k.value) } : {},
+    }));
+    const audio = fields.find((f) => f.mode === 'audio' && f.file.files?.[0] !== undefined);
+    if (audio !== undefined) {
+      const window = audio.input.shape.at(-1);
+      const samples = await audioSamples(audio.file.files[0]);
+      return { sequence: { requests: sequenceRequests(audio.input, samples, window, outputsRequested), window, samples: samples.length } };
+    }
     let image;
     const inputs = [];
     for (const f of fields) {
@@ -91,10 +113,6 @@ export function buildForm(inputsBox, outputsBox, metadata, config) {
       }
       inputs.push({ name: f.input.name, datatype: f.input.datatype, shape, data });
     }
-    const outputsRequested = outputs.map(({ output, k }) => ({
-      name: output.name,
-      parameters: k !== undefined && Number(k.value) > 0 ? { classification: Number(k.value) } : {},
-    }));
     return { request: { inputs, outputs: outputsRequested }, image };
   };
 }

@@ -3,6 +3,7 @@
 // and, for a request made from an image whose response has boxes ([n, 4, 2], as the `ocr`
 // ensemble's BOXES), the image with its boxes and their text.
 import { api } from './api.js';
+import { speechSegments } from './audio-input.js';
 import { drawBoxes } from './image-input.js';
 import { buildForm } from './tensor-form.js';
 
@@ -44,6 +45,26 @@ function renderOutput(o, classified) {
   return box;
 }
 
+/**
+ * Sends a sequence's requests one after another (the sequence batcher keeps the model's state
+ * between them) and shows the first output's value per chunk and, read as speech
+ * probabilities, the speech segments.
+ */
+async function runSequence(model, { requests, window, samples }, status, result) {
+  const started = performance.now();
+  const values = [];
+  for (let i = 0; i < requests.length; i++) {
+    status.textContent = `request ${i + 1} of ${requests.length}…`;
+    const response = await api.infer(model, requests[i]);
+    values.push(Number(flatten(response.outputs[0]?.data)[0]));
+  }
+  status.textContent = `${model}: ${requests.length} requests of ${window} samples in one sequence, ${(performance.now() - started).toFixed(0)} ms`;
+  const segments = speechSegments(values, samples, window);
+  const list = el('div', { className: 'segments', textContent: `${segments.length} speech segment${segments.length === 1 ? '' : 's'}: ` + segments.map((g) => `${g.start.toFixed(2)}–${g.end.toFixed(2)} s`).join(', ') });
+  list.dataset.count = String(segments.length);
+  result.append(list, el('pre', { textContent: JSON.stringify(values.map((v) => Number(v.toFixed(3)))) }));
+}
+
 /** Wires the model select, form and result panel. `models()` gives the READY model names. */
 export function startTryIt({ select, form, inputsBox, outputsBox, status, result }) {
   let build;
@@ -73,7 +94,13 @@ export function startTryIt({ select, form, inputsBox, outputsBox, status, result
     result.replaceChildren();
     result.dataset.state = 'pending';
     try {
-      const { request, image } = await build();
+      const built = await build();
+      if (built.sequence !== undefined) {
+        await runSequence(model, built.sequence, status, result);
+        result.dataset.state = 'done';
+        return;
+      }
+      const { request, image } = built;
       const started = performance.now();
       const response = await api.infer(model, request);
       status.textContent = `${response.model_name} v${response.model_version}: ${(performance.now() - started).toFixed(0)} ms`;

@@ -5,11 +5,13 @@
  * images, live charts, unload and load, and Swagger UI's "try it out". Screenshots go to
  * test-artifacts/console/ (git-ignored).
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readWav } from '../../examples/vad/src/wav.js';
 import { startServer, type RunningServer } from './helpers/server-process.js';
 import { tempDir } from './helpers/temp-repo.js';
 
@@ -21,6 +23,15 @@ const EXAMPLE_MODELS = readdirSync(REPO, { withFileTypes: true })
   .filter((e) => e.isDirectory())
   .map((e) => e.name)
   .sort();
+
+const hasEspeak = ((): boolean => {
+  try {
+    execFileSync('espeak-ng', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 const tmp = tempDir('infera-console-');
 let server: RunningServer;
@@ -39,13 +50,54 @@ async function render(file: string, text: string, rotate = 0): Promise<string> {
   return out;
 }
 
+/**
+ * Two phrases spoken by espeak-ng with 1.5 s of silence between them (and 1 s around), as a
+ * 16-bit PCM WAV at espeak-ng's own rate: the browser resamples it.
+ */
+function speechWav(): string {
+  const spoken = (text: string): { sampleRate: number; samples: Float32Array } => {
+    const f = path.join(tmp.dir, 'phrase.wav');
+    execFileSync('espeak-ng', ['-v', 'en', '-s', '150', '-w', f, text]);
+    return readWav(readFileSync(f));
+  };
+  const first = spoken('The quick brown fox jumps over the lazy dog');
+  const second = spoken('Voice activity detection on an inference server');
+  const rate = first.sampleRate;
+  const silence = (seconds: number) => new Float32Array(Math.round(seconds * rate));
+  const parts = [silence(1), first.samples, silence(1.5), second.samples, silence(1)];
+  const samples = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    samples.set(p, offset);
+    offset += p.length;
+  }
+  const data = Buffer.alloc(samples.length * 2);
+  samples.forEach((v, i) => data.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(v * 32767))), i * 2));
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVEfmt ', 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * 2, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36);
+  header.writeUInt32LE(data.length, 40);
+  const file = path.join(tmp.dir, 'speech.wav');
+  writeFileSync(file, Buffer.concat([header, data]));
+  return file;
+}
+
 async function screenshot(name: string, fullPage = true): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, name), fullPage });
 }
 
 const row = (model: string) => page.locator(`#models tbody tr[data-model="${model}"]`);
 
-/** Chooses `model` in "try it", gives `file` to its image input and sends; resolves with the result panel's state. */
+/** Chooses `model` in "try it", gives `file` (an image or audio file) to its file input and sends; expects no error. */
 async function tryWithImage(model: string, input: string, file: string): Promise<void> {
   await page.selectOption('#try-model', model);
   await page.waitForSelector(`#try-form[data-model="${model}"] [data-input="${input}"] input[type=file]`);
@@ -108,6 +160,11 @@ describe.skipIf(!hasChromium)(`console in headless Chromium (needs the Debian pa
     expect(await page.locator('#try-result [data-output="BOXES"] .meta').textContent()).toBe('FP32 [2, 4, 2]');
     await page.locator('#try-section').scrollIntoViewIfNeeded();
     await screenshot('try-it-ocr.png');
+  }, 120_000);
+
+  test.skipIf(!hasEspeak)('try it on silero_vad with an audio file: two phrases, two speech segments (needs the Debian package espeak-ng)', async () => {
+    await tryWithImage('silero_vad', 'input', speechWav());
+    expect(await page.locator('#try-result .segments').getAttribute('data-count')).toBe('2');
   }, 120_000);
 
   test('the live charts show throughput, latency percentiles and batch sizes as requests arrive', async () => {

@@ -87,6 +87,7 @@ export const CONSOLE_FILES = [
   'try-it.js',
   'tensor-form.js',
   'image-input.js',
+  'audio-input.js',
 ] as const;
 
 const contents = new Map<string, Buffer>();
