@@ -339,8 +339,9 @@ export function isBrowserUi(route: Route): boolean {
 
 /**
  * Routes one request to its handler (`parseRoute`), answering 404 for a URL outside the
- * KServe v2 surface and 403 for a restricted API without its header. Returns the handler's
- * promise when it answers asynchronously; a rejection or throw is for `answerFailure`.
+ * KServe v2 surface (and for the browser UIs when `browserUis` is false, `--allow-console
+ * false`) and 403 for a restricted API without its header. Returns the handler's promise when
+ * it answers asynchronously; a rejection or throw is for `answerFailure`.
  */
 export function dispatch(
   core: ServerCore,

@@ -227,7 +227,7 @@ export const OPENAPI_DOCUMENT: Readonly<Json> = Object.freeze({
     title: 'infera HTTP API',
     version: '2',
     description:
-      'KServe v2 inference protocol with the Triton extensions infera implements. API groups may need a header (--http-restricted-api); each operation\'s tag is its group.',
+      'KServe v2 inference protocol with the Triton extensions infera implements, and infera\'s own routes. An API group may need a header (--http-restricted-api): an operation\'s tag names its group, except generate (group inference), docs and console (metadata).',
     license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
   },
   tags: ['health', 'metadata', 'inference', 'generate', 'model-config', 'statistics', 'model-repository', 'logging', 'trace', 'shared-memory', 'docs', 'console'].map((name) => ({ name })),

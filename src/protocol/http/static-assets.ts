@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
@@ -90,13 +91,13 @@ export const CONSOLE_FILES = [
   'audio-input.js',
 ] as const;
 
-const contents = new Map<string, Buffer>();
+const contents = new Map<string, { body: Buffer; etag: string }>();
 
 /**
  * Answers GET (and HEAD) for `file` of `assets`: '' redirects to the directory (`<prefix>/`,
  * relative, so it works under a mount point), a name not in the table is 404 `{"error":"Not
- * Found"}` as any unknown URL, other methods 405. Responses say `no-cache` (revalidate: the
- * files change with the package) and `nosniff`.
+ * Found"}` as any unknown URL, other methods 405. Responses carry an ETag of the content and
+ * `no-cache` (the browser revalidates, and gets 304 while the package is the same) and `nosniff`.
  * @throws Error when a listed file is missing from the installation (answered 500).
  */
 export function serveStaticAsset(req: IncomingMessage, res: ServerResponse, assets: StaticAssets, file: string, prefixName: string): void {
@@ -108,16 +109,18 @@ export function serveStaticAsset(req: IncomingMessage, res: ServerResponse, asse
   }
   const a = assets.get(file);
   if (a === undefined) return sendErrorMessage(res, 404, 'Not Found');
-  let body = contents.get(a.file);
-  if (body === undefined) {
-    body = readFileSync(a.file);
-    contents.set(a.file, body);
+  let content = contents.get(a.file);
+  if (content === undefined) {
+    const body = readFileSync(a.file);
+    content = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+    contents.set(a.file, content);
   }
-  res.writeHead(200, {
-    'Content-Type': a.type,
-    'Content-Length': body.byteLength,
-    'Cache-Control': 'no-cache',
-    'X-Content-Type-Options': 'nosniff',
-  });
-  res.end(req.method === 'HEAD' ? undefined : body);
+  const headers = { ETag: content.etag, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' };
+  if (req.headers['if-none-match'] === content.etag) {
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  res.writeHead(200, { ...headers, 'Content-Type': a.type, 'Content-Length': content.body.byteLength });
+  res.end(req.method === 'HEAD' ? undefined : content.body);
 }

@@ -51,6 +51,17 @@ describe('console', () => {
     expect(head.body.byteLength).toBe(0);
   });
 
+  it('answers 304 to a request that has the current ETag', async () => {
+    s = await start();
+    const first = await rawRequest(s.port, 'GET', '/console/app.js');
+    const etag = first.headers.etag as string;
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    const again = await rawRequest(s.port, 'GET', '/console/app.js', { 'If-None-Match': etag });
+    expect(again.status).toBe(304);
+    expect(again.body.byteLength).toBe(0);
+    expect((await rawRequest(s.port, 'GET', '/console/app.js', { 'If-None-Match': '"other"' })).status).toBe(200);
+  });
+
   it('answers 404 for a file it does not ship, whatever the path says, and 405 for other methods', async () => {
     s = await start();
     for (const p of ['/console/nope.js', '/console/../package.json', '/console/..%2fpackage.json', '/console/vendor/../../package.json', '/consoles']) {
