@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readWav } from '../../examples/vad/src/wav.js';
 import { startServer, type RunningServer } from './helpers/server-process.js';
-import { tempDir } from './helpers/temp-repo.js';
+import { copyExampleModel, tempDir } from './helpers/temp-repo.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -218,5 +218,24 @@ describe.skipIf(!hasChromium)(`console in headless Chromium (needs the Debian pa
     await expect.poll(() => status.first().textContent(), { timeout: 20_000 }).toBe('200');
     await op.scrollIntoViewIfNeeded();
     await screenshot('swagger-ui.png', false);
+  }, 60_000);
+});
+
+describe('--allow-console', () => {
+  test('false: no console and no Swagger UI, the OpenAPI document stays; default: both served', async () => {
+    const repo = path.join(tmp.dir, 'simple-repo');
+    copyExampleModel(repo, 'simple', ['config.pbtxt', '1/model.onnx']);
+    const off = await startServer(['--model-repository', repo, '--allow-console', 'false']);
+    const on = await startServer(['--model-repository', repo]);
+    try {
+      for (const p of ['/console/', '/console/app.js', '/v2/docs/']) {
+        const r = await fetch(off.url + p);
+        expect([p, r.status, await r.text()]).toEqual([p, 404, '{"error":"Not Found"}']);
+        expect([p, (await fetch(on.url + p)).status]).toEqual([p, 200]);
+      }
+      expect((await fetch(`${off.url}/v2/openapi.json`)).status).toBe(200);
+    } finally {
+      await Promise.all([off.stop(), on.stop()]);
+    }
   }, 60_000);
 });
