@@ -88,6 +88,10 @@ describe.skipIf(skip !== undefined)(`npm install <tarball> in an empty project${
     const body = (await res.json()) as { outputs: { name: string; data: number[] }[] };
     expect(body.outputs.find((o) => o.name === 'OUTPUT0')!.data).toEqual(a.map((x) => x + 2));
     expect(body.outputs.find((o) => o.name === 'OUTPUT1')!.data).toEqual(a.map((x) => x - 2));
+    // The web console and Swagger UI come from the installed package and its dependencies.
+    for (const p of ['/console/', '/console/app.js', '/console/vendor/uPlot.esm.js', '/v2/docs/', '/v2/docs/swagger-ui-bundle.js', '/v2/openapi.json']) {
+      expect([p, (await fetch(server.url + p)).status]).toEqual([p, 200]);
+    }
   });
 
   /** A script in the project that infers once in-process and prints "OUTPUT0 <json>". */
