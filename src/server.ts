@@ -17,7 +17,6 @@ import { traceChangeFromUpdate, type TraceSettingsUpdate } from './observability
 import { ModelRepositoryManager, type ModelControlMode } from './repository/model-repository-manager.js';
 import { tryLoadNativeAddon } from './native/binding.js';
 import type { ComputeTiming } from './infer/compute-timing.js';
-import type { ModelVersion } from './repository/model-version.js';
 import { runInference, type InferenceContext } from './server-infer.js';
 import { streamInference } from './server-stream.js';
 import type { InferenceServerOptions } from './server-options.js';
@@ -83,7 +82,7 @@ export class InferenceServer implements ServerCore {
     this.#strictReadiness = opts.strictReadiness ?? true;
     this.#logger = logger;
     this.#cache = opts.responseCacheByteSize ? new ResponseCache(opts.responseCacheByteSize) : undefined;
-    this.#metrics = new ServerMetrics(() => this.#readyVersions(), opts.metricsConfig, {
+    this.#metrics = new ServerMetrics(() => this.#repository.readyVersions(), opts.metricsConfig, {
       responseCache: this.#cache !== undefined,
       pinnedMemoryPool: () => this.#memory.usage().pinned,
     });
@@ -268,7 +267,7 @@ export class InferenceServer implements ServerCore {
    */
   modelStatistics(name?: string, version?: number): { model_stats: ModelStatsJson[] } {
     if (this.#state !== 'READY') throw new UnavailableError('Server not ready');
-    return queryModelStatistics(this.#readyVersions(), name, version);
+    return queryModelStatistics(this.#repository.readyVersions(), name, version);
   }
 
   /**
@@ -329,16 +328,6 @@ export class InferenceServer implements ServerCore {
    */
   memoryPoolUsage(): ServerMemoryUsage {
     return this.#memory.usage();
-  }
-
-  /** Every READY version of every model. */
-  #readyVersions(): ModelVersion[] {
-    const out: ModelVersion[] = [];
-    for (const row of this.#repository.index(true)) {
-      const mv = this.#repository.entry(row.name).versions.get(Number(row.version));
-      if (mv?.state === 'READY') out.push(mv);
-    }
-    return out;
   }
 
   /**
