@@ -68,7 +68,8 @@ export interface InferOptions {
 /**
  * What the protocol layers (HTTP, gRPC) need from the server: the narrow facade that Triton's
  * frontends reach through `tritonserver.h`. Every method that can fail throws a TritonError
- * whose code the protocol maps (errors/status-map.ts).
+ * whose code the protocol maps (errors/status-map.ts). Every method is required: a protocol
+ * never asks whether one exists.
  */
 export interface ServerCore {
   serverMetadata(): ServerMetadata;
@@ -105,7 +106,7 @@ export interface ServerCore {
    * True when the model's transaction policy is decoupled (HTTP infer and gRPC ModelInfer
    * refuse it). Same lookup errors as modelMetadata.
    */
-  isDecoupled?(name: string, version?: number): boolean;
+  isDecoupled(name: string, version?: number): boolean;
   /**
    * A request's responses as they come (gRPC ModelStreamInfer, HTTP infer_stream): each has
    * the parameter `triton_final_response` (true on the last); a decoupled model may send
@@ -114,28 +115,28 @@ export interface ServerCore {
    * (validation ones before any response). Ending the iteration early, or aborting `signal`,
    * cancels the request.
    */
-  inferStream?(request: InferenceRequest, signal?: CancelSignal, options?: InferStreamOptions): AsyncIterable<InferenceResponse>;
+  inferStream(request: InferenceRequest, signal?: CancelSignal, options?: InferStreamOptions): AsyncIterable<InferenceResponse>;
 
   // --- model repository extension (reference §1.5, §8) ---
   /** Index rows; `ready` true lists only READY versions. */
-  repositoryIndex?(ready?: boolean): ModelIndexEntry[];
+  repositoryIndex(ready?: boolean): ModelIndexEntry[];
   /**
    * Loads or reloads a model (explicit mode).
    * @throws UnsupportedError/UnavailableError in modes that forbid it (Triton's messages),
    *   InvalidArgumentError for a bad config override or file path, and the load failure.
    */
-  loadModel?(name: string, parameters?: LoadModelParameters): Promise<void>;
+  loadModel(name: string, parameters?: LoadModelParameters): Promise<void>;
   /** Unloads a model (and, with unloadDependents, the models that depend on it). */
-  unloadModel?(name: string, options?: { unloadDependents?: boolean }): Promise<void>;
+  unloadModel(name: string, options?: { unloadDependents?: boolean }): Promise<void>;
 
   // --- statistics extension (reference §7) ---
   /** `{ model_stats: [...] }` for one model/version or (no name) every model. */
-  modelStatistics?(name?: string, version?: number): { model_stats: Record<string, unknown>[] };
+  modelStatistics(name?: string, version?: number): { model_stats: Record<string, unknown>[] };
 
   // --- logging and trace extensions ---
-  logSettings?(update?: Partial<LogSettings>): LogSettings;
+  logSettings(update?: Partial<LogSettings>): LogSettings;
   /** Global settings, or a model's with `model`; `update` values null revert to global. */
-  traceSettings?(model?: string, update?: Record<string, string | string[] | null>): TraceSettings;
+  traceSettings(model?: string, update?: Record<string, string | string[] | null>): TraceSettings;
 
   // --- system / CUDA shared-memory extensions (reference §1.5, §2.1) ---
   /**
@@ -143,13 +144,13 @@ export interface ServerCore {
    * protocols, and `acquire` for requests whose tensors live in a region (use
    * `RequestSharedMemory` from src/memory to hold and release a request's leases).
    */
-  sharedMemory?(): SharedMemoryService;
+  sharedMemory(): SharedMemoryService;
   /** Pinned (and CUDA) pool totals in bytes, for the `nv_pinned_memory_pool_*` gauges. */
-  memoryPoolUsage?(): ServerMemoryUsage;
+  memoryPoolUsage(): ServerMemoryUsage;
 
   // --- infera's web console (protocol/http/console-handler.ts) ---
   /** `--model-control-mode`: the console offers load/unload only in 'explicit'. */
-  modelControlMode?(): 'none' | 'poll' | 'explicit';
+  modelControlMode(): 'none' | 'poll' | 'explicit';
   /** The Prometheus text exposition the metrics endpoint serves (same registry, same numbers). */
-  metricsText?(): Promise<string>;
+  metricsText(): Promise<string>;
 }

@@ -12,7 +12,7 @@ import type { SharedMemoryLease, SharedMemoryService } from './shared-memory-typ
  * request failed).
  *
  * ```ts
- * const shm = new RequestSharedMemory(core.sharedMemory?.());
+ * const shm = new RequestSharedMemory(core.sharedMemory());
  * try {
  *   input.data = shm.input(ref);             // zero-copy view (system) or host copy (CUDA)
  *   shm.output('OUTPUT0', outRef);           // bounds checked now, written after inference

@@ -10,11 +10,11 @@ export type RequestRegions = Pick<RequestSharedMemory, 'input' | 'output' | 'has
  * released for every one. Behaves exactly as the holder it stands for.
  */
 export class LazySharedMemory implements RequestRegions {
-  readonly #core: { sharedMemory?(): SharedMemoryService };
+  readonly #core: { sharedMemory(): SharedMemoryService | undefined };
   #shm: RequestSharedMemory | undefined;
 
-  /** @param core where the server's regions come from (none when it has no `sharedMemory`). */
-  constructor(core: { sharedMemory?(): SharedMemoryService }) {
+  /** @param core where the server's regions come from (none when `sharedMemory()` is undefined). */
+  constructor(core: { sharedMemory(): SharedMemoryService | undefined }) {
     this.#core = core;
   }
 
@@ -43,7 +43,7 @@ export class LazySharedMemory implements RequestRegions {
   }
 
   #holder(): RequestSharedMemory {
-    this.#shm ??= new RequestSharedMemory(this.#core.sharedMemory?.());
+    this.#shm ??= new RequestSharedMemory(this.#core.sharedMemory());
     return this.#shm;
   }
 }

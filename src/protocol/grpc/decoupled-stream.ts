@@ -11,7 +11,6 @@ import { encodeModelInferResponse } from './infer-response.js';
  * @throws the model lookup errors (unknown model, version not ready).
  */
 export function isDecoupledRequest(core: ServerCore, decoded: DecodedGrpcInferRequest): boolean {
-  if (core.inferStream === undefined || core.isDecoupled === undefined) return false;
   return core.isDecoupled(decoded.request.modelName, decoded.request.modelVersion);
 }
 
@@ -33,7 +32,7 @@ export async function streamDecoupled(
   signal: AbortSignal,
   write: (message: ModelStreamInferResponse) => void,
 ): Promise<void> {
-  const responses = core.inferStream!(decoded.request, signal, { emptyFinalResponse: decoded.enableEmptyFinalResponse, transfer: true });
+  const responses = core.inferStream(decoded.request, signal, { emptyFinalResponse: decoded.enableEmptyFinalResponse, transfer: true });
   for await (const response of responses) {
     shm.writeOutputs(response.outputs);
     const inferResponse = encodeModelInferResponse(response, requestId, (name) => shm.hasOutput(name));

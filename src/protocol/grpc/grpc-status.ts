@@ -1,5 +1,5 @@
 import { status as Status, type ServerErrorResponse } from '@grpc/grpc-js';
-import { GRPC_STATUS, TritonError, UnsupportedError } from '../../errors/index.js';
+import { GRPC_STATUS, TritonError } from '../../errors/index.js';
 
 /**
  * A gRPC status for an error: a TritonError's code mapped with `GRPC_STATUS` (Triton's
@@ -50,13 +50,4 @@ export function boundedDetails(message: string): string {
 /** True when the error is a server-side fault worth an error log line (INTERNAL or unknown). */
 export function isServerFault(err: unknown): boolean {
   return !(err instanceof TritonError) || err.code === 'INTERNAL';
-}
-
-/**
- * The error for an RPC whose ServerCore method is absent (an extension infera does not
- * serve yet): UNIMPLEMENTED, with the sentence Triton uses for a build without the feature,
- * e.g. "the server does not support model statistics".
- */
-export function notSupported(feature: string): UnsupportedError {
-  return new UnsupportedError(`the server does not support ${feature}`);
 }

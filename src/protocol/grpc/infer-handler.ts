@@ -46,7 +46,7 @@ export function decodeWithModelLookup(
 /** @throws UnsupportedError for a decoupled model (Triton's message). */
 export function refuseDecoupled(core: ServerCore, decoded: DecodedGrpcInferRequest): void {
   const { modelName, modelVersion } = decoded.request;
-  if (core.isDecoupled?.(modelName, modelVersion) === true) {
+  if (core.isDecoupled(modelName, modelVersion)) {
     throw new UnsupportedError("ModelInfer RPC doesn't support models with decoupled transaction policy");
   }
 }

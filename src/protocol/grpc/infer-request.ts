@@ -47,7 +47,7 @@ function hasKeys(object: object): boolean {
  */
 export function decodeModelInferRequest(
   msg: ModelInferRequest,
-  shm: RequestRegions = new LazySharedMemory({}),
+  shm: RequestRegions = new LazySharedMemory({ sharedMemory: () => undefined }),
 ): DecodedGrpcInferRequest {
   const model = msg.modelName;
   const modelVersion = parseGrpcModelVersion(msg.modelVersion);

@@ -15,7 +15,6 @@ import {
 } from '../../generated/grpc_service_pb.js';
 import { InvalidArgumentError, UnsupportedError } from '../../errors/index.js';
 import type { LoadModelParameters } from '../../server-types.js';
-import { notSupported } from './grpc-status.js';
 import { unary, type RpcContext } from './rpc-context.js';
 
 /**
@@ -23,8 +22,7 @@ import { unary, type RpcContext } from './rpc-context.js';
  * `RegisterRepositoryIndex`, `RegisterRepositoryModelLoad`, `RegisterRepositoryModelUnload`).
  * A `repository_name` is refused first (UNIMPLEMENTED "'repository_name' specification is not
  * supported"), then parameters are checked with Triton's messages, then the core decides
- * (its errors carry the model-control-mode rules). Without the core method the RPC answers
- * UNIMPLEMENTED "the server does not support ...".
+ * (its errors carry the model-control-mode rules).
  */
 
 export interface RepositoryHandlers {
@@ -74,7 +72,6 @@ export function repositoryHandlers(ctx: RpcContext): RepositoryHandlers {
   return {
     repositoryIndex: unary(ctx, 'model-repository', 'RepositoryIndex', (req) => {
       refuseRepositoryName(req.repositoryName);
-      if (core.repositoryIndex === undefined) throw notSupported('model repository index');
       const rows = core.repositoryIndex(req.ready);
       return create(RepositoryIndexResponseSchema, {
         models: rows.map((r) =>
@@ -91,7 +88,6 @@ export function repositoryHandlers(ctx: RpcContext): RepositoryHandlers {
     repositoryModelLoad: unary(ctx, 'model-repository', 'RepositoryModelLoad', async (req) => {
       refuseRepositoryName(req.repositoryName);
       const parameters = decodeLoadParameters(req.parameters);
-      if (core.loadModel === undefined) throw notSupported('model load');
       await core.loadModel(req.modelName, parameters);
       return create(RepositoryModelLoadResponseSchema);
     }),
@@ -106,7 +102,6 @@ export function repositoryHandlers(ctx: RpcContext): RepositoryHandlers {
         }
         unloadDependents = param.parameterChoice.value;
       }
-      if (core.unloadModel === undefined) throw notSupported('model unload');
       await core.unloadModel(req.modelName, { unloadDependents });
       return create(RepositoryModelUnloadResponseSchema);
     }),

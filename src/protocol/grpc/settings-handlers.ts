@@ -12,15 +12,13 @@ import {
 } from '../../generated/grpc_service_pb.js';
 import { InvalidArgumentError, UnsupportedError } from '../../errors/index.js';
 import type { LogSettings, TraceSettings } from '../../server-types.js';
-import { notSupported } from './grpc-status.js';
 import { unary, type RpcContext } from './rpc-context.js';
 
 /**
  * TraceSetting and LogSettings (reference §1.5 trace/logging, §2.1; Triton `RegisterTrace`,
  * `RegisterLogging`): the gRPC-specific checks (value types, value counts, read-only file
  * settings) happen here with Triton's messages; the values themselves are the core's to
- * validate and apply. Keys Triton's gRPC handlers do not know are ignored, as there. Without
- * the core method: UNIMPLEMENTED "the server does not support trace" / "... dynamic logging".
+ * validate and apply. Keys Triton's gRPC handlers do not know are ignored, as there.
  */
 
 export interface SettingsHandlers {
@@ -114,7 +112,6 @@ export function settingsHandlers(ctx: RpcContext): SettingsHandlers {
   const { core } = ctx;
   return {
     traceSetting: unary(ctx, 'trace', 'TraceSetting', (req) => {
-      if (core.traceSettings === undefined) throw notSupported('trace');
       const model = req.modelName === '' ? undefined : req.modelName;
       // Triton's ModelIsReady goes through GetModel: its lookup error (NOT_FOUND) comes first.
       if (model !== undefined && !core.isModelReady(model)) {
@@ -126,7 +123,6 @@ export function settingsHandlers(ctx: RpcContext): SettingsHandlers {
     }),
 
     logSettings: unary(ctx, 'logging', 'LogSettings', (req) => {
-      if (core.logSettings === undefined) throw notSupported('dynamic logging');
       const hasUpdate = Object.keys(req.settings).length > 0;
       return logResponse(core.logSettings(hasUpdate ? decodeLogUpdate(req.settings) : undefined));
     }),

@@ -7,7 +7,6 @@ import {
 } from '../../generated/grpc_service_pb.js';
 import { isInt64, mapJsonLeaves } from '../../config/json-schema-walk.js';
 import { InternalError } from '../../errors/index.js';
-import { notSupported } from './grpc-status.js';
 import { parseGrpcModelVersion } from './model-version.js';
 import { unary, type RpcContext } from './rpc-context.js';
 
@@ -15,13 +14,11 @@ import { unary, type RpcContext } from './rpc-context.js';
  * ModelStatistics (reference §2.1, §7; Triton `RegisterModelStatistics`): the core's
  * statistics JSON (`{"model_stats": [...]}`, Triton's field names) read into the
  * ModelStatisticsResponse message field by field, as Triton copies it (64-bit counts and
- * nanoseconds rounded to whole numbers). An empty name means every model. Without `core.modelStatistics`: UNIMPLEMENTED "the server does not support
- * model statistics".
+ * nanoseconds rounded to whole numbers). An empty name means every model.
  */
 export function statisticsHandler(ctx: RpcContext): handleUnaryCall<ModelStatisticsRequest, ModelStatisticsResponse> {
   return unary(ctx, 'statistics', 'ModelStatistics', (req) => {
     const version = parseGrpcModelVersion(req.version);
-    if (ctx.core.modelStatistics === undefined) throw notSupported('model statistics');
     const stats = ctx.core.modelStatistics(req.name === '' ? undefined : req.name, version);
     // A duration summed from sub-nanosecond shares can come out fractional; uint64 cannot.
     const whole = mapJsonLeaves(ModelStatisticsResponseSchema, stats as unknown as JsonValue, (leaf, v) =>

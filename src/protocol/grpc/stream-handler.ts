@@ -96,7 +96,7 @@ class InferStream {
     const undecodable = decodeFailure(msg);
     if (undecodable !== undefined) return this.#settle(slot, msg, new InvalidArgumentError(undecodable));
     if (this.#ctx.isClosing()) return this.#settle(slot, msg, new UnavailableError(SHUTTING_DOWN));
-    const shm = new RequestSharedMemory(this.#ctx.core.sharedMemory?.());
+    const shm = new RequestSharedMemory(this.#ctx.core.sharedMemory());
     let decoded;
     let decoupled: boolean;
     try {

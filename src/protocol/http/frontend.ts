@@ -4,7 +4,6 @@ import { TritonError, UnavailableError } from '../../errors/index.js';
 import type { ServerCore } from '../../server-types.js';
 import { RequestAbortedError, TooManyChunksError } from './body-reader.js';
 import { attachReceiveBudget, ReceiveBudget, ReceiveBudgetError } from './receive-budget.js';
-import { handleExtensionStub } from './extension-stubs.js';
 import { handleGenerate } from './generate-handler.js';
 import { errorDetail } from './json-fields.js';
 import { handleHealth, handleModelConfig, handleModelMetadata, handleModelReady, handleServerMetadata } from './handlers.js';
@@ -379,7 +378,7 @@ export function dispatch(
         case 'stats':
           return handleModelStatistics(core, req, res, route.model, route.version);
         default:
-          return handleExtensionStub(core, req, res, route);
+          return sendErrorMessage(res, 404, 'Not Found');
       }
     case 'repository-index':
     case 'repository-control':
@@ -398,6 +397,6 @@ export function dispatch(
     case 'console':
       return handleConsole(core, req, res, route);
     default:
-      return handleExtensionStub(core, req, res, route);
+      return sendErrorMessage(res, 404, 'Not Found');
   }
 }

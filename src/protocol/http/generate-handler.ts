@@ -97,15 +97,11 @@ async function generate(
   }
 }
 
-/** Every response of the request; the core's stream when it has one (any model), else its one infer response. */
+/** Every response of the request: the core's stream (any model). */
 function inferResponses(ctx: InferContext, request: InferenceRequest, signal: AbortSignal): AsyncIterable<InferenceResponse> {
-  const core = ctx.core;
   // The HTTP frontend never turns a bare final flag into a response, whatever the parameters
   // say. The tensors were decoded into buffers of this request alone, so they move, uncopied.
-  if (core.inferStream !== undefined) return core.inferStream(request, signal, { emptyFinalResponse: false, transfer: true });
-  return (async function* () {
-    yield await core.infer(request, signal, { transfer: true });
-  })();
+  return ctx.core.inferStream(request, signal, { emptyFinalResponse: false, transfer: true });
 }
 
 type Encoded = { json: string; error?: undefined } | { json?: undefined; error: TritonError };

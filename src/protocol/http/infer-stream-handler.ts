@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CancelledError, InvalidArgumentError, toTritonError, UnsupportedError } from '../../errors/index.js';
+import { CancelledError, InvalidArgumentError, toTritonError } from '../../errors/index.js';
 import type { InferenceResponse } from '../../infer/tensor.js';
 import { RequestSharedMemory } from '../../memory/index.js';
 import { BodyTooLargeError, discardRemainingBody, DRAIN_LIMIT_BYTES, DRAIN_LIMIT_MS, readBody } from './body-reader.js';
@@ -40,7 +40,7 @@ export const SSE_HEADERS = {
 /**
  * @throws (rejects with) errors for the frontend to answer as JSON, before any event: 405 is
  *   answered here; 400 for a bad version, body or binary output request; the model and
- *   validation errors of `core.inferStream`; 501 when the server has no streaming.
+ *   validation errors of `core.inferStream`.
  */
 export async function handleInferStream(
   ctx: InferContext,
@@ -52,8 +52,7 @@ export async function handleInferStream(
   if (req.method !== 'POST') return sendErrorMessage(res, 405, METHOD_NOT_ALLOWED);
   const version = parseModelVersion(versionText);
   const core = ctx.core;
-  if (core.inferStream === undefined) throw new UnsupportedError('this server does not stream responses');
-  const shm = new RequestSharedMemory(core.sharedMemory?.());
+  const shm = new RequestSharedMemory(core.sharedMemory());
   try {
     let decoded: DecodedInferRequest;
     try {

@@ -9,8 +9,7 @@ import { readSettingsBody } from './settings-body.js';
  * GET/POST /v2/logging (reference §1.5 logging; Triton `HandleLogging`). GET answers the
  * settings; POST applies `log_info`, `log_warning`, `log_error` (bool), `log_verbose_level`
  * (unsigned integer) and `log_format` ("default" | "ISO8601") and answers the settings after
- * the change. A null value leaves that setting as it is. A core without logging control
- * answers 503 "the server does not support dynamic logging".
+ * the change. A null value leaves that setting as it is.
  *
  * The checks run in Triton's order with Triton's messages, all as 400 (Triton answers its
  * JSON-type errors with 500 and the format error with 503, by the code its helpers happen to
@@ -30,7 +29,6 @@ export async function handleLogging(
   maxInputSize: number,
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'POST') return sendErrorMessage(res, 405, METHOD_NOT_ALLOWED);
-  if (core.logSettings === undefined) return sendErrorMessage(res, 503, 'the server does not support dynamic logging');
   const settings = req.method === 'POST' ? core.logSettings(logUpdateFromJson(await readSettingsBody(req, maxInputSize))) : core.logSettings();
   sendJsonText(res, 200, JSON.stringify(settings));
 }

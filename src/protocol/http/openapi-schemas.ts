@@ -131,5 +131,5 @@ export const SCHEMAS: Record<string, Schema> = {
   ),
   SystemSharedMemoryStatus: array(object({ name: str(), key: str(), offset: int(), byte_size: int() })),
   CudaSharedMemoryStatus: array(object({ name: str(), device_id: int(), byte_size: int() })),
-  ConsoleServer: object({ model_control_mode: { type: 'string', enum: ['none', 'poll', 'explicit'] }, metrics: bool() }, ['model_control_mode', 'metrics']),
+  ConsoleServer: object({ model_control_mode: { type: 'string', enum: ['none', 'poll', 'explicit'] } }, ['model_control_mode']),
 };

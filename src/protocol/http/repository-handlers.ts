@@ -19,8 +19,7 @@ import type { Route } from './router.js';
  * Other methods are 405. A repository name in a load/unload URL is 501 "'repository_name'
  * specification is not supported" (Triton ignores it in an index URL, and so does infera).
  * Body errors use Triton's texts; where Triton answers a malformed body with 500 (its JSON
- * wrapper's INTERNAL) infera answers 400, like the infer endpoint. A core without the
- * repository methods gets the answers of a server without the extension.
+ * wrapper's INTERNAL) infera answers 400, like the infer endpoint.
  */
 
 /** What the handlers need from the frontend. */
@@ -45,14 +44,6 @@ export async function handleRepository(
     return sendErrorMessage(res, 501, "'repository_name' specification is not supported");
   }
   const core = ctx.core;
-  if (route.kind === 'repository-index' ? core.repositoryIndex === undefined : core.loadModel === undefined) {
-    const message =
-      route.kind === 'repository-index'
-        ? 'the server does not support model repository index'
-        : 'explicit model load / unload is not allowed if polling is enabled';
-    return sendErrorMessage(res, 503, message);
-  }
-
   const body = await readJsonBodyOrAnswer(req, res, ctx.maxInputSize);
   if (body === undefined) return;
   // Triton reads an empty body as "no options" and parses anything else as JSON.
@@ -63,12 +54,12 @@ export async function handleRepository(
     if (has(json, 'ready') && typeof ready !== 'boolean') {
       throw new InvalidArgumentError("Invalid value for 'ready': expected a boolean");
     }
-    return sendJsonText(res, 200, indexJson(core.repositoryIndex!(ready === true)));
+    return sendJsonText(res, 200, indexJson(core.repositoryIndex(ready === true)));
   }
   if (route.action === 'load') {
-    await core.loadModel!(route.model, loadParameters(json));
+    await core.loadModel(route.model, loadParameters(json));
   } else {
-    await core.unloadModel!(route.model, { unloadDependents: unloadDependents(json) });
+    await core.unloadModel(route.model, { unloadDependents: unloadDependents(json) });
   }
   sendEmpty(res, 200);
 }

@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidArgumentError, UnsupportedError } from '../../errors/index.js';
 import { CLIENT_SHM_DISABLED, type SharedMemoryService } from '../../memory/index.js';
 import type { ServerCore } from '../../server-types.js';
-import { handleExtensionStub } from './extension-stubs.js';
 import { METHOD_NOT_ALLOWED } from './handlers.js';
 import { isJsonObject, isUint, type JsonObject } from './json-fields.js';
 import { sendErrorMessage, sendJsonText } from './response-writer.js';
@@ -22,9 +21,6 @@ type SharedMemoryRoute = Extract<Route, { kind: 'shared-memory' }>;
  *   "device_id", "byte_size"}` (CUDA); 200 with an empty body.
  * - unregister: the named region, or every region of that kind; 200 with an empty body.
  *
- * A core without shared memory answers as Triton does with `--allow-client-shm=false`
- * (extension-stubs.ts).
- *
  * @throws (for the frontend to answer) UnsupportedError 501 CLIENT_SHM_DISABLED for register
  *   and unregister without `--allow-client-shm=true`; InvalidArgumentError 400 "'region name'
  *   is necessary to register system|cuda shared memory region", "Shared memory register request
@@ -41,8 +37,7 @@ export async function handleSharedMemory(
   route: SharedMemoryRoute,
   maxInputSize: number,
 ): Promise<void> {
-  const service = core.sharedMemory?.();
-  if (service === undefined) return handleExtensionStub(core, req, res, route);
+  const service = core.sharedMemory();
   if (req.method !== (route.action === 'status' ? 'GET' : 'POST')) return sendErrorMessage(res, 405, METHOD_NOT_ALLOWED);
   const cuda = route.memory === 'cuda';
   switch (route.action) {

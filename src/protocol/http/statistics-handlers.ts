@@ -7,8 +7,7 @@ import { sendErrorMessage, sendJsonText } from './response-writer.js';
 /**
  * GET /v2/models/stats and GET /v2/models/{m}[/versions/{v}]/stats (reference §1.5, §7;
  * Triton `HandleModelStats`): `{"model_stats":[...]}` as the core renders it. `model` is ''
- * for every model. A core without statistics answers 503 "the server does not support model
- * statistics", as Triton built without TRITON_ENABLE_STATS does.
+ * for every model.
  *
  * @throws InvalidArgumentError (400) for a version that does not fit an int64 and whatever
  *   `core.modelStatistics` throws (400 for a model or version that is not available).
@@ -21,7 +20,6 @@ export function handleModelStatistics(
   version: string,
 ): void {
   if (req.method !== 'GET') return sendErrorMessage(res, 405, METHOD_NOT_ALLOWED);
-  if (core.modelStatistics === undefined) return sendErrorMessage(res, 503, 'the server does not support model statistics');
   const stats = core.modelStatistics(model, parseModelVersion(version));
   sendJsonText(res, 200, JSON.stringify(stats));
 }

@@ -15,8 +15,7 @@ const SETTING_KEYS = ['trace_rate', 'trace_count', 'log_frequency'] as const;
  * `HandleTrace`). `model` is '' for the global settings. GET answers the settings; POST
  * applies `{setting: value}` where each value is a string (`trace_level` a list of strings)
  * or null to make a model's setting follow the global one again, then answers the settings.
- * For a model, its readiness is checked before the body is read, as in Triton. A core without
- * tracing answers 503 "the server does not support tracing".
+ * For a model, its readiness is checked before the body is read, as in Triton.
  *
  * @throws InvalidArgumentError (400) "attempt to access JSON non-array as array" /
  *   "... non-string as string" for values of the wrong JSON type, the body errors of
@@ -31,7 +30,6 @@ export async function handleTraceSetting(
   maxInputSize: number,
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'POST') return sendErrorMessage(res, 405, METHOD_NOT_ALLOWED);
-  if (core.traceSettings === undefined) return sendErrorMessage(res, 503, 'the server does not support tracing');
   const target = model === '' ? undefined : model;
   let update: TraceUpdate | undefined;
   if (req.method === 'POST') {

@@ -14,6 +14,6 @@ export const HTTP_DECOUPLED_MESSAGE = "HTTP end point doesn't support models wit
  *   error (400) or the model lookup error (400/404/503) first, as Triton.
  */
 export function refuseDecoupledInfer(core: ServerCore, req: IncomingMessage, model: string, versionText: string): void {
-  if (req.method !== 'POST' || core.isDecoupled === undefined) return;
+  if (req.method !== 'POST') return;
   if (core.isDecoupled(model, parseModelVersion(versionText))) throw new UnsupportedError(HTTP_DECOUPLED_MESSAGE);
 }

@@ -50,7 +50,7 @@ describe('LazySharedMemory', () => {
   });
 
   test('without a shared-memory service every region is unknown', () => {
-    const shm = new LazySharedMemory({});
+    const shm = new LazySharedMemory({ sharedMemory: () => undefined });
     expect(() => shm.input({ region: 'r', offset: 0, byteSize: 1 })).toThrow(new NotFoundError("Unable to find shared memory region: 'r'"));
   });
 });

@@ -12,21 +12,21 @@ import type {
   LogSettings,
   ModelIndexEntry,
   ModelMetadata,
-  ServerCore,
   ServerMetadata,
   TraceSettings,
 } from '../../../../src/server-types.js';
+import { StubServerCore } from '../stub-core.js';
 
 /**
  * An in-memory ServerCore for the gRPC frontend tests.
  *
  * Models: `simple` (INT32 [-1,16] INPUT0, INPUT1 → OUTPUT0 = sum, OUTPUT1 = difference; version 1
  * ready, 2 unknown → NOT_FOUND, 3 not ready → UNAVAILABLE), `echo` (every input back as
- * OUT_<name>), `decoupled` (isDecoupled true). Request parameters steer `infer`:
+ * OUT_<name>), `decoupled` (a decoupled model). Request parameters steer `infer`:
  * `delay_ms` (int) answers after that long, `fail` (string) throws InvalidArgumentError with
  * that message, `wait_abort` (bool) waits until the signal aborts and records it.
  */
-export class FakeGrpcCore implements ServerCore {
+export class FakeGrpcCore extends StubServerCore {
   ready = true;
   readonly requests: InferenceRequest[] = [];
   /** Reasons of the signals that aborted a `wait_abort` request. */
@@ -34,24 +34,24 @@ export class FakeGrpcCore implements ServerCore {
   /** Resolves each time a `wait_abort` request starts waiting. */
   onWaiting: (() => void) | undefined;
 
-  serverMetadata(): ServerMetadata {
+  override serverMetadata(): ServerMetadata {
     return { name: 'triton', version: '0.1.0', extensions: ['classification', 'model_configuration'] };
   }
 
-  isLive(): boolean {
+  override isLive(): boolean {
     return true;
   }
 
-  isReady(): boolean {
+  override isReady(): boolean {
     return this.ready;
   }
 
-  isModelReady(name: string, version?: number): boolean {
+  override isModelReady(name: string, version?: number): boolean {
     this.lookup(name, undefined);
     return version === undefined || version === 1;
   }
 
-  modelMetadata(name: string, version?: number): ModelMetadata {
+  override modelMetadata(name: string, version?: number): ModelMetadata {
     this.lookup(name, version);
     return {
       name,
@@ -62,7 +62,7 @@ export class FakeGrpcCore implements ServerCore {
     };
   }
 
-  modelConfigJson(name: string, version?: number): Record<string, unknown> {
+  override modelConfigJson(name: string, version?: number): Record<string, unknown> {
     this.lookup(name, version);
     return {
       name,
@@ -74,12 +74,12 @@ export class FakeGrpcCore implements ServerCore {
     };
   }
 
-  isDecoupled(name: string): boolean {
+  override isDecoupled(name: string): boolean {
     this.lookup(name, undefined);
     return name === 'decoupled';
   }
 
-  async infer(request: InferenceRequest, signal?: AbortSignal): Promise<InferenceResponse> {
+  override async infer(request: InferenceRequest, signal?: AbortSignal): Promise<InferenceResponse> {
     this.lookup(request.modelName, request.modelVersion);
     this.requests.push(request);
     const p = request.parameters ?? {};
@@ -194,7 +194,7 @@ export class FakeSharedMemory implements SharedMemoryService {
   }
 }
 
-/** A FakeGrpcCore that also implements every optional extension method, recording the calls. */
+/** A FakeGrpcCore that also implements every extension method, recording the calls. */
 export class FakeExtendedCore extends FakeGrpcCore {
   readonly calls: unknown[][] = [];
   log: LogSettings = {
@@ -208,24 +208,24 @@ export class FakeExtendedCore extends FakeGrpcCore {
 
   readonly shm = new FakeSharedMemory();
 
-  sharedMemory(): SharedMemoryService {
+  override sharedMemory(): SharedMemoryService {
     return this.shm;
   }
 
-  repositoryIndex(ready?: boolean): ModelIndexEntry[] {
+  override repositoryIndex(ready?: boolean): ModelIndexEntry[] {
     this.calls.push(['repositoryIndex', ready]);
     return [{ name: 'simple', version: '1', state: 'READY' }, { name: 'never_loaded' }];
   }
 
-  async loadModel(name: string, parameters?: LoadModelParameters): Promise<void> {
+  override async loadModel(name: string, parameters?: LoadModelParameters): Promise<void> {
     this.calls.push(['loadModel', name, parameters]);
   }
 
-  async unloadModel(name: string, options?: { unloadDependents?: boolean }): Promise<void> {
+  override async unloadModel(name: string, options?: { unloadDependents?: boolean }): Promise<void> {
     this.calls.push(['unloadModel', name, options]);
   }
 
-  modelStatistics(name?: string, version?: number): { model_stats: Record<string, unknown>[] } {
+  override modelStatistics(name?: string, version?: number): { model_stats: Record<string, unknown>[] } {
     this.calls.push(['modelStatistics', name, version]);
     const duration = (count: number, ns: number) => ({ count, ns });
     return {
@@ -245,13 +245,13 @@ export class FakeExtendedCore extends FakeGrpcCore {
     };
   }
 
-  logSettings(update?: Partial<LogSettings>): LogSettings {
+  override logSettings(update?: Partial<LogSettings>): LogSettings {
     this.calls.push(['logSettings', update]);
     this.log = { ...this.log, ...update };
     return this.log;
   }
 
-  traceSettings(model?: string, update?: Record<string, string | string[] | null>): TraceSettings {
+  override traceSettings(model?: string, update?: Record<string, string | string[] | null>): TraceSettings {
     this.calls.push(['traceSettings', model, update]);
     return {
       trace_level: ['OFF'],

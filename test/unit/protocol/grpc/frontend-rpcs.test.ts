@@ -110,17 +110,18 @@ describe('core RPCs', () => {
     });
   });
 
-  test('extensions the core lacks answer UNIMPLEMENTED', async () => {
+  test("a core's errors for extensions it does not serve reach the client unchanged", async () => {
+    // The stub core answers as Triton built without statistics: UNAVAILABLE (grpc_server.cc).
     expect(await failure(r.client.modelStatistics())).toEqual({
-      code: status.UNIMPLEMENTED,
+      code: status.UNAVAILABLE,
       message: 'the server does not support model statistics',
     });
     expect(await failure(r.client.repositoryIndex())).toMatchObject({
-      code: status.UNIMPLEMENTED,
+      code: status.UNAVAILABLE,
       message: 'the server does not support model repository index',
     });
-    expect(await failure(r.client.loadModel('simple'))).toMatchObject({ code: status.UNIMPLEMENTED });
-    expect(await failure(r.client.unloadModel('simple'))).toMatchObject({ code: status.UNIMPLEMENTED });
+    expect(await failure(r.client.loadModel('simple'))).toMatchObject({ code: status.UNAVAILABLE });
+    expect(await failure(r.client.unloadModel('simple'))).toMatchObject({ code: status.UNAVAILABLE });
   });
 
   test('shared memory answers as Triton does with client shared memory disabled', async () => {

@@ -19,10 +19,10 @@ afterEach(async () => {
 });
 
 class ConsoleCore extends FakeCore {
-  modelControlMode(): 'explicit' {
+  override modelControlMode(): 'explicit' {
     return 'explicit';
   }
-  async metricsText(): Promise<string> {
+  override async metricsText(): Promise<string> {
     return 'nv_inference_count{model="simple",version="1"} 3\n';
   }
 }
@@ -73,15 +73,15 @@ describe('console', () => {
 
   it('tells the page the model control mode and serves the Prometheus text', async () => {
     s = await start({}, new ConsoleCore());
-    expect(await (await fetch(`${s.base}/console/server.json`)).json()).toEqual({ model_control_mode: 'explicit', metrics: true });
+    expect(await (await fetch(`${s.base}/console/server.json`)).json()).toEqual({ model_control_mode: 'explicit' });
     const metrics = await fetch(`${s.base}/console/metrics`);
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(await metrics.text()).toBe('nv_inference_count{model="simple",version="1"} 3\n');
   });
 
-  it("says mode 'none' and answers 404 for metrics when the core has neither", async () => {
+  it("passes on the core's mode and metrics errors (the stub core: mode 'none', no metrics, 404)", async () => {
     s = await start();
-    expect(await (await fetch(`${s.base}/console/server.json`)).json()).toEqual({ model_control_mode: 'none', metrics: false });
+    expect(await (await fetch(`${s.base}/console/server.json`)).json()).toEqual({ model_control_mode: 'none' });
     expect((await fetch(`${s.base}/console/metrics`)).status).toBe(404);
   });
 });

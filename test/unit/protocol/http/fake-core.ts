@@ -4,7 +4,8 @@ import {
   UnavailableError,
 } from '../../../../src/errors/index.js';
 import type { InferenceRequest, InferenceResponse, Tensor } from '../../../../src/infer/tensor.js';
-import type { ModelMetadata, ServerCore, ServerMetadata } from '../../../../src/server-types.js';
+import type { ModelMetadata, ServerMetadata } from '../../../../src/server-types.js';
+import { StubServerCore } from '../stub-core.js';
 
 /**
  * An in-memory ServerCore for the HTTP frontend tests. Models:
@@ -98,7 +99,7 @@ function int32(t: Tensor): Int32Array {
   return new Int32Array(copy.buffer, 0, copy.byteLength / 4);
 }
 
-export class FakeCore implements ServerCore {
+export class FakeCore extends StubServerCore {
   live = true;
   ready = true;
   /** Every request `infer` received, in order. */
@@ -106,35 +107,35 @@ export class FakeCore implements ServerCore {
   /** When set, infer waits for this promise before answering (for in-flight tests). */
   gate: Promise<void> | undefined;
 
-  serverMetadata(): ServerMetadata {
+  override serverMetadata(): ServerMetadata {
     return { name: 'triton', version: '2.73.0', extensions: ['classification', 'binary_tensor_data'] };
   }
 
-  isLive(): boolean {
+  override isLive(): boolean {
     return this.live;
   }
 
-  isReady(): boolean {
+  override isReady(): boolean {
     return this.ready;
   }
 
-  isModelReady(name: string, version?: number): boolean {
+  override isModelReady(name: string, version?: number): boolean {
     this.lookup(name, undefined);
     if (version === 3) return false;
     if (version !== undefined && version !== 1) return false;
     return true;
   }
 
-  modelMetadata(name: string, version?: number): ModelMetadata {
+  override modelMetadata(name: string, version?: number): ModelMetadata {
     const m = this.lookup(name, version);
     return version === undefined ? m.metadata : { ...m.metadata, versions: [String(version)] };
   }
 
-  modelConfigJson(name: string, version?: number): Record<string, unknown> {
+  override modelConfigJson(name: string, version?: number): Record<string, unknown> {
     return this.lookup(name, version).config;
   }
 
-  async infer(request: InferenceRequest): Promise<InferenceResponse> {
+  override async infer(request: InferenceRequest): Promise<InferenceResponse> {
     const m = this.lookup(request.modelName, request.modelVersion);
     this.requests.push(request);
     if (this.gate !== undefined) await this.gate;
