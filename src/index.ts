@@ -3,7 +3,7 @@
  * The HTTP client lives at `infera/client`.
  */
 export { InferenceServer, type InferenceServerOptions } from './server.js';
-export type { InferOptions, InferStreamOptions, ModelMetadata, ModelIndexEntry, ModelReadyState, ServerMetadata, TensorMetadata } from './server-types.js';
+export type { InferOptions, InferStreamOptions, ModelMetadata, ModelIndexEntry, ModelReadyState, ReadyModel, ServerMetadata, TensorMetadata } from './server-types.js';
 export type { InferenceRequest, InferenceResponse, InferParameters, RequestedOutput, Tensor } from './infer/tensor.js';
 export type { CancelSignal } from './infer/cancellation.js';
 export { DATATYPES, type Datatype } from './infer/datatype.js';

@@ -1,5 +1,6 @@
 import type { Datatype } from './infer/datatype.js';
 import type { CancelSignal } from './infer/cancellation.js';
+import type { ModelSpec } from './infer/model-spec.js';
 import type { InferenceRequest, InferenceResponse } from './infer/tensor.js';
 import type { ServerMemoryUsage, SharedMemoryService } from './memory/index.js';
 import type { LogSettings } from './observability/log-control.js';
@@ -40,6 +41,21 @@ export interface ServerMetadata {
 /** Trace settings: every value is a string or a list of strings (reference §1.5 trace). */
 export type TraceSettings = Record<string, string | string[]>;
 
+/**
+ * A READY model version as `ServerCore.model` looked it up for a request: what a protocol
+ * reads before it decodes (the transaction policy, the raw binary request's input and
+ * `max_batch_size`). Passed back in `InferOptions.model`, it spares the request a second
+ * lookup; a version that stopped serving meanwhile is looked up again.
+ */
+export interface ReadyModel {
+  readonly name: string;
+  readonly version: number;
+  /** Inputs, outputs and `max_batch_size`, as request validation reads them. */
+  readonly spec: ModelSpec;
+  /** `model_transaction_policy.decoupled`: responses only by streaming. */
+  readonly decoupled: boolean;
+}
+
 /** Options of `ServerCore.inferStream`. */
 export interface InferStreamOptions {
   /**
@@ -50,6 +66,8 @@ export interface InferStreamOptions {
   emptyFinalResponse?: boolean;
   /** As `InferOptions.transfer`: move the input buffers instead of copying them (detaching the caller's). */
   transfer?: boolean;
+  /** As `InferOptions.model`. */
+  model?: ReadyModel;
 }
 
 /** Options of `infer`. */
@@ -63,6 +81,8 @@ export interface InferOptions {
    * pass true for the request bodies they own.
    */
   transfer?: boolean;
+  /** The request's model as `ServerCore.model` returned it: the request is not looked up again. */
+  model?: ReadyModel;
 }
 
 /**
@@ -103,10 +123,11 @@ export interface ServerCore {
   infer(request: InferenceRequest, signal?: CancelSignal, options?: InferOptions): Promise<InferenceResponse>;
 
   /**
-   * True when the model's transaction policy is decoupled (HTTP infer and gRPC ModelInfer
-   * refuse it). Same lookup errors as modelMetadata.
+   * The READY version a request for `name` (and `version`) goes to, for the protocol to read
+   * its transaction policy (HTTP infer and gRPC ModelInfer refuse decoupled models) and
+   * inputs, and to hand back in `InferOptions.model`. Same lookup errors as modelMetadata.
    */
-  isDecoupled(name: string, version?: number): boolean;
+  model(name: string, version?: number): ReadyModel;
   /**
    * A request's responses as they come (gRPC ModelStreamInfer, HTTP infer_stream): each has
    * the parameter `triton_final_response` (true on the last); a decoupled model may send

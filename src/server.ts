@@ -17,10 +17,19 @@ import { traceChangeFromUpdate, type TraceSettingsUpdate } from './observability
 import { ModelRepositoryManager, type ModelControlMode } from './repository/model-repository-manager.js';
 import { tryLoadNativeAddon } from './native/binding.js';
 import type { ComputeTiming } from './infer/compute-timing.js';
-import { runInference, type InferenceContext } from './server-infer.js';
-import { streamInference } from './server-stream.js';
+import { readyModelOf, runInference, streamInference, type PipelineContext } from './server-pipeline.js';
 import type { InferenceServerOptions } from './server-options.js';
-import type { InferOptions, InferStreamOptions, LoadModelParameters, LogSettings, ModelIndexEntry, ModelMetadata, ServerCore, ServerMetadata } from './server-types.js';
+import type {
+  InferOptions,
+  InferStreamOptions,
+  LoadModelParameters,
+  LogSettings,
+  ModelIndexEntry,
+  ModelMetadata,
+  ReadyModel,
+  ServerCore,
+  ServerMetadata,
+} from './server-types.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -74,7 +83,7 @@ export class InferenceServer implements ServerCore {
   readonly #traces: TraceManager;
   readonly #memory: ServerMemory;
   readonly #cache: ResponseCache | undefined;
-  readonly #inferContext: InferenceContext;
+  readonly #pipeline: PipelineContext;
   #state: 'LOADING' | 'READY' | 'EXITING' = 'LOADING';
 
   private constructor(opts: InferenceServerOptions, logger: Logger) {
@@ -119,14 +128,17 @@ export class InferenceServer implements ServerCore {
         spec: (model, version) => this.#repository.getReady(model, version).spec!,
         infer: (request, signal) => {
           let timing: ComputeTiming | undefined;
-          return this.#infer(request, signal, (t) => (timing = t)).then((response) => ({ outputs: response.outputs, timing }));
+          // A step of a request already accepted: it runs while the server stops.
+          const step = { onTiming: (t: ComputeTiming) => (timing = t) };
+          return runInference(this.#pipeline, request, signal, { step }).then((response) => ({ outputs: response.outputs, timing }));
         },
       },
     });
-    this.#inferContext = {
+    this.#pipeline = {
       getReady: (name, version) => this.#repository.getReady(name, version),
       traces: this.#traces,
       cache: this.#cache,
+      stopping: () => this.#state === 'EXITING',
     };
   }
 
@@ -227,35 +239,35 @@ export class InferenceServer implements ServerCore {
   }
 
   /**
+   * One request, one response (server-pipeline.ts, `runInference`).
    * @param signal aborted when the client gave up (an AbortSignal, or any CancelSignal); a
    *   request still queued is then removed (CancelledError).
    * @param options `transfer: true` moves the input buffers to the model's worker thread
-   *   (zero-copy, the caller's may be detached); by default the caller's arrays are left intact.
+   *   (zero-copy, the caller's may be detached); by default the caller's arrays are left
+   *   intact. `model`: the request's model as `model()` returned it (no second lookup).
    */
   infer(request: InferenceRequest, signal?: CancelSignal, options?: InferOptions): Promise<InferenceResponse> {
-    if (this.#state === 'EXITING') return Promise.reject(new UnavailableError('Server is stopping, no new inference requests are accepted'));
-    return this.#infer(options?.transfer === true ? request : callerOwned(request), signal);
+    const owned = options?.transfer === true ? request : callerOwned(request);
+    return runInference(this.#pipeline, owned, signal, { model: options?.model });
   }
 
   /**
-   * `infer` without the stopping check (an ensemble's step requests of requests already
-   * accepted still run while the server stops); `onTiming` as in `runInference`.
+   * The READY version `infer` would serve the request with (`ServerCore.model`).
+   * @throws the lookup errors of `modelMetadata`.
    */
-  #infer(request: InferenceRequest, signal?: CancelSignal, onTiming?: (timing: ComputeTiming) => void): Promise<InferenceResponse> {
-    return runInference(this.#inferContext, request, signal, onTiming);
+  model(name: string, version?: number): ReadyModel {
+    return readyModelOf(this.#repository.getReady(name, version));
   }
 
   /** Whether the model is decoupled. @throws the lookup errors of `modelMetadata`. */
   isDecoupled(name: string, version?: number): boolean {
-    return this.#repository.getReady(name, version).config!.modelTransactionPolicy?.decoupled === true;
+    return this.model(name, version).decoupled;
   }
 
-  /** A request's responses as they come (`ServerCore.inferStream`, server-stream.ts); any model. */
+  /** A request's responses as they come (`ServerCore.inferStream`, server-pipeline.ts); any model. */
   inferStream(request: InferenceRequest, signal?: CancelSignal, options?: InferStreamOptions): AsyncIterable<InferenceResponse> {
-    const repository = this.#repository;
-    const stopping = (): boolean => this.#state === 'EXITING';
-    const infer = (r: InferenceRequest, s?: CancelSignal): Promise<InferenceResponse> => this.infer(r, s, OWNED);
-    return streamInference({ version: repository.getReady.bind(repository), infer, stopping }, options?.transfer === true ? request : callerOwned(request), signal, options);
+    const owned = options?.transfer === true ? request : callerOwned(request);
+    return streamInference(this.#pipeline, owned, signal, { model: options?.model, emptyFinalResponse: options?.emptyFinalResponse });
   }
 
   /**

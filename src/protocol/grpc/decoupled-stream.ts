@@ -1,21 +1,13 @@
 import { create } from '@bufbuild/protobuf';
 import { ModelStreamInferResponseSchema, type ModelStreamInferResponse } from '../../generated/grpc_service_pb.js';
 import type { RequestSharedMemory } from '../../memory/index.js';
-import type { ServerCore } from '../../server-types.js';
+import type { ReadyModel, ServerCore } from '../../server-types.js';
 import type { DecodedGrpcInferRequest } from './infer-request.js';
 import { encodeModelInferResponse } from './infer-response.js';
 
 /**
- * Whether a stream request goes to a decoupled model, which answers through
- * `streamDecoupled`. Triton decides per request (`ModelStreamInferHandler`, `is_decoupled_`).
- * @throws the model lookup errors (unknown model, version not ready).
- */
-export function isDecoupledRequest(core: ServerCore, decoded: DecodedGrpcInferRequest): boolean {
-  return core.isDecoupled(decoded.request.modelName, decoded.request.modelVersion);
-}
-
-/**
- * Runs one request of a decoupled model on a ModelStreamInfer stream (reference §2.3; Triton
+ * Runs one request of a decoupled model (`model.decoupled`: Triton decides per request,
+ * `ModelStreamInferHandler`, `is_decoupled_`) on a ModelStreamInfer stream (reference §2.3; Triton
  * `StreamInferResponseComplete`): each response is written as soon as the model sends it,
  * not in request order, with `infer_response.parameters["triton_final_response"]` false until
  * the last; the model's bare final flag becomes an empty response (id, model name and version,
@@ -27,12 +19,14 @@ export function isDecoupledRequest(core: ServerCore, decoded: DecodedGrpcInferRe
 export async function streamDecoupled(
   core: ServerCore,
   decoded: DecodedGrpcInferRequest,
+  model: ReadyModel,
   requestId: string,
   shm: RequestSharedMemory,
   signal: AbortSignal,
   write: (message: ModelStreamInferResponse) => void,
 ): Promise<void> {
-  const responses = core.inferStream(decoded.request, signal, { emptyFinalResponse: decoded.enableEmptyFinalResponse, transfer: true });
+  const options = { emptyFinalResponse: decoded.enableEmptyFinalResponse, transfer: true, model };
+  const responses = core.inferStream(decoded.request, signal, options);
   for await (const response of responses) {
     shm.writeOutputs(response.outputs);
     const inferResponse = encodeModelInferResponse(response, requestId, (name) => shm.hasOutput(name));

@@ -1,7 +1,7 @@
 import type { handleUnaryCall, ServerUnaryCall } from '@grpc/grpc-js';
 import type { ModelInferRequest, ModelInferResponse } from '../../generated/grpc_service_pb.js';
 import { CancelledError, UnsupportedError } from '../../errors/index.js';
-import type { ServerCore } from '../../server-types.js';
+import type { ReadyModel, ServerCore } from '../../server-types.js';
 import { Cancellation, type CancelSignal } from '../../infer/cancellation.js';
 import { LazySharedMemory, type RequestRegions } from '../lazy-shared-memory.js';
 import { decodeModelInferRequest, type DecodedGrpcInferRequest } from './infer-request.js';
@@ -21,7 +21,7 @@ import { forwardHeaders, metadataPairs } from '../header-forward.js';
 /**
  * Decodes a request; when decoding fails, the model lookup Triton does first decides the
  * error (an unknown model wins over a bad tensor). The lookup is skipped on the happy path:
- * `core.infer` looks the model up anyway.
+ * `modelForInfer` does it once the request is decoded.
  * @throws the lookup error, else the decoding error (infer-request documents them)
  */
 export function decodeWithModelLookup(
@@ -43,12 +43,14 @@ export function decodeWithModelLookup(
   }
 }
 
-/** @throws UnsupportedError for a decoupled model (Triton's message). */
-export function refuseDecoupled(core: ServerCore, decoded: DecodedGrpcInferRequest): void {
-  const { modelName, modelVersion } = decoded.request;
-  if (core.isDecoupled(modelName, modelVersion)) {
-    throw new UnsupportedError("ModelInfer RPC doesn't support models with decoupled transaction policy");
-  }
+/**
+ * The request's model, for `core.infer` to run the request on without a second lookup.
+ * @throws the model lookup errors; UnsupportedError for a decoupled model (Triton's message).
+ */
+export function modelForInfer(core: ServerCore, decoded: DecodedGrpcInferRequest): ReadyModel {
+  const model = core.model(decoded.request.modelName, decoded.request.modelVersion);
+  if (model.decoupled) throw new UnsupportedError("ModelInfer RPC doesn't support models with decoupled transaction policy");
+  return model;
 }
 
 /**
@@ -82,8 +84,8 @@ export function inferHandler(ctx: RpcContext): handleUnaryCall<ModelInferRequest
     try {
       const decoded = decodeWithModelLookup(core, msg, shm);
       if (ctx.headerForwardPattern !== undefined) forwardHeaders(decoded.request, metadataPairs(call.metadata), ctx.headerForwardPattern);
-      refuseDecoupled(core, decoded);
-      const response = await core.infer(decoded.request, cancel.signal, { transfer: true });
+      const model = modelForInfer(core, decoded);
+      const response = await core.infer(decoded.request, cancel.signal, { transfer: true, model });
       shm.writeOutputs(response.outputs);
       const encoded = encodeModelInferResponse(response, msg.id, (name) => shm.hasOutput(name));
       freeReceived(msg, response.outputs);

@@ -2,8 +2,9 @@ import type { handleBidiStreamingCall, ServerDuplexStream } from '@grpc/grpc-js'
 import type { ModelInferRequest, ModelStreamInferResponse } from '../../generated/grpc_service_pb.js';
 import { CancelledError, InvalidArgumentError, toTritonError, UnavailableError, type TritonError } from '../../errors/index.js';
 import { RequestSharedMemory } from '../../memory/index.js';
+import type { ReadyModel } from '../../server-types.js';
 import { toGrpcStatus } from './grpc-status.js';
-import { isDecoupledRequest, streamDecoupled } from './decoupled-stream.js';
+import { streamDecoupled } from './decoupled-stream.js';
 import { decodeWithModelLookup } from './infer-handler.js';
 import type { DecodedGrpcInferRequest } from './infer-request.js';
 import { streamErrorResponse, streamResponse } from './infer-response.js';
@@ -98,20 +99,20 @@ class InferStream {
     if (this.#ctx.isClosing()) return this.#settle(slot, msg, new UnavailableError(SHUTTING_DOWN));
     const shm = new RequestSharedMemory(this.#ctx.core.sharedMemory());
     let decoded;
-    let decoupled: boolean;
+    let model: ReadyModel;
     try {
       decoded = decodeWithModelLookup(this.#ctx.core, msg, shm);
       const forward = this.#ctx.headerForwardPattern;
       if (forward !== undefined) forwardHeaders(decoded.request, metadataPairs(this.#call.metadata), forward);
-      decoupled = isDecoupledRequest(this.#ctx.core, decoded);
+      model = this.#ctx.core.model(decoded.request.modelName, decoded.request.modelVersion);
     } catch (err) {
       shm.release();
       return this.#settle(slot, msg, toTritonError(err));
     }
     const controller = new AbortController();
     this.#inFlight.add(controller);
-    if (decoupled) return this.#runDecoupled(slot, msg, decoded, shm, controller);
-    this.#ctx.core.infer(decoded.request, controller.signal, { transfer: true }).then(
+    if (model.decoupled) return this.#runDecoupled(slot, msg, decoded, model, shm, controller);
+    this.#ctx.core.infer(decoded.request, controller.signal, { transfer: true, model }).then(
       (response) => {
         this.#inFlight.delete(controller);
         let message: ModelStreamInferResponse;
@@ -140,14 +141,21 @@ class InferStream {
    * to write in order) and each response is written as it comes; the stream stays open until
    * its last one.
    */
-  #runDecoupled(slot: Slot, msg: ModelInferRequest, decoded: DecodedGrpcInferRequest, shm: RequestSharedMemory, controller: AbortController): void {
+  #runDecoupled(
+    slot: Slot,
+    msg: ModelInferRequest,
+    decoded: DecodedGrpcInferRequest,
+    model: ReadyModel,
+    shm: RequestSharedMemory,
+    controller: AbortController,
+  ): void {
     slot.done = true;
     this.#streaming++;
     this.#flush();
     const write = (message: ModelStreamInferResponse): void => {
       if (!this.#finished) this.#call.write(message);
     };
-    streamDecoupled(this.#ctx.core, decoded, msg.id, shm, controller.signal, write)
+    streamDecoupled(this.#ctx.core, decoded, model, msg.id, shm, controller.signal, write)
       .catch((err: unknown) => {
         if (this.#finished) return;
         const error = toTritonError(err);

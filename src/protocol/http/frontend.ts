@@ -9,7 +9,6 @@ import { errorDetail } from './json-fields.js';
 import { handleHealth, handleModelConfig, handleModelMetadata, handleModelReady, handleServerMetadata } from './handlers.js';
 import { handleInfer, type InferContext } from './infer-handler.js';
 import { handleInferStream } from './infer-stream-handler.js';
-import { refuseDecoupledInfer } from './transaction-policy.js';
 import { sendError, sendErrorMessage } from './response-writer.js';
 import { parseRoute, type Route } from './router.js';
 import { handleRepository } from './repository-handlers.js';
@@ -362,7 +361,6 @@ export function dispatch(
     case 'model':
       switch (route.action) {
         case 'infer':
-          refuseDecoupledInfer(core, req, route.model, route.version);
           return handleInfer(inferContext, req, res, route.model, route.version);
         case 'infer_stream':
           return handleInferStream(inferContext, req, res, route.model, route.version);

@@ -1,7 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { toTritonError } from '../../errors/index.js';
 import { freeBuffer } from '../../memory/free-buffer.js';
-import type { ServerCore } from '../../server-types.js';
+import type { ReadyModel, ServerCore } from '../../server-types.js';
 import { LazySharedMemory, type RequestRegions } from '../lazy-shared-memory.js';
 import { BodyTooLargeError, discardRemainingBody, DRAIN_LIMIT_BYTES, DRAIN_LIMIT_MS, readBody } from './body-reader.js';
 import {
@@ -24,15 +23,17 @@ import {
   peekInferHeaderLength,
 } from './numeric-headers.js';
 import { decodeRawRequest } from './raw-request.js';
+import { modelForInfer } from './transaction-policy.js';
 import { joinParts, sendError, sendErrorMessage, sendParts, type BodyPart } from './response-writer.js';
 
 /**
  * POST /v2/models/{m}[/versions/{v}]/infer (reference §1.3, §1.4; Triton `HandleInfer`).
  *
- * Triton looks the model up before it touches the body, so a request for an unknown model is
- * answered with the model error even when its body is also bad. infera does not pay for that
- * lookup on the happy path (`core.infer` validates the model anyway): only when decoding
- * fails is the model looked up, and its error, if any, wins.
+ * As Triton (`CheckTransactionPolicy`), the model is looked up and a decoupled one refused
+ * before the body is touched, so a request for an unknown model is answered with the model
+ * error even when its body is also bad. That lookup is the request's only one: the model goes
+ * with the decoded request to `core.infer`, and a raw binary request reads its input and
+ * `max_batch_size` from it.
  */
 
 export interface InferContext {
@@ -53,10 +54,12 @@ const USE_FLAG = 'Use --http-max-input-size to increase the limit.';
  * `tooLargeMessage`), after which the rest of the body is read and dropped (up to 256 MiB or
  * 10 s, then the socket is destroyed) so that the connection survives.
  *
+ * @throws (synchronously, before the body is read) 400 for a bad version string, the model
+ *   lookup error, 501 for a decoupled model (transaction-policy.ts);
  * @throws (rejects with) everything else, for the frontend to answer with HTTP_STATUS[code]:
- *   400 for a bad version string or a malformed body (json-parse, infer-request, raw-request,
- *   numeric-headers, compression document the messages); the model's own error when the model
- *   lookup fails; whatever `core.infer` throws, unchanged; 400/500 from response encoding.
+ *   400 for a malformed body (json-parse, infer-request, raw-request, numeric-headers,
+ *   compression document the messages); whatever `core.infer` throws, unchanged; 400/500
+ *   from response encoding.
  */
 export function handleInfer(
   ctx: InferContext,
@@ -66,7 +69,8 @@ export function handleInfer(
   versionText: string,
 ): Promise<void> | void {
   if (req.method !== 'POST') return sendErrorMessage(res, 405, METHOD_NOT_ALLOWED);
-  return inferAndRespond(ctx, req, res, model, parseModelVersion(versionText));
+  const version = parseModelVersion(versionText);
+  return inferAndRespond(ctx, req, res, modelForInfer(ctx.core, model, version), version);
 }
 
 /** The one async step of an infer request: read and decode, infer, encode and write. */
@@ -74,7 +78,7 @@ async function inferAndRespond(
   ctx: InferContext,
   req: IncomingMessage,
   res: ServerResponse,
-  model: string,
+  model: ReadyModel,
   version: number | undefined,
 ): Promise<void> {
   // Holds the shared-memory regions the request names until its response is written.
@@ -87,14 +91,11 @@ async function inferAndRespond(
       decoded = decodeBody(ctx, req, model, version, shm, body);
       if (ctx.headerForwardPattern !== undefined) forwardHeaders(decoded.request, rawHeaderPairs(req.rawHeaders), ctx.headerForwardPattern);
     } catch (err) {
-      const modelError = lookupError(ctx.core, model, version);
       if (err instanceof BodyTooLargeError) {
-        if (modelError !== undefined) sendError(res, toTritonError(modelError));
-        else sendErrorMessage(res, 400, tooLargeMessage(req, err, ctx.maxInputSize));
+        sendErrorMessage(res, 400, tooLargeMessage(req, err, ctx.maxInputSize));
         discardRemainingBody(req, DRAIN_LIMIT_BYTES, DRAIN_LIMIT_MS);
         return;
       }
-      if (modelError !== undefined) throw modelError;
       if (err instanceof UnsupportedEncodingError) {
         return sendError(res, err, { 'Accept-Encoding': SUPPORTED_ENCODINGS_HEADER });
       }
@@ -102,7 +103,7 @@ async function inferAndRespond(
     }
 
     const out = responseEncoding(req.headers['accept-encoding']);
-    const response = await ctx.core.infer(decoded.request, undefined, { transfer: true });
+    const response = await ctx.core.infer(decoded.request, undefined, { transfer: true, model });
     shm.writeOutputs(response.outputs);
     const encoded = encodeInferResponse(response, decoded.outputs, decoded.request.id, shm);
     if (out === 'identity') return sendEncoded(res, encoded);
@@ -124,7 +125,7 @@ function readRequestBody(req: IncomingMessage, maxInputSize: number): Promise<Bu
 function decodeBody(
   ctx: InferContext,
   req: IncomingMessage,
-  model: string,
+  model: ReadyModel,
   version: number | undefined,
   shm: RequestRegions,
   body: Buffer,
@@ -132,21 +133,13 @@ function decodeBody(
   const headerLength = parseInferHeaderLength(headerValue(req, INFER_HEADER_CONTENT_LENGTH), body.byteLength);
   if (headerLength !== 0) {
     return decodeInferRequest(body, headerLength, {
-      modelName: model,
+      modelName: model.name,
       modelVersion: version,
       maxInputSize: ctx.maxInputSize,
       sharedMemory: shm,
     });
   }
-  const metadata = ctx.core.modelMetadata(model, version);
-  return decodeRawRequest(body, metadata, {
-    modelName: model,
-    modelVersion: version,
-    batches: () => {
-      const maxBatchSize = ctx.core.modelConfigJson(model, version)['max_batch_size'];
-      return typeof maxBatchSize === 'number' && maxBatchSize !== 0;
-    },
-  });
+  return decodeRawRequest(body, model.spec, { modelName: model.name, modelVersion: version });
 }
 
 /** 200 with the encoded response, uncompressed: JSON, or a JSON header then binary outputs. */
@@ -171,16 +164,6 @@ async function sendCompressed(res: ServerResponse, encoded: EncodedInferResponse
   if (compressed === undefined) return sendParts(res, 200, headers, parts, encoded.byteLength);
   headers['Content-Encoding'] = encoding;
   sendParts(res, 200, headers, [compressed], compressed.byteLength);
-}
-
-/** The model lookup Triton does first (`CheckTransactionPolicy`); undefined when it succeeds. */
-function lookupError(core: ServerCore, model: string, version: number | undefined): Error | undefined {
-  try {
-    core.modelMetadata(model, version);
-    return undefined;
-  } catch (err) {
-    return err as Error;
-  }
 }
 
 /**

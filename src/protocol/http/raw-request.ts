@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../../errors/index.js';
 import { DATATYPE_BYTE_SIZE } from '../../infer/datatype.js';
+import type { ModelSpec } from '../../infer/model-spec.js';
 import type { InferenceRequest } from '../../infer/tensor.js';
-import type { ModelMetadata } from '../../server-types.js';
 import type { DecodedInferRequest } from './infer-request.js';
 import { OutputFormat } from './output-format.js';
 
@@ -18,17 +18,13 @@ const LOG_PREFIX = '[request id: <id_unknown>] ';
 export interface RawTarget {
   modelName: string;
   modelVersion: number | undefined;
-  /**
-   * Whether the model batches (config `max_batch_size` > 0). Only consulted when the metadata
-   * shape starts with -1, since that is ambiguous between a batch and a variable dimension.
-   */
-  batches: () => boolean;
 }
 
 /**
  * @param body the whole (decompressed) body; it becomes the tensor without a copy, except for
  *   BYTES, whose single element gets its 4-byte length prefix in a new buffer
- * @param metadata the model's metadata (`ServerCore.modelMetadata`)
+ * @param spec the model's inputs and `max_batch_size` (`ServerCore.model(...).spec`): a
+ *   batching model's tensor gets the batch dimension 1 before the config dims
  * @throws InvalidArgumentError (400): "... Raw request must only have 1 input (found 1) to be
  *   deduced but got N inputs in '<model>' model configuration" (Triton's core text); for an
  *   empty body, which is usually a client that forgot its body rather than a raw request,
@@ -38,28 +34,25 @@ export interface RawTarget {
  *   '<x>' can not be deduced because there are more than one variable-sized dimension";
  *   "... For BYTE datatype raw input '<x>', the model must have input shape [1]".
  */
-export function decodeRawRequest(body: Buffer, metadata: ModelMetadata, target: RawTarget): DecodedInferRequest {
-  if (metadata.inputs.length !== 1 && body.byteLength === 0) {
+export function decodeRawRequest(body: Buffer, spec: Pick<ModelSpec, 'maxBatchSize' | 'inputs'>, target: RawTarget): DecodedInferRequest {
+  if (spec.inputs.length !== 1 && body.byteLength === 0) {
     throw new InvalidArgumentError(
       `${LOG_PREFIX}empty request body for model '${target.modelName}': a request without an inference header ` +
         `JSON is a raw binary request, whose body is the model's single input, but '${target.modelName}' has ` +
-        `${metadata.inputs.length} inputs`,
+        `${spec.inputs.length} inputs`,
     );
   }
-  if (metadata.inputs.length !== 1) {
+  if (spec.inputs.length !== 1) {
     throw new InvalidArgumentError(
       `${LOG_PREFIX}Raw request must only have 1 input (found 1) to be deduced but got ` +
-        `${metadata.inputs.length} inputs in '${target.modelName}' model configuration`,
+        `${spec.inputs.length} inputs in '${target.modelName}' model configuration`,
     );
   }
-  const input = metadata.inputs[0]!;
-  const batching = input.shape.length > 0 && input.shape[0] === -1 && target.batches();
-  const dims = batching ? input.shape.slice(1) : input.shape;
-
-  const shape: number[] = batching ? [1] : [];
+  const input = spec.inputs[0]!;
+  const shape: number[] = spec.maxBatchSize > 0 ? [1] : [];
   let variableAxis = -1;
   let fixedCount = 1;
-  for (const d of dims) {
+  for (const d of input.dims) {
     if (d === -1) {
       if (variableAxis !== -1) {
         throw new InvalidArgumentError(

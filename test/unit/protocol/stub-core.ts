@@ -1,4 +1,6 @@
 import { NotFoundError, UnavailableError } from '../../../src/errors/index.js';
+import type { Datatype } from '../../../src/infer/datatype.js';
+import { makeModelSpec } from '../../../src/infer/model-spec.js';
 import type { CancelSignal } from '../../../src/infer/cancellation.js';
 import type { InferenceRequest, InferenceResponse } from '../../../src/infer/tensor.js';
 import { SharedMemoryManager, type ServerMemoryUsage, type SharedMemoryService } from '../../../src/memory/index.js';
@@ -9,6 +11,7 @@ import type {
   LogSettings,
   ModelIndexEntry,
   ModelMetadata,
+  ReadyModel,
   ServerCore,
   ServerMetadata,
   TraceSettings,
@@ -19,7 +22,9 @@ import type {
  * server without models and without the optional extensions (Triton's texts for a build
  * without them, UNAVAILABLE). Fakes extend it and override what their tests need.
  *
- * - `isDecoupled` reads `model_transaction_policy.decoupled` of `modelConfigJson`.
+ * - `model` is derived from `modelMetadata` and `modelConfigJson` (inputs, outputs,
+ *   `max_batch_size`, `model_transaction_policy.decoupled`), so a fake that describes its
+ *   models there gets a consistent `ReadyModel`.
  * - `inferStream` is a server whose models are all not decoupled: `infer`'s one response,
  *   marked final.
  * - `sharedMemory` is a registry with client shared memory disabled (Triton's default): no
@@ -53,9 +58,23 @@ export class StubServerCore implements ServerCore {
     throw unknownModel(name);
   }
 
-  isDecoupled(name: string, version?: number): boolean {
-    const policy = this.modelConfigJson(name, version)['model_transaction_policy'] as { decoupled?: boolean } | undefined;
-    return policy?.decoupled === true;
+  model(name: string, version?: number): ReadyModel {
+    const metadata = this.modelMetadata(name, version);
+    const config = this.modelConfigJson(name, version);
+    const maxBatchSize = typeof config['max_batch_size'] === 'number' ? config['max_batch_size'] : 0;
+    const tensor = (t: ModelMetadata['inputs'][number]) => ({
+      name: t.name,
+      datatype: t.datatype as Datatype,
+      dims: maxBatchSize > 0 ? t.shape.slice(1) : [...t.shape],
+      optional: false,
+    });
+    const policy = config['model_transaction_policy'] as { decoupled?: boolean } | undefined;
+    return {
+      name,
+      version: version ?? 1,
+      spec: makeModelSpec(name, version ?? 1, maxBatchSize, metadata.inputs.map(tensor), metadata.outputs.map(tensor)),
+      decoupled: policy?.decoupled === true,
+    };
   }
 
   infer(request: InferenceRequest, _signal?: CancelSignal, _options?: InferOptions): Promise<InferenceResponse> {

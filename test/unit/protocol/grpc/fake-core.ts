@@ -12,6 +12,7 @@ import type {
   LogSettings,
   ModelIndexEntry,
   ModelMetadata,
+  ReadyModel,
   ServerMetadata,
   TraceSettings,
 } from '../../../../src/server-types.js';
@@ -74,9 +75,8 @@ export class FakeGrpcCore extends StubServerCore {
     };
   }
 
-  override isDecoupled(name: string): boolean {
-    this.lookup(name, undefined);
-    return name === 'decoupled';
+  override model(name: string, version?: number): ReadyModel {
+    return { ...super.model(name, version), decoupled: name === 'decoupled' };
   }
 
   override async infer(request: InferenceRequest, signal?: AbortSignal): Promise<InferenceResponse> {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InferenceResponse } from '../../../../src/infer/tensor.js';
-import type { ModelMetadata } from '../../../../src/server-types.js';
+import type { Datatype } from '../../../../src/infer/datatype.js';
+import { makeModelSpec } from '../../../../src/infer/model-spec.js';
 import { decodeInferRequest } from '../../../../src/protocol/http/infer-request.js';
 import { encodeInferResponse } from '../../../../src/protocol/http/infer-response.js';
 import { OutputFormat } from '../../../../src/protocol/http/output-format.js';
@@ -169,44 +170,27 @@ describe('encodeInferResponse', () => {
 });
 
 describe('decodeRawRequest', () => {
-  const meta = (inputs: ModelMetadata['inputs']): ModelMetadata => ({ name: 'm', versions: ['1'], platform: 'p', inputs, outputs: [] });
+  const spec = (maxBatchSize: number, name: string, datatype: Datatype, dims: number[]) =>
+    makeModelSpec('m', 1, maxBatchSize, [{ name, datatype, dims, optional: false }], []);
   const body = Buffer.alloc(24);
 
-  it('prepends the batch dimension only when the model batches', () => {
-    const batching = decodeRawRequest(body, meta([{ name: 'x', datatype: 'FP32', shape: [-1, 6] }]), {
-      modelName: 'm',
-      modelVersion: 2,
-      batches: () => true,
-    });
+  it('prepends the batch dimension only when the model batches (max_batch_size from the spec)', () => {
+    const batching = decodeRawRequest(body, spec(8, 'x', 'FP32', [6]), { modelName: 'm', modelVersion: 2 });
     expect(batching.request).toMatchObject({ modelVersion: 2, inputs: [{ name: 'x', shape: [1, 6] }] });
     expect(batching.outputs.isBinary('anything')).toBe(true);
-    const variable = decodeRawRequest(body, meta([{ name: 'x', datatype: 'FP32', shape: [-1, 2] }]), {
-      modelName: 'm',
-      modelVersion: undefined,
-      batches: () => false,
-    });
+    const variable = decodeRawRequest(body, spec(0, 'x', 'FP32', [-1, 2]), { modelName: 'm', modelVersion: undefined });
     expect(variable.request.inputs[0]!.shape).toEqual([3, 2]);
     expect(variable.request.inputs[0]!.data.buffer).toBe(body.buffer);
   });
 
-  it('does not consult the config when the shape is unambiguous', () => {
-    const r = decodeRawRequest(body, meta([{ name: 'x', datatype: 'INT32', shape: [6] }]), {
-      modelName: 'm',
-      modelVersion: undefined,
-      batches: () => {
-        throw new Error('not expected');
-      },
-    });
-    expect(r.request.inputs[0]!.shape).toEqual([6]);
+  it('deduces the variable dimension after the batch dimension of a batching model', () => {
+    const r = decodeRawRequest(body, spec(4, 'x', 'INT32', [-1]), { modelName: 'm', modelVersion: undefined });
+    expect(r.request.inputs[0]!.shape).toEqual([1, 6]);
   });
 
   it('refuses BYTES inputs whose shape is not [1]', () => {
-    expect(() =>
-      decodeRawRequest(body, meta([{ name: 's', datatype: 'BYTES', shape: [-1] }]), {
-        modelName: 'm',
-        modelVersion: undefined,
-        batches: () => false,
-      }),
-    ).toThrow("[request id: <id_unknown>] For BYTE datatype raw input 's', the model must have input shape [1]");
+    expect(() => decodeRawRequest(body, spec(0, 's', 'BYTES', [-1]), { modelName: 'm', modelVersion: undefined })).toThrow(
+      "[request id: <id_unknown>] For BYTE datatype raw input 's', the model must have input shape [1]",
+    );
   });
 });
