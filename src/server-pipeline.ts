@@ -74,7 +74,7 @@ const versions = new WeakMap<ReadyModel, ModelVersion>();
 export function readyModelOf(mv: ModelVersion): ReadyModel {
   let handle = handles.get(mv);
   if (handle === undefined) {
-    handle = { name: mv.name, version: mv.version, spec: mv.spec!, decoupled: isDecoupled(mv) };
+    handle = Object.freeze({ name: mv.name, version: mv.version, spec: mv.spec!, decoupled: isDecoupled(mv) });
     handles.set(mv, handle);
     versions.set(handle, mv);
   }
@@ -161,7 +161,13 @@ function admit(
   const trace = ctx.traces.sample(mv.name, mv.version, request.id);
   trace?.started(receivedNs, validated.inputs);
   const cached = ctx.cache?.lookup(mv.name, mv.version, mv.config!, request);
-  const payload: SchedulerPayload = { ...validated, request, signal };
+  const payload: SchedulerPayload = {
+    batchSize: validated.batchSize,
+    inputs: validated.inputs,
+    outputNames: validated.outputNames,
+    request,
+    signal,
+  };
   return { mv, request, receivedNs, payload, trace, cache: ctx.cache, cached };
 }
 
