@@ -22,6 +22,14 @@ export interface InferenceServerOptions {
   modelLoadThreadCount?: number;
   /** `--model-control-mode`: `none` (default), `poll` or `explicit` (reference §8). */
   modelControlMode?: ModelControlMode;
+  /**
+   * `--model-memory-budget` in bytes (explicit mode only): turns model paging on; models are
+   * loaded on their first request and the least recently used idle ones unloaded to keep the
+   * loaded models' measured memory under it (README "Model paging").
+   */
+  modelMemoryBudgetBytes?: number;
+  /** `--model-paging-timeout-secs`, default 30: how long a request waits for its model's page-in. */
+  modelPagingTimeoutSecs?: number;
   /** `--repository-poll-secs`: seconds between polls in poll mode, > 0; default 15. */
   repositoryPollSecs?: number;
   /** `--load-model` (explicit mode, repeatable): models loaded at start-up; `['*']` = all. */

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { BackendRegistry } from './backends/registry.js';
 import { modelConfigToJson } from './config/index.js';
-import { UnavailableError } from './errors/index.js';
+import { InvalidArgumentError, UnavailableError } from './errors/index.js';
 import { ServerMemory, type ServerMemoryUsage, type SharedMemoryService } from './memory/index.js';
 import { ResponseCache } from './cache/response-cache.js';
 import type { InferenceRequest, InferenceResponse } from './infer/tensor.js';
@@ -15,6 +15,9 @@ import { queryModelStatistics } from './observability/statistics-query.js';
 import { TraceManager, type TraceSettingsJson } from './observability/trace-manager.js';
 import { traceChangeFromUpdate, type TraceSettingsUpdate } from './observability/trace-update.js';
 import { ModelRepositoryManager, type ModelControlMode } from './repository/model-repository-manager.js';
+import { ModelPager, type PagingInfo } from './repository/model-paging.js';
+import { pagingRepositoryOf } from './repository/paging-repository.js';
+import { PagingMetrics } from './observability/paging-metrics.js';
 import { tryLoadNativeAddon } from './native/binding.js';
 import type { ComputeTiming } from './infer/compute-timing.js';
 import { readyModelOf, runInference, streamInference, type PipelineContext } from './server-pipeline.js';
@@ -84,6 +87,8 @@ export class InferenceServer implements ServerCore {
   readonly #memory: ServerMemory;
   readonly #cache: ResponseCache | undefined;
   readonly #pipeline: PipelineContext;
+  /** Model paging (`--model-memory-budget`), undefined when off. */
+  readonly #pager: ModelPager | undefined;
   #state: 'LOADING' | 'READY' | 'EXITING' = 'LOADING';
 
   private constructor(opts: InferenceServerOptions, logger: Logger) {
@@ -134,6 +139,7 @@ export class InferenceServer implements ServerCore {
         },
       },
     });
+    this.#pager = createPager(opts, this.#repository, this.#metrics, logger);
     this.#pipeline = {
       getReady: (name, version) => this.#repository.getReady(name, version),
       traces: this.#traces,
@@ -217,7 +223,13 @@ export class InferenceServer implements ServerCore {
    */
   repositoryIndex(ready?: boolean): ModelIndexEntry[] {
     if (this.#state !== 'READY') throw new UnavailableError('Server not ready');
-    return this.#repository.index(ready ?? false);
+    const rows = this.#repository.index(ready ?? false);
+    if (this.#pager === undefined) return rows;
+    // Model paging adds each READY row's measured memory (an extra key Triton's clients ignore).
+    return rows.map((r) => {
+      const info = r.state === 'READY' ? this.#pager!.info(r.name) : undefined;
+      return info === undefined ? r : { ...r, paging: pagingJson(info) };
+    });
   }
 
   /**
@@ -226,7 +238,8 @@ export class InferenceServer implements ServerCore {
    */
   async loadModel(name: string, parameters?: LoadModelParameters): Promise<void> {
     if (this.#state !== 'READY') throw new UnavailableError('Server not ready');
-    await this.#repository.load(name, parameters);
+    if (this.#pager !== undefined) await this.#pager.explicitLoad(name, () => this.#repository.load(name, parameters));
+    else await this.#repository.load(name, parameters);
   }
 
   /**
@@ -248,7 +261,11 @@ export class InferenceServer implements ServerCore {
    */
   infer(request: InferenceRequest, signal?: CancelSignal, options?: InferOptions): Promise<InferenceResponse> {
     const owned = options?.transfer === true ? request : callerOwned(request);
-    return runInference(this.#pipeline, owned, signal, { model: options?.model });
+    const run = (): Promise<InferenceResponse> => runInference(this.#pipeline, owned, signal, { model: options?.model });
+    // With model paging, a model that is not loaded is paged in first (not while stopping:
+    // the pipeline refuses the request then).
+    if (this.#pager !== undefined && this.#state !== 'EXITING') return this.#pager.run(request.modelName, run);
+    return run();
   }
 
   /**
@@ -267,7 +284,10 @@ export class InferenceServer implements ServerCore {
   /** A request's responses as they come (`ServerCore.inferStream`, server-pipeline.ts); any model. */
   inferStream(request: InferenceRequest, signal?: CancelSignal, options?: InferStreamOptions): AsyncIterable<InferenceResponse> {
     const owned = options?.transfer === true ? request : callerOwned(request);
-    return streamInference(this.#pipeline, owned, signal, { model: options?.model, emptyFinalResponse: options?.emptyFinalResponse });
+    const stream = (): AsyncIterable<InferenceResponse> =>
+      streamInference(this.#pipeline, owned, signal, { model: options?.model, emptyFinalResponse: options?.emptyFinalResponse });
+    if (this.#pager !== undefined && this.#state !== 'EXITING') return this.#pager.runStream(request.modelName, stream);
+    return stream();
   }
 
   /**
@@ -354,4 +374,42 @@ export class InferenceServer implements ServerCore {
     this.#metrics.close();
     await this.#traces.close();
   }
+}
+
+/**
+ * The model pager of `--model-memory-budget` with its `infera_model_paging_*` metrics, or
+ * undefined without a budget.
+ * @throws InvalidArgumentError when a budget is given outside explicit model control.
+ */
+function createPager(opts: InferenceServerOptions, repository: ModelRepositoryManager, metrics: ServerMetrics, logger: Logger): ModelPager | undefined {
+  if (opts.modelMemoryBudgetBytes === undefined) return undefined;
+  if (repository.controlMode !== 'explicit') {
+    throw new InvalidArgumentError('--model-memory-budget requires --model-control-mode=explicit');
+  }
+  let paging: PagingMetrics | undefined;
+  const pager = new ModelPager(pagingRepositoryOf(repository), {
+    budgetBytes: opts.modelMemoryBudgetBytes,
+    timeoutMs: (opts.modelPagingTimeoutSecs ?? 30) * 1000,
+    pinned: opts.loadModels ?? [],
+    logger,
+    observer: { loaded: (m, s) => paging?.loaded(m, s), evicted: (m) => paging?.evicted(m) },
+  });
+  paging = new PagingMetrics(metrics.registry, pager);
+  return pager;
+}
+
+/** The `paging` key of a repository index row (snake_case, as the rest of the index). */
+function pagingJson(info: PagingInfo): Record<string, number | boolean> {
+  return {
+    memory_bytes: info.bytes,
+    rss_delta_bytes: info.rssDeltaBytes,
+    external_delta_bytes: info.externalDeltaBytes,
+    file_bytes: info.fileBytes,
+    instances: info.instances,
+    per_instance_bytes: info.perInstanceBytes,
+    load_ms: Math.round(info.loadMs),
+    loads: info.loads,
+    evictions: info.evictions,
+    pinned: info.pinned,
+  };
 }

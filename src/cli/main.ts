@@ -1,3 +1,4 @@
+import { parseMemoryBudget } from '../repository/memory-budget.js';
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError as CommanderInvalidArgument, Option } from 'commander';
@@ -52,6 +53,8 @@ function addServeFlags(cmd: Command): Command {
     .option('--model-control-mode <mode>', 'none, poll (watch the repositories) or explicit (load API)', parseControlMode, 'none')
     .option('--repository-poll-secs <secs>', 'poll mode: seconds between repository polls', parseNonNegativeInt, 15)
     .option('--load-model <name>', "explicit mode: model to load at start-up (repeatable; '*' alone = all)", collect)
+    .option('--model-memory-budget <bytes|percent>', 'explicit mode: turn model paging on, loading models on demand and unloading the least recently used idle ones to keep loaded models under this memory (bytes, 512Mi, 2Gi, or 50% of RAM)')
+    .option('--model-paging-timeout-secs <secs>', 'model paging: how long a request waits for its model to be paged in', parseNonNegativeInt, 30)
     .option('--model-config-name <name>', 'use <model>/configs/<name>.pbtxt where it exists instead of config.pbtxt')
     .option('--model-load-allow-file-override [bool]', "accept 'file:' model files in load requests (off: CVE-2023-31036)", parseBool, false)
     .option('--model-load-allow-code-override [bool]', "also accept 'file:' overrides that carry code (JavaScript models): clients could run code as the server's user", parseBool, false)
@@ -121,6 +124,10 @@ function toServeOptions(raw: Record<string, unknown>): ServeOptions {
   if (raw.loadModel !== undefined && raw.modelControlMode !== 'explicit') {
     throw new Error("Use of '--load-model' requires setting '--model-control-mode=explicit' as well.");
   }
+  if (raw.modelMemoryBudget !== undefined && raw.modelControlMode !== 'explicit') {
+    throw new Error("Use of '--model-memory-budget' requires setting '--model-control-mode=explicit' as well.");
+  }
+  if (raw.modelMemoryBudget !== undefined) parseMemoryBudget(raw.modelMemoryBudget as string);
   if (raw.modelConfigName === '') throw new Error('empty argument for --model-config-name');
   for (const repo of repos) checkRepositoryFolder(repo);
   if (raw.modelControlMode === 'poll' && raw.repositoryPollSecs === 0) {

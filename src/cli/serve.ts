@@ -11,6 +11,7 @@ import { responseCacheSize } from '../cache/cache-config.js';
 import { formatModelTable } from './model-table.js';
 import { startupBanner, type BannerInput } from './banner.js';
 import { parseCudaMemoryPoolByteSize } from '../memory/index.js';
+import { parseMemoryBudget } from '../repository/memory-budget.js';
 
 /** The source name of this module's log lines (see createLogger). */
 const SRC = { src: 'serve.ts' } as const;
@@ -38,6 +39,9 @@ export interface ServeOptions extends GrpcFlags {
   modelControlMode: 'none' | 'poll' | 'explicit';
   repositoryPollSecs: number;
   loadModel?: string[];
+  /** `--model-memory-budget <bytes|percent>` as given (model paging). */
+  modelMemoryBudget?: string;
+  modelPagingTimeoutSecs: number;
   modelConfigName?: string;
   modelLoadAllowFileOverride: boolean;
   modelLoadAllowCodeOverride: boolean;
@@ -111,6 +115,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
     modelControlMode: opts.modelControlMode,
     repositoryPollSecs: opts.repositoryPollSecs,
     loadModels: opts.loadModel,
+    modelMemoryBudgetBytes: opts.modelMemoryBudget !== undefined ? parseMemoryBudget(opts.modelMemoryBudget) : undefined,
+    modelPagingTimeoutSecs: opts.modelPagingTimeoutSecs,
     modelConfigName: opts.modelConfigName,
     modelLoadAllowFileOverride: opts.modelLoadAllowFileOverride,
     modelLoadAllowCodeOverride: opts.modelLoadAllowCodeOverride,

@@ -85,6 +85,8 @@ export class ModelStatistics implements ModelStatsRecorder {
   pendingCount = 0;
   /** Seconds from the creation of this recorder (start of the load) to `loaded()`. */
   loadDurationSecs = 0;
+  /** Bytes measured at load (model paging); undefined when not measured. */
+  memoryBytes: number | undefined;
   readonly micros: MicrosecondTotals = { request: 0, queue: 0, computeInput: 0, computeInfer: 0, computeOutput: 0, cacheHit: 0, cacheMiss: 0 };
   readonly #batches = new Map<number, BatchTotals>();
   readonly #createdNs = nowNs();
@@ -140,6 +142,10 @@ export class ModelStatistics implements ModelStatsRecorder {
     this.loadDurationSecs = (nowNs() - this.#createdNs) / 1e9;
   }
 
+  memoryUsage(bytes: number): void {
+    this.memoryBytes = bytes;
+  }
+
   cacheHit(receivedNs: number, queueNs: number, lookupNs: number, endNs: number): void {
     const requestNs = endNs - receivedNs;
     this.successCount++;
@@ -165,8 +171,9 @@ export class ModelStatistics implements ModelStatsRecorder {
   /**
    * One entry of the statistics extension's `model_stats` (reference §7), keys in Triton's
    * order (core `TRITONSERVER_ServerModelStatistics`). `compute_*` counts exclude cache hits;
-   * `batch_stats` is sorted by batch size; `response_stats` (decoupled models) and
-   * `memory_usage` are empty, as infera tracks neither.
+   * `batch_stats` is sorted by batch size; `response_stats` (decoupled models) is empty, and
+   * so is `memory_usage` unless model paging measured the version's memory at its load (then
+   * one entry, type CPU, id 0, as Triton reports a backend's host memory).
    */
   toJson(name: string, version: number): ModelStatsJson {
     const computeCount = this.successCount - this.cacheHitCount;
@@ -196,7 +203,7 @@ export class ModelStatistics implements ModelStatsRecorder {
           compute_infer: stat(b.count, b.inferNs),
           compute_output: stat(b.count, b.outputNs),
         })),
-      memory_usage: [],
+      memory_usage: this.memoryBytes !== undefined ? [{ type: 'CPU', id: 0, byte_size: this.memoryBytes }] : [],
     };
   }
 }

@@ -29,6 +29,11 @@ export interface ModelStatsRecorder {
   /** The version finished loading and is READY (`nv_model_load_duration_secs`). */
   loaded?(): void;
   /**
+   * The memory the version was measured to hold at its load, in bytes (model paging): the
+   * statistics' `memory_usage` entry of type CPU.
+   */
+  memoryUsage?(bytes: number): void;
+  /**
    * A request answered from the response cache (Triton `UpdateSuccessCacheHit`): counts as a
    * success; `queueNs` up to the cache lookup, `lookupNs` the lookup itself. No execution.
    */

@@ -7,4 +7,9 @@ export interface ModelIndexEntry {
   version?: string;
   state?: ModelReadyState;
   reason?: string;
+  /**
+   * Model paging (infera's own key, HTTP only: Triton's clients keep the keys they know):
+   * the memory measured at the model's last load and its page-in counts.
+   */
+  paging?: Record<string, number | boolean>;
 }

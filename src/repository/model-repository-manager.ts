@@ -16,7 +16,9 @@ import type { LoaderOptions } from './model-loader.js';
 import { ModelOperations, type LoadRequest, type LoadResult } from './model-operations.js';
 import type { ModelEntry, ModelVersion } from './model-version.js';
 import { RepositoryPoller } from './repository-poller.js';
-import { listModelFoldersSync } from './repository-scan.js';
+import { listModelFoldersSync, scanRepositories } from './repository-scan.js';
+import { ensembleUpstreams } from './dependency-graph.js';
+import { readModelSource } from './model-source.js';
 
 /** `--model-control-mode` (reference §8). */
 export type ModelControlMode = 'none' | 'poll' | 'explicit';
@@ -210,6 +212,42 @@ export class ModelRepositoryManager {
     }
     const results = await this.#track(this.#ops.load([{ name, explicit: true, skipUnchanged: true, config, files }]));
     throwLoadError(name, results.get(name));
+  }
+
+  /**
+   * Model paging's load (explicit mode): as `load` without parameters, but the model (and the
+   * composing models it pulls in) is not marked as loaded by name, so `unload_dependents` of
+   * an ensemble still takes them. @returns the load result (undefined: nothing to do).
+   * @throws UnavailableError outside explicit mode or once stopping; InvalidArgumentError
+   *   for a bad name.
+   */
+  async pageIn(name: string): Promise<LoadResult | undefined> {
+    this.#checkControl();
+    validateModelName(name);
+    const results = await this.#track(this.#ops.load([{ name, explicit: false, skipUnchanged: true }]));
+    return results.get(name);
+  }
+
+  /** The composing models the serving config's ensemble steps name ([] for other models). */
+  upstreamsOf(name: string): readonly string[] {
+    return this.#ops.records.get(name)?.upstreams ?? [];
+  }
+
+  /**
+   * A model's folder and the composing models its config names, read from the repositories
+   * (model paging plans a page-in with it); undefined when the model is in no repository or
+   * its config cannot be read (its load then reports why).
+   */
+  async source(name: string): Promise<{ dir: string; upstreams: string[] } | undefined> {
+    const { models } = await scanRepositories(this.opts.repositories);
+    const loc = models.find((m) => m.name === name);
+    if (loc === undefined) return undefined;
+    try {
+      const source = await readModelSource(name, loc.dir, { ...this.opts, configName: this.opts.modelConfigName });
+      return { dir: loc.dir, upstreams: ensembleUpstreams(source.config) };
+    } catch {
+      return { dir: loc.dir, upstreams: [] };
+    }
   }
 
   /**

@@ -72,6 +72,7 @@ function indexJson(rows: readonly ModelIndexEntry[]): string {
       if (r.version !== undefined) row.version = r.version;
       if (r.state !== undefined) row.state = r.state;
       if (r.reason !== undefined && r.reason !== '') row.reason = r.reason;
+      if (r.paging !== undefined) row.paging = r.paging;
       return row;
     }),
   );
