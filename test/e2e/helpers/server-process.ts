@@ -61,6 +61,8 @@ export interface CliLauncher {
   /** Arguments before the CLI's own (e.g. ['--no', 'infera'] for npx). */
   args: string[];
   cwd?: string;
+  /** The server's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 const THIS_CHECKOUT: CliLauncher = { command: process.execPath, args: [CLI] };
@@ -68,6 +70,7 @@ const THIS_CHECKOUT: CliLauncher = { command: process.execPath, args: [CLI] };
 function spawnCli(args: string[], launcher: CliLauncher = THIS_CHECKOUT): { child: ChildProcess; logs: Record<string, unknown>[]; output: () => string } {
   const child = spawn(launcher.command, [...launcher.args, ...args, '--log-format', 'json'], {
     cwd: launcher.cwd,
+    env: launcher.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
