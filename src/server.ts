@@ -156,7 +156,9 @@ export class InferenceServer implements ServerCore {
    */
   static async create(opts: InferenceServerOptions): Promise<InferenceServer> {
     const server = new InferenceServer(opts, opts.logger ?? silentLogger());
-    await server.#repository.loadAll();
+    // With model paging, the start-up models' memory is measured as they load.
+    if (server.#pager !== undefined) await server.#pager.startup(() => server.#repository.loadAll());
+    else await server.#repository.loadAll();
     server.#state = 'READY';
     return server;
   }

@@ -53,8 +53,8 @@ export function modelMemoryOf(
   instances: number,
   loadMs: number,
 ): ModelMemory {
-  const rssDeltaBytes = after.rss - before.rss;
-  const externalDeltaBytes = after.external - before.external;
+  const rssDeltaBytes = Math.round(after.rss - before.rss);
+  const externalDeltaBytes = Math.round(after.external - before.external);
   const bytes = Math.max(rssDeltaBytes, externalDeltaBytes, fileBytes, 0);
   return {
     bytes,

@@ -163,9 +163,20 @@ export class ModelPager {
    */
   async explicitLoad(name: string, load: () => Promise<void>): Promise<void> {
     await this.#exclusive(async () => {
-      const source = await this.repo.source(name);
-      await this.#measured(name, source?.dir, load);
-      await this.#trim(new Set([name]));
+      const fresh = await this.#measured(load);
+      for (const m of fresh) this.#touch(m);
+      await this.#trim(new Set([name, ...fresh]));
+    });
+  }
+
+  /**
+   * Measures the start-up load (`--load-model`; those models are pinned): their memory is the
+   * load's RSS and external deltas, shared in proportion to their files' sizes (they load in
+   * parallel, so no finer split is possible).
+   */
+  async startup(load: () => Promise<void>): Promise<void> {
+    await this.#exclusive(async () => {
+      for (const m of await this.#measured(load)) this.#touch(m);
     });
   }
 
@@ -227,7 +238,7 @@ export class ModelPager {
     if (plan.kind === 'refuse') throw new UnavailableError(plan.reason);
     if (plan.kind === 'wait') return plan.reason;
     for (const unit of plan.victims) await this.#evict(unit, `to page in '${requested}'`);
-    await this.#measured(name, source.dir, async () => {
+    await this.#measured(async () => {
       const result = await this.repo.pageIn(name);
       if (result !== undefined && !result.ok && result.notFound !== true) {
         throw new UnavailableError(`model '${name}' could not be paged in: ${result.reason}`);
@@ -238,18 +249,40 @@ export class ModelPager {
     return undefined;
   }
 
-  /** Runs `load` between two memory samples and records the model's memory. */
-  async #measured(name: string, dir: string | undefined, load: () => Promise<void>): Promise<void> {
-    const fileBytes = dir !== undefined ? await folderBytes(dir) : 0;
-    const prior = new Set(this.repo.readyVersions(name));
+  /**
+   * Runs `load` between two memory samples and records the memory of every model it brought
+   * in. When it brought several (an explicit load of an ensemble, the start-up models), the
+   * deltas are shared among them in proportion to their files' sizes.
+   * @returns the models brought in.
+   */
+  async #measured(load: () => Promise<void>): Promise<string[]> {
+    const prior = new Set(this.repo.servingModels().flatMap((m) => this.repo.readyVersions(m)));
     const before = this.#sample();
     const t0 = performance.now();
-    await load();
+    let failure: unknown;
+    try {
+      await load();
+    } catch (err) {
+      failure = err;
+    }
     const loadMs = performance.now() - t0;
     const after = this.#sample();
+    // Models with a version this load started (not one kept from before: a plain load of
+    // unchanged files leaves the last figure standing).
+    const fresh = this.repo.servingModels().filter((m) => this.repo.readyVersions(m).some((v) => !prior.has(v)));
+    const files = await Promise.all(fresh.map(async (m) => folderBytes((await this.repo.source(m))?.dir ?? '')));
+    const totalFiles = files.reduce((a, b) => a + b, 0);
+    for (const [i, name] of fresh.entries()) {
+      const share = fresh.length === 1 ? 1 : totalFiles > 0 ? files[i]! / totalFiles : 1 / fresh.length;
+      const partAfter = { rss: before.rss + (after.rss - before.rss) * share, external: before.external + (after.external - before.external) * share };
+      this.#record(name, before, partAfter, files[i]!, loadMs);
+    }
+    if (failure !== undefined) throw failure;
+    return fresh;
+  }
+
+  #record(name: string, before: ProcessMemorySample, after: ProcessMemorySample, fileBytes: number, loadMs: number): void {
     const versions = this.repo.readyVersions(name);
-    // Nothing loaded (a failure, or a plain load of unchanged files): the last figure stands.
-    if (versions.length === 0 || versions.every((v) => prior.has(v))) return;
     const instances = versions.reduce((n, v) => n + v.instances.length, 0);
     const memory = modelMemoryOf(before, after, fileBytes, instances, loadMs);
     this.#memory.set(name, memory);
@@ -258,7 +291,7 @@ export class ModelPager {
     this.opts.observer?.loaded(name, loadMs / 1000, memory.bytes);
     this.opts.logger.info(
       SRC,
-      `paging: loaded '${name}' in ${Math.round(loadMs)} ms, ${memory.bytes} bytes (RSS delta ${memory.rssDeltaBytes}, external delta ${memory.externalDeltaBytes}, files ${fileBytes}, ${instances} instance(s)); ${this.usedBytes()} of ${this.opts.budgetBytes} bytes of the budget in use`,
+      `paging: loaded '${name}' in ${Math.round(loadMs)} ms, ${memory.bytes} bytes (RSS delta ${Math.round(memory.rssDeltaBytes)}, external delta ${Math.round(memory.externalDeltaBytes)}, files ${fileBytes}, ${instances} instance(s)); ${this.usedBytes()} of ${this.opts.budgetBytes} bytes of the budget in use`,
     );
   }
 

@@ -219,6 +219,22 @@ describe('ModelPager', () => {
     expect(repo.events).toEqual(['load a', 'load b', 'load c', 'unload a']);
   });
 
+  it('measures models loaded together (start-up, an explicit ensemble load), sharing the delta by file size', async () => {
+    const repo = new FakeRepository({ a: 30, b: 10, ens: 0, c: 20, d: 20 }, { ens: ['c', 'd'] });
+    const pager = pagerOf(repo, 1000, { pinned: ['a', 'b'] });
+    await pager.startup(async () => {
+      await repo.pageIn('a');
+      await repo.pageIn('b');
+    });
+    expect([pager.info('a')?.bytes, pager.info('b')?.bytes]).toEqual([30, 10]);
+    expect(pager.info('a')?.pinned).toBe(true);
+    await pager.explicitLoad('ens', async () => {
+      for (const m of ['c', 'd', 'ens']) await repo.pageIn(m);
+    });
+    expect([pager.info('c')?.bytes, pager.info('d')?.bytes, pager.info('ens')?.bytes]).toEqual([20, 20, 0]);
+    expect(pager.usedBytes()).toBe(80);
+  });
+
   it('a stream keeps its model busy until the iteration ends', async () => {
     const repo = new FakeRepository({ a: 60, b: 60 });
     const pager = pagerOf(repo, 100, { timeoutMs: 150 });
