@@ -97,7 +97,33 @@ export const SCHEMAS: Record<string, Schema> = {
   ModelConfig: { type: 'object', description: 'The model configuration as Triton prints it in JSON (snake_case, defaults filled in).', additionalProperties: true },
   ModelStatistics: object({ model_stats: array({ type: 'object', additionalProperties: true }) }, ['model_stats']),
   RepositoryIndexRequest: object({ ready: bool('List only models that are ready.') }),
-  RepositoryIndex: array(object({ name: str(), version: str(), state: str('UNAVAILABLE, LOADING, READY, UNLOADING'), reason: str() }, ['name'])),
+  RepositoryIndex: array(
+    object(
+      {
+        name: str(),
+        version: str(),
+        state: str('UNAVAILABLE, LOADING, READY, UNLOADING'),
+        reason: str(),
+        paging: object(
+          {
+            memory_bytes: int('Memory the budget counts for the model, in bytes'),
+            rss_delta_bytes: int(),
+            external_delta_bytes: int(),
+            file_bytes: int(),
+            instances: int(),
+            per_instance_bytes: int(),
+            load_ms: int(),
+            loads: int(),
+            evictions: int(),
+            pinned: bool(),
+          },
+          [],
+          { description: "infera's model paging (--model-memory-budget): what its last load measured; READY rows only" },
+        ),
+      },
+      ['name'],
+    ),
+  ),
   LoadRequest: object({
     parameters: {
       type: 'object',
