@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { BackendRegistry } from './backends/registry.js';
 import { modelConfigToJson } from './config/index.js';
-import { InvalidArgumentError, UnavailableError } from './errors/index.js';
+import { UnavailableError } from './errors/index.js';
 import { ServerMemory, type ServerMemoryUsage, type SharedMemoryService } from './memory/index.js';
 import { ResponseCache } from './cache/response-cache.js';
 import type { InferenceRequest, InferenceResponse } from './infer/tensor.js';
@@ -15,9 +15,8 @@ import { queryModelStatistics } from './observability/statistics-query.js';
 import { TraceManager, type TraceSettingsJson } from './observability/trace-manager.js';
 import { traceChangeFromUpdate, type TraceSettingsUpdate } from './observability/trace-update.js';
 import { ModelRepositoryManager, type ModelControlMode } from './repository/model-repository-manager.js';
-import { ModelPager, type PagingInfo } from './repository/model-paging.js';
-import { pagingRepositoryOf } from './repository/paging-repository.js';
-import { PagingMetrics } from './observability/paging-metrics.js';
+import type { ModelPager } from './repository/model-paging.js';
+import { createModelPager, pagingIndexJson } from './repository/paging-setup.js';
 import { tryLoadNativeAddon } from './native/binding.js';
 import type { ComputeTiming } from './infer/compute-timing.js';
 import { readyModelOf, runInference, streamInference, type PipelineContext } from './server-pipeline.js';
@@ -139,7 +138,14 @@ export class InferenceServer implements ServerCore {
         },
       },
     });
-    this.#pager = createPager(opts, this.#repository, this.#metrics, logger);
+    this.#pager =
+      opts.modelMemoryBudgetBytes === undefined
+        ? undefined
+        : createModelPager(this.#repository, this.#metrics.registry, logger, {
+            budgetBytes: opts.modelMemoryBudgetBytes,
+            timeoutSecs: opts.modelPagingTimeoutSecs ?? 30,
+            pinned: opts.loadModels ?? [],
+          });
     this.#pipeline = {
       getReady: (name, version) => this.#repository.getReady(name, version),
       traces: this.#traces,
@@ -230,7 +236,7 @@ export class InferenceServer implements ServerCore {
     // Model paging adds each READY row's measured memory (an extra key Triton's clients ignore).
     return rows.map((r) => {
       const info = r.state === 'READY' ? this.#pager!.info(r.name) : undefined;
-      return info === undefined ? r : { ...r, paging: pagingJson(info) };
+      return info === undefined ? r : { ...r, paging: pagingIndexJson(info) };
     });
   }
 
@@ -376,42 +382,4 @@ export class InferenceServer implements ServerCore {
     this.#metrics.close();
     await this.#traces.close();
   }
-}
-
-/**
- * The model pager of `--model-memory-budget` with its `infera_model_paging_*` metrics, or
- * undefined without a budget.
- * @throws InvalidArgumentError when a budget is given outside explicit model control.
- */
-function createPager(opts: InferenceServerOptions, repository: ModelRepositoryManager, metrics: ServerMetrics, logger: Logger): ModelPager | undefined {
-  if (opts.modelMemoryBudgetBytes === undefined) return undefined;
-  if (repository.controlMode !== 'explicit') {
-    throw new InvalidArgumentError('--model-memory-budget requires --model-control-mode=explicit');
-  }
-  let paging: PagingMetrics | undefined;
-  const pager = new ModelPager(pagingRepositoryOf(repository), {
-    budgetBytes: opts.modelMemoryBudgetBytes,
-    timeoutMs: (opts.modelPagingTimeoutSecs ?? 30) * 1000,
-    pinned: opts.loadModels ?? [],
-    logger,
-    observer: { loaded: (m, s) => paging?.loaded(m, s), evicted: (m) => paging?.evicted(m) },
-  });
-  paging = new PagingMetrics(metrics.registry, pager);
-  return pager;
-}
-
-/** The `paging` key of a repository index row (snake_case, as the rest of the index). */
-function pagingJson(info: PagingInfo): Record<string, number | boolean> {
-  return {
-    memory_bytes: info.bytes,
-    rss_delta_bytes: info.rssDeltaBytes,
-    external_delta_bytes: info.externalDeltaBytes,
-    file_bytes: info.fileBytes,
-    instances: info.instances,
-    per_instance_bytes: info.perInstanceBytes,
-    load_ms: Math.round(info.loadMs),
-    loads: info.loads,
-    evictions: info.evictions,
-    pinned: info.pinned,
-  };
 }
