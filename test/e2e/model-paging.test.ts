@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpClient } from '../../src/client/index.js';
 import { writeJsModel } from '../fixtures/js-models/repo.js';
 import { pseudoRandomFloats } from './helpers/data.js';
-import { CLI, startServer, type RunningServer } from './helpers/server-process.js';
+import { CLI, runUntilExit, startServer, type RunningServer } from './helpers/server-process.js';
 import { copyExampleModel, tempDir } from './helpers/temp-repo.js';
 
 const placed = existsSync(path.resolve('examples/model_repository/text_detection/1/model.onnx'));
@@ -28,9 +28,11 @@ const INPUTS = MODELS.map((m) => pseudoRandomFloats(m.shape.reduce((a, b) => a *
 /**
  * What RSS may exceed the budget by, over the server's RSS before any model loaded: ONNX
  * Runtime's one-time start in the process (about 40 MB: its library and thread pools, held
- * after every model is unloaded) and what the allocators keep.
+ * after every model is unloaded), the memory the sessions' arenas grow by when they run (not
+ * at load, so not in a model's measured size), and what the allocators keep. Measured: 67 to
+ * 84 MB over six runs on a busy 2-CPU machine.
  */
-const OVERHEAD_BYTES = 96 * 2 ** 20;
+const OVERHEAD_BYTES = 112 * 2 ** 20;
 
 /** Large freed blocks go back to the system, so an evicted model's memory leaves the RSS (model-memory.ts). */
 const PAGING_ENV = { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072' };
@@ -103,13 +105,17 @@ beforeAll(async () => {
   for (let i = 0; i < MODELS.length; i++) reference.set(NAMES[i]!, await infer(plain.client, i));
   await plain.server.stop();
 
-  // The models' sizes, as paging measures them: text_detection is paged in a second time, as
-  // its first load also holds ONNX Runtime's one-time start.
+  // The models' sizes, as paging measures them: the least of three page-ins each, as a first
+  // load also holds ONNX Runtime's one-time start and later ones reuse memory the allocator kept.
   const measuring = await start(['--model-control-mode', 'explicit', '--model-memory-budget', '100%']);
-  for (let i = 0; i < MODELS.length; i++) await infer(measuring.client, i);
-  await measuring.client.unloadModel('text_detection');
-  await infer(measuring.client, 0);
-  sizes = Object.fromEntries((await index(measuring.server)).filter((r) => r.paging !== undefined).map((r) => [r.name, r.paging!.memory_bytes as number]));
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < MODELS.length; i++) {
+      await infer(measuring.client, i);
+      const row = (await index(measuring.server)).find((r) => r.name === NAMES[i] && r.paging !== undefined)!;
+      sizes[NAMES[i]!] = Math.min(sizes[NAMES[i]!] ?? Infinity, row.paging!.memory_bytes as number);
+      await measuring.client.unloadModel(NAMES[i]!);
+    }
+  }
   await measuring.server.stop();
   const measured = NAMES.map((n) => sizes[n]!);
   // Any two fit, all three do not.
@@ -147,6 +153,7 @@ describe.skipIf(!placed || !linux)('model paging (needs the placed OCR models an
       }
     }
     const sequentialEnd = server.logs.length;
+    const sequentialPeak = peak;
     // Then every model at once, twice each: requests wait for the models that hold the budget.
     for (let round = 0; round < 2; round++) {
       const results = await Promise.allSettled([0, 1, 2, 0, 1, 2].map(async (i) => check(i, await infer(client, i))));
@@ -176,12 +183,12 @@ describe.skipIf(!placed || !linux)('model paging (needs the placed OCR models an
       loaded.delete(evict[1]!);
       evictions++;
     }
-    expect(evictions).toBeGreaterThanOrEqual(8);
-
     console.log(
-      `model paging: budget ${budget} bytes (sizes ${JSON.stringify(sizes)}), RSS at start ${baseline}, peak ${peak}, ` +
-        `peak - start - budget = ${peak - baseline - budget} bytes (allowed ${OVERHEAD_BYTES})`,
+      `model paging: budget ${budget} bytes (sizes ${JSON.stringify(sizes)}), RSS at start ${baseline}, peak ${peak} (sequential part ${sequentialPeak}), ` +
+        `peak - start - budget = ${peak - baseline - budget} bytes (allowed ${OVERHEAD_BYTES}), ${evictions} evictions in the sequential part`,
     );
+    // Two of the three fit, so nearly every page-in after the first two evicts.
+    expect(evictions).toBeGreaterThanOrEqual(8);
     expect(peak).toBeLessThanOrEqual(baseline + budget + OVERHEAD_BYTES);
   }, 300_000);
 
@@ -226,4 +233,26 @@ describe.skipIf(!placed || !linux)('model paging (needs the placed OCR models an
     const after = messages(server, released).filter((m) => m.startsWith('paging: evicting'));
     expect(after[0]).toMatch(/^paging: evicting 'gated' /);
   }, 300_000);
+
+  it('a model that cannot fit beside the pinned ones fails at once with UNAVAILABLE (503) saying why', async () => {
+    const pinnedOnly = await start(['--model-control-mode', 'explicit', '--load-model', 'text_recognition', '--model-memory-budget', String(sizes.text_recognition! + 2 ** 20)]);
+    const res = await fetch(`${pinnedOnly.server.url}/v2/models/text_detection/infer`, {
+      method: 'POST',
+      body: JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 32, 32], data: new Array(3 * 32 * 32).fill(0) }] }),
+    });
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: string }).error).toMatch(/^model 'text_detection' needs at least \d+ bytes and the pinned models hold \d+ bytes of the memory budget of \d+ bytes$/);
+    // The pinned model still serves.
+    expect(maxDiff(await infer(pinnedOnly.client, 2), reference.get('text_recognition')!)).toBeLessThanOrEqual(1e-4);
+    await pinnedOnly.server.stop();
+  }, 120_000);
+
+  it('refuses a budget outside explicit mode, or one it cannot read, before loading anything', async () => {
+    const outside = await runUntilExit(['--model-repository', repo, '--model-memory-budget', '1Gi']);
+    expect(outside.code).toBe(1);
+    expect(outside.output).toContain("Use of '--model-memory-budget' requires setting '--model-control-mode=explicit' as well.");
+    const unreadable = await runUntilExit(['--model-repository', repo, '--model-control-mode', 'explicit', '--model-memory-budget', '10MB']);
+    expect(unreadable.code).toBe(1);
+    expect(unreadable.output).toContain("--model-memory-budget: expected a byte count (e.g. 1073741824 or 1Gi) or a percentage (e.g. 50%), got '10MB'");
+  });
 });
