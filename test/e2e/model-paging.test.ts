@@ -23,7 +23,7 @@ const MODELS = [
   { name: 'text_recognition', output: 'softmax_11.tmp_0', shape: [1, 3, 48, 160] },
 ] as const;
 const NAMES = MODELS.map((m) => m.name);
-const INPUTS = MODELS.map((m) => pseudoRandomFloats(m.shape.reduce((a, b) => a * b, 1), m.name.length));
+const INPUTS = MODELS.map((m) => pseudoRandomFloats(m.shape.reduce((a: number, b: number) => a * b, 1), m.name.length));
 
 /**
  * What RSS may exceed the budget by, over the server's RSS before any model loaded: ONNX
@@ -202,6 +202,13 @@ describe.skipIf(!placed || !linux)('model paging (needs the placed OCR models an
       const stats = (await (await fetch(`${server.url}/v2/models/${r.name}/stats`)).json()) as { model_stats: { memory_usage: unknown[] }[] };
       expect(stats.model_stats[0]!.memory_usage).toEqual([{ type: 'CPU', id: 0, byte_size: r.paging!.memory_bytes }]);
     }
+    // Readiness follows: the paged-in models are ready, the evicted ones are not, the server is.
+    for (const r of rows.filter((x) => NAMES.includes(x.name as (typeof NAMES)[number]))) {
+      const status = (await fetch(`${server.url}/v2/models/${r.name}/ready`)).status;
+      expect(`${r.name} ${r.state} ${status === 200 ? 'ready' : 'not ready'}`).toBe(`${r.name} ${r.state} ${r.state === 'READY' ? 'ready' : 'not ready'}`);
+    }
+    expect(rows.filter((r) => r.state === 'UNAVAILABLE').map((r) => (r as { reason?: string }).reason)).toEqual(expect.arrayContaining(['unloaded']));
+    expect((await fetch(`${server.url}/v2/health/ready`)).status).toBe(200);
     const metrics = await (await fetch(`${server.metricsUrl}/metrics`)).text();
     expect(metrics).toContain(`infera_model_paging_budget_bytes ${budget}`);
     expect(metrics).toMatch(/^infera_model_paging_used_bytes \d+$/m);
