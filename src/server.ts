@@ -17,6 +17,7 @@ import { traceChangeFromUpdate, type TraceSettingsUpdate } from './observability
 import { ModelRepositoryManager, type ModelControlMode } from './repository/model-repository-manager.js';
 import type { ModelPager } from './repository/model-paging.js';
 import { createModelPager, pagingIndexJson } from './repository/paging-setup.js';
+import { pagedOutModel } from './server-paging.js';
 import { tryLoadNativeAddon } from './native/binding.js';
 import type { ComputeTiming } from './infer/compute-timing.js';
 import { readyModelOf, runInference, streamInference, type PipelineContext } from './server-pipeline.js';
@@ -277,10 +278,13 @@ export class InferenceServer implements ServerCore {
   }
 
   /**
-   * The READY version `infer` would serve the request with (`ServerCore.model`).
+   * The READY version `infer` would serve the request with (`ServerCore.model`); with model
+   * paging, a provisional handle for a model that is not loaded (server-paging.ts).
    * @throws the lookup errors of `modelMetadata`.
    */
   model(name: string, version?: number): ReadyModel {
+    // With model paging, a model that is not loaded gets a provisional handle: its request pages it in.
+    if (this.#pager !== undefined && !this.#pager.serves(name)) return pagedOutModel(this.#repository, name, version);
     return readyModelOf(this.#repository.getReady(name, version));
   }
 

@@ -228,6 +228,11 @@ export class ModelRepositoryManager {
     return results.get(name);
   }
 
+  /** Whether a model folder of that name is in the repositories (read now, synchronously). */
+  inRepository(name: string): boolean {
+    return listModelFoldersSync(this.opts.repositories).names.has(name);
+  }
+
   /** The composing models the serving config's ensemble steps name ([] for other models). */
   upstreamsOf(name: string): readonly string[] {
     return this.#ops.records.get(name)?.upstreams ?? [];

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpClient } from '../../src/client/index.js';
+import { GrpcClient, HttpClient } from '../../src/client/index.js';
 import { writeJsModel } from '../fixtures/js-models/repo.js';
 import { pseudoRandomFloats } from './helpers/data.js';
 import { CLI, runUntilExit, startServer, type RunningServer } from './helpers/server-process.js';
@@ -240,6 +240,20 @@ describe.skipIf(!placed || !linux)('model paging (needs the placed OCR models an
     const after = messages(server, released).filter((m) => m.startsWith('paging: evicting'));
     expect(after[0]).toMatch(/^paging: evicting 'gated' /);
   }, 300_000);
+
+  it('a gRPC request pages its model in too', async () => {
+    const out = (await index(server)).find((r) => NAMES.includes(r.name as (typeof NAMES)[number]) && r.state !== 'READY')!.name;
+    const i = NAMES.indexOf(out as (typeof NAMES)[number]);
+    const m = MODELS[i]!;
+    const grpc = new GrpcClient({ url: server.grpcUrl! });
+    try {
+      const res = await grpc.infer({ model: m.name, inputs: [{ name: 'x', datatype: 'FP32', shape: [...m.shape], data: INPUTS[i]! }] });
+      expect(maxDiff(res.output(m.output).data as Float32Array, reference.get(m.name)!)).toBeLessThanOrEqual(1e-4);
+    } finally {
+      grpc.close();
+    }
+    expect((await index(server)).find((r) => r.name === out)?.state).toBe('READY');
+  });
 
   it('a model that cannot fit beside the pinned ones fails at once with UNAVAILABLE (503) saying why', async () => {
     const pinnedOnly = await start(['--model-control-mode', 'explicit', '--load-model', 'text_recognition', '--model-memory-budget', String(sizes.text_recognition! + 2 ** 20)]);
