@@ -10,7 +10,6 @@ import { nowNs, type FailureReason } from './observability/stats-recorder.js';
 import type { TraceManager } from './observability/trace-manager.js';
 import { isEnsembleConfig } from './repository/model-loader.js';
 import type { ModelVersion } from './repository/model-version.js';
-import { isStreamingScheduler, type RequestScheduler } from './scheduler/request-scheduler.js';
 import type { ScheduledResult, SchedulerPayload } from './scheduler/scheduler.js';
 import { ResponseQueue } from './server-response-queue.js';
 import type { ReadyModel } from './server-types.js';
@@ -152,7 +151,7 @@ function admit(
   if (options.step === undefined && ctx.stopping()) throw new UnavailableError(STOPPING);
   const receivedNs = nowNs();
   const mv = versionOf(ctx, request, options.model);
-  if (isDecoupled(mv) && (delivery === 'unary' || !isStreamingScheduler(mv.scheduler))) {
+  if (isDecoupled(mv) && delivery === 'unary') {
     throw new UnsupportedError(`model '${mv.name}' is decoupled: its responses can only be streamed (inferStream, gRPC ModelStreamInfer, HTTP infer_stream)`);
   }
   // Statistics count what reaches the scheduler: a request that fails validation is not
@@ -242,8 +241,7 @@ async function* runDecoupled(
   const queue = new ResponseQueue();
   // The consumer stops waiting at once; the model learns of it through the same signal.
   controller.signal.addEventListener('abort', () => queue.fail(new CancelledError('Request was cancelled')), { once: true });
-  // `admit` checked that a decoupled model's scheduler streams.
-  (mv.scheduler as RequestScheduler)
+  mv.scheduler!
     .enqueueStream({ ...admitted.payload, signal: controller.signal }, (outputs, final) => {
       if (outputs !== undefined) trace?.tensorActivity('TENSOR_BACKEND_OUTPUT', outputs);
       queue.push({ outputs, final });

@@ -2,6 +2,7 @@ import type { ModelConfig } from '../generated/model_config_pb.js';
 import type { Datatype } from '../infer/datatype.js';
 import type { Tensor } from '../infer/tensor.js';
 import type { ComputeTiming } from '../infer/compute-timing.js';
+import type { InstanceRequest } from './request-instance.js';
 
 /** One input or output as the model file declares it; -1 marks a variable dimension. */
 export interface ModelTensorInfo {
@@ -46,25 +47,44 @@ export interface InstanceOptions {
   config?: ModelConfig;
 }
 
-/** The outputs of one execution, in `outputNames` order, and its timing. */
+/** The outputs of one merged-batch execution, in `outputNames` order, and its timing. */
 export interface ExecuteResult {
   outputs: Tensor[];
   timing: ComputeTiming;
 }
 
 /**
- * A running model instance. `execute` runs one batch: the inputs already carry the batch
- * dimension; the instance returns every output named in `outputNames`, in that order.
- * Ownership: after `execute` is called the instance may transfer (detach) the ArrayBuffers
- * behind the input tensors; the caller must not read them again.
+ * A running model instance: the one contract every backend's instances implement (Triton's
+ * `TRITONBACKEND_ModelInstanceExecute`, which gets a list of requests). Schedulers hand an
+ * instance the requests of one execution; one instance runs one execution at a time (calls
+ * made while one runs wait, in call order).
+ *
+ * A backend whose runtime computes one merged batch (inputs with a batch dimension → outputs)
+ * implements `BatchRunner` instead and wraps it in `BatchingInstance` (batching-instance.ts),
+ * which concatenates the requests, runs once and splits the outputs back per request. A
+ * backend that answers requests itself (zero, one or many responses each: the javascript
+ * backend) implements this interface directly.
  */
 export interface ModelInstance {
   readonly name: string;
   /**
-   * @throws InvalidArgumentError when the runtime rejects the inputs; InternalError when the
-   *   runtime fails; UnavailableError after close().
+   * Whether the instance can answer a request zero, one or many times (a model with
+   * `model_transaction_policy { decoupled: true }`); absent = exactly one response per request.
    */
-  execute(inputs: Tensor[], outputNames: string[]): Promise<ExecuteResult>;
+  readonly decoupled?: boolean;
+  /**
+   * Executes `requests` together: every request gets its responses through `respond`, ending
+   * with `final`, or one `fail`. Ownership of the requests' inputs passes to the instance
+   * (InstanceRequest).
+   *
+   * Resolves with the compute split (ns) of the execution once every request is complete.
+   * Rejects only when the execution as a whole failed before any request was answered (the
+   * runtime rejected the batch, the instance is closed, its thread died): the caller then fails
+   * every request with that error, and no execution is counted. Errors: InvalidArgumentError
+   * when the runtime rejects the inputs; InternalError when the runtime fails;
+   * UnavailableError after close() or terminate().
+   */
+  executeRequests(requests: InstanceRequest[]): Promise<ComputeTiming>;
   /** Releases the runtime; waits for an execution in progress. */
   close(): Promise<void>;
   /**
@@ -74,6 +94,28 @@ export interface ModelInstance {
    * UNAVAILABLE. Optional: a runtime that cannot be interrupted (ONNX Runtime's native run)
    * has none, and its execution finishes in the background.
    */
+  terminate?(reason: string): Promise<void>;
+}
+
+/**
+ * A runtime that computes one merged batch, which `BatchingInstance` turns into a
+ * ModelInstance (ONNX Runtime, TensorRT, libtorch). `execute` runs one batch: the inputs
+ * already carry the batch dimension when the model batches; it returns every output named in
+ * `outputNames`, in that order, batch dimension first. Calls run one at a time, in call order.
+ * Ownership: after `execute` is called the runner may transfer (detach) the ArrayBuffers
+ * behind the input tensors; the caller must not read them again. The returned outputs belong
+ * to the caller.
+ */
+export interface BatchRunner {
+  readonly name: string;
+  /**
+   * @throws InvalidArgumentError when the runtime rejects the inputs; InternalError when the
+   *   runtime fails; UnavailableError after close().
+   */
+  execute(inputs: Tensor[], outputNames: string[]): Promise<ExecuteResult>;
+  /** As ModelInstance.close. */
+  close(): Promise<void>;
+  /** As ModelInstance.terminate. */
   terminate?(reason: string): Promise<void>;
 }
 

@@ -1,14 +1,22 @@
-import type { InferParameters, Tensor } from '../infer/tensor.js';
-import type { ModelInstance } from './backend.js';
 import type { ComputeTiming } from '../infer/compute-timing.js';
+import type { InferParameters, Tensor } from '../infer/tensor.js';
 
 /**
- * One whole request handed to an instance that takes requests rather than merged batches
- * (Triton's backend API: `TRITONBACKEND_ModelInstanceExecute` gets a list of requests, each
- * with its own response factory). The instance answers through `respond` / `fail`.
+ * One request as an instance receives it (Triton's backend API: the `TRITONBACKEND_Request`
+ * that `TRITONBACKEND_ModelInstanceExecute` gets in its list, with its response factory). The
+ * instance answers it through `respond` and `fail`; the scheduler that built it owns what
+ * happens to the answers.
+ *
+ * Ownership: once handed to `ModelInstance.executeRequests` the instance owns `inputs` and may
+ * transfer (detach) the ArrayBuffers behind them; nobody reads them afterwards. Output tensors
+ * passed to `respond` belong to the receiver (they may be views into a buffer that other
+ * requests of the same execution also view: read, never write or transfer them).
  */
 export interface InstanceRequest {
-  /** Validated inputs, with the batch dimension when the model batches. */
+  /**
+   * Validated inputs. When the model batches (`max_batch_size` > 0) each carries the batch
+   * dimension first, `[batchSize, ...dims]`; otherwise the model's own shape.
+   */
   inputs: Tensor[];
   /** Outputs to compute; each response carries them in this order. */
   outputNames: string[];
@@ -18,7 +26,10 @@ export interface InstanceRequest {
   id?: string;
   /** The client's request parameters. */
   parameters?: InferParameters;
-  /** Aborted when the client gave up; the instance stops producing responses for it. */
+  /**
+   * Aborted when the client gave up. A decoupled instance stops producing responses for it;
+   * an instance that computes a merged batch may ignore it (the batch runs to its end).
+   */
   signal?: AbortSignal;
   /**
    * A response (outputs in `outputNames` order), or, with `outputs` undefined, the final flag
@@ -30,21 +41,5 @@ export interface InstanceRequest {
   fail(error: Error): void;
 }
 
-/**
- * A model instance that executes whole requests, which decoupled models need (zero, one or
- * many responses per request) and which lets a model see request ids and parameters.
- * It also implements `ModelInstance.execute` for merged batches (dynamic and sequence
- * batchers, warmup).
- */
-export interface RequestInstance extends ModelInstance {
-  /**
-   * Executes the requests together (one model `execute` call). Resolves, with the compute
-   * split of the execution in ns, once every request got its final response or its error;
-   * never rejects: failures reach the requests through `fail`.
-   */
-  executeRequests(requests: InstanceRequest[]): Promise<ComputeTiming>;
-}
-
-export function isRequestInstance(instance: ModelInstance): instance is RequestInstance {
-  return typeof (instance as Partial<RequestInstance>).executeRequests === 'function';
-}
+/** No compute time: the timing of an execution that ran nothing. */
+export const ZERO_TIMING: Readonly<ComputeTiming> = { inputNs: 0, inferNs: 0, outputNs: 0 };

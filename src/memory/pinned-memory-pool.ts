@@ -58,7 +58,7 @@ export class PinnedMemoryPool {
   }
 
   /**
-   * An allocator for `gatherBatch` (scheduler/batch-gather.ts) that takes batch buffers from
+   * An allocator for `gatherBatch` (backends/batch-gather.ts) that takes batch buffers from
    * this pool, falling back to an ordinary ArrayBuffer if the pool refuses (e.g. a runtime that
    * forbids external buffers). Worth it where batches go to a GPU; a CPU backend in a worker
    * thread would copy the external buffer once more on its way over.

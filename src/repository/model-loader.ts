@@ -17,7 +17,6 @@ import { configTypeToDatatype, type Datatype } from '../infer/datatype.js';
 import { makeModelSpec, type ModelSpec } from '../infer/model-spec.js';
 import type { Logger } from '../observability/logger.js';
 import { createScheduler } from '../scheduler/create-scheduler.js';
-import { requestSchedulerFor } from '../scheduler/request-scheduler.js';
 import type { EnsembleHost } from '../scheduler/ensemble/ensemble-host.js';
 import type { ModelStatsRecorder } from '../observability/stats-recorder.js';
 import { escapesModelDir } from './repository-scan.js';
@@ -290,9 +289,7 @@ export async function startVersion(
   mv.instances = started;
   try {
     const label = `${mv.name}:${mv.version}`;
-    mv.scheduler =
-      requestSchedulerFor(config, started, label, mv.stats) ??
-      createScheduler({ config, instances: started, label, stats: mv.stats, logger, modelDir: dir });
+    mv.scheduler = createScheduler({ config, instances: started, label, stats: mv.stats, logger, modelDir: dir });
     mv.stats.loaded?.();
   } catch (err) {
     // A scheduler can refuse the config (e.g. a bad sequence_batching initial_state).

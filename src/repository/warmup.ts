@@ -2,6 +2,7 @@ import { randomFillSync } from 'node:crypto';
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelInstance } from '../backends/backend.js';
+import { executeRequest } from '../backends/execute-request.js';
 import { InvalidArgumentError, toTritonError } from '../errors/index.js';
 import { DataType, type ModelConfig, type ModelWarmup, type ModelWarmup_Input } from '../generated/model_config_pb.js';
 import { configTypeToDatatype, DATATYPE_BYTE_SIZE, elementCount, type Datatype } from '../infer/datatype.js';
@@ -129,8 +130,8 @@ export async function warmupInstances(config: ModelConfig, dir: string, instance
         for (let iteration = 1; iteration <= sample.count; iteration++) {
           logger.debug({ model }, `model '${model}' instance ${instance.name} is running warmup sample '${sample.name}' for iteration ${iteration}`);
           try {
-            if (batching) await instance.execute(sampleTensors(sample, sample.batchSize, true), outputs);
-            else for (let r = 0; r < sample.batchSize; r++) await instance.execute(sampleTensors(sample, 1, false), outputs);
+            if (batching) await executeRequest(instance, sampleTensors(sample, sample.batchSize, true), outputs, sample.batchSize);
+            else for (let r = 0; r < sample.batchSize; r++) await executeRequest(instance, sampleTensors(sample, 1, false), outputs);
           } catch (err) {
             throw new InvalidArgumentError(`failed to run warmup sample '${sample.name}': ${toTritonError(err).message}; `);
           }

@@ -1,5 +1,5 @@
 import type { ModelInstance } from '../backends/backend.js';
-import { InternalError } from '../errors/index.js';
+import { InternalError, UnsupportedError } from '../errors/index.js';
 import type { ModelConfig } from '../generated/model_config_pb.js';
 import type { Logger } from '../observability/logger.js';
 import { DefaultScheduler } from './default-scheduler.js';
@@ -25,14 +25,31 @@ export interface SchedulerContext {
 }
 
 /**
- * The scheduler a model config asks for (`scheduling_choice`, reference §3.2): none → the
- * default scheduler; `dynamic_batching` → the dynamic batcher; `sequence_batching` → the
- * sequence batcher; `ensemble_scheduling` → the ensemble scheduler.
- * @throws InternalError for an ensemble without `ensembleHost`.
+ * The one place a model version's scheduler is chosen, from its config's `scheduling_choice`
+ * (reference §3.2): none → the default scheduler; `dynamic_batching` → the dynamic batcher;
+ * `sequence_batching` → the sequence batcher; `ensemble_scheduling` → the ensemble scheduler.
+ * Every scheduler hands instances lists of requests and streams responses, so a decoupled
+ * model (`model_transaction_policy { decoupled: true }`) is scheduled the same way, with two
+ * limits:
+ * @throws UnsupportedError naming the model for a decoupled model whose instances cannot
+ *   answer a request more than once (`ModelInstance.decoupled`; the javascript backend's can),
+ *   or that asks for sequence_batching (not supported for decoupled models yet);
+ *   InternalError for an ensemble without `ensembleHost`.
  */
 export function createScheduler(ctx: SchedulerContext): Scheduler {
-  const choice = ctx.config.schedulingChoice.case;
-  if (choice === 'dynamicBatching') return new DynamicBatchScheduler(ctx.config, ctx.instances, ctx.label, ctx.stats);
+  const { config } = ctx;
+  const choice = config.schedulingChoice.case;
+  if (config.modelTransactionPolicy?.decoupled === true) {
+    if (!ctx.instances.every((i) => i.decoupled === true)) {
+      throw new UnsupportedError(
+        `model '${config.name}' has a decoupled transaction policy, but backend '${config.backend}' cannot send decoupled responses (the javascript backend can)`,
+      );
+    }
+    if (choice === 'sequenceBatching') {
+      throw new UnsupportedError(`model '${config.name}': sequence_batching is not supported for decoupled models`);
+    }
+  }
+  if (choice === 'dynamicBatching') return new DynamicBatchScheduler(config, ctx.instances, ctx.label, ctx.stats);
   if (choice === 'sequenceBatching') return new SequenceBatchScheduler(ctx);
   if (choice === 'ensembleScheduling') {
     if (ctx.ensembleHost === undefined) throw new InternalError(`ensemble '${ctx.label}' cannot be scheduled: no server to run its steps`);

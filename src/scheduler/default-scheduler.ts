@@ -1,42 +1,33 @@
-import { CancelledError } from '../errors/index.js';
 import type { ModelInstance } from '../backends/backend.js';
-import type { ScheduledResult, Scheduler, SchedulerPayload } from './scheduler.js';
+import type { ComputeTiming } from '../infer/compute-timing.js';
 import { NO_STATS, nowNs, type ModelStatsRecorder } from '../observability/stats-recorder.js';
-import { stoppingError } from './stopping-error.js';
-
-interface QueuedRequest {
-  payload: SchedulerPayload;
-  enqueuedNs: number;
-  resolve: (result: ScheduledResult) => void;
-  reject: (err: unknown) => void;
-  /** Detaches the abort listener of its signal. */
-  unlisten?: () => void;
-}
+import type { ScheduledRequest } from './scheduled-request.js';
+import { SchedulerBase } from './scheduler-base.js';
 
 /**
  * Triton's default scheduler (a model with no dynamic or sequence batcher): each request runs
- * as its own batch, on the first free instance, in arrival order. A request may carry its own
- * batch (up to max_batch_size; validated before it gets here). A request whose `signal` is
- * aborted before it reaches an instance is dropped and rejects with CancelledError.
+ * as an execution of its own (a list of one request), on the first free instance, in arrival
+ * order, with Triton's default queue policy (one FIFO, no timeout: the request `timeout`
+ * parameter does not apply). A request may carry its own batch (up to max_batch_size;
+ * validated before it gets here). The instance sees the request whole (id, parameters) and
+ * may answer it many times (a decoupled model, through `enqueueStream`).
+ *
+ * A request whose `signal` aborts before it reaches an instance is dropped and rejects with
+ * CancelledError; once executing, a decoupled instance sees the signal and stops it.
  */
-export class DefaultScheduler implements Scheduler {
+export class DefaultScheduler extends SchedulerBase {
   readonly #free: ModelInstance[];
   // FIFO as an array plus a head index: shift() is O(n) on long queues.
-  #queue: (QueuedRequest | undefined)[] = [];
+  #queue: (ScheduledRequest | undefined)[] = [];
   #head = 0;
   #inflight = 0;
-  #stopping = false;
-  #drained: (() => void) | undefined;
 
   /**
    * @param instances the model's instances; each runs one request at a time.
    * @param modelLabel `<model>:<version>`, for messages.
    */
-  constructor(
-    instances: readonly ModelInstance[],
-    private readonly modelLabel: string,
-    private readonly stats: ModelStatsRecorder = NO_STATS,
-  ) {
+  constructor(instances: readonly ModelInstance[], modelLabel: string, stats: ModelStatsRecorder = NO_STATS) {
+    super(modelLabel, stats);
     this.#free = [...instances];
   }
 
@@ -48,79 +39,57 @@ export class DefaultScheduler implements Scheduler {
     return this.#inflight;
   }
 
-  enqueue(payload: SchedulerPayload): Promise<ScheduledResult> {
-    if (this.#stopping) {
-      return Promise.reject(stoppingError(this.modelLabel));
-    }
-    const signal = payload.signal;
-    if (signal?.aborted) return Promise.reject(new CancelledError('Request was cancelled'));
-    return new Promise<ScheduledResult>((resolve, reject) => {
-      const item: QueuedRequest = { payload, enqueuedNs: nowNs(), resolve, reject };
-      if (signal !== undefined) {
-        const onAbort = (): void => this.#cancel(item);
-        signal.addEventListener('abort', onAbort, { once: true });
-        item.unlisten = () => signal.removeEventListener('abort', onAbort);
-      }
-      this.#queue.push(item);
-      this.stats.pending(1);
-      this.#dispatch();
+  protected accept(request: ScheduledRequest): void {
+    const refused = this.refusal(request);
+    if (refused !== undefined) return request.reject(refused);
+    this.cancelWhileQueued(request, () => {
+      const i = this.#queue.indexOf(request, this.#head);
+      if (i < 0) return false;
+      this.#queue.splice(i, 1);
+      return true;
     });
-  }
-
-  #cancel(item: QueuedRequest): void {
-    const i = this.#queue.indexOf(item, this.#head);
-    if (i < 0) return;
-    this.#queue.splice(i, 1);
-    this.stats.pending(-1);
-    item.reject(new CancelledError('Request was cancelled'));
-    this.#checkDrained();
-  }
-
-  #checkDrained(): void {
-    if (this.#stopping && this.#drained && this.pendingCount === 0 && this.#inflight === 0) {
-      this.#drained();
-      this.#drained = undefined;
-    }
-  }
-
-  drain(): Promise<void> {
-    this.#stopping = true;
-    if (this.pendingCount === 0 && this.#inflight === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#drained = resolve;
-    });
+    this.#queue.push(request);
+    this.stats.pending(1);
+    this.#dispatch();
   }
 
   #dispatch(): void {
     while (this.#free.length > 0 && this.#head < this.#queue.length) {
-      const item = this.#queue[this.#head]!;
+      const request = this.#queue[this.#head]!;
       this.#queue[this.#head++] = undefined;
       if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
         this.#queue = this.#queue.slice(this.#head);
         this.#head = 0;
       }
       this.stats.pending(-1);
-      item.unlisten?.();
-      this.#run(this.#free.pop()!, item);
+      request.unwatch();
+      this.#run(this.#free.pop()!, request);
     }
   }
 
-  #run(instance: ModelInstance, item: QueuedRequest): void {
+  #run(instance: ModelInstance, request: ScheduledRequest): void {
     this.#inflight++;
-    const queueNs = nowNs() - item.enqueuedNs;
+    const queueNs = nowNs() - request.enqueuedNs;
     // One reaction per outcome, each freeing the instance itself: no `finally` (it would add
-    // promises and turns of the microtask queue to every request).
-    instance.execute(item.payload.inputs, item.payload.outputNames).then(
-      ({ outputs, timing }) => {
+    // promises and turns of the microtask queue to every request). Settling only queues the
+    // caller's reaction, so the instance takes its next request before the response is written.
+    let run: Promise<ComputeTiming>;
+    try {
+      run = instance.executeRequests([request.forInstance()]);
+    } catch (err) {
+      run = Promise.reject(err);
+    }
+    run.then(
+      (timing) => {
         try {
-          this.stats.execution(item.payload.batchSize, timing);
-          item.resolve({ outputs, queueNs, timing });
+          this.stats.execution(request.payload.batchSize, timing);
+          request.complete({ queueNs, timing });
         } finally {
           this.#release(instance);
         }
       },
       (err: unknown) => {
-        item.reject(err);
+        request.reject(err);
         this.#release(instance);
       },
     );
@@ -131,6 +100,6 @@ export class DefaultScheduler implements Scheduler {
     this.#inflight--;
     this.#free.push(instance);
     this.#dispatch();
-    this.#checkDrained();
+    this.checkDrained();
   }
 }

@@ -1,34 +1,26 @@
-import type { ExecuteResult, ModelInstance } from '../backends/backend.js';
-import { CancelledError, UnavailableError } from '../errors/index.js';
+import type { ModelInstance } from '../backends/backend.js';
+import { UnavailableError } from '../errors/index.js';
 import type { ModelConfig } from '../generated/model_config_pb.js';
+import type { ComputeTiming } from '../infer/compute-timing.js';
 import { decideBatch, type BatchLimits } from './dynamic/batch-decision.js';
-import { batchInputs, planOutputs, splitOutputs } from './dynamic/batch-io.js';
 import { batchRules } from './dynamic/batch-rules.js';
 import { OrderedCompletion } from './dynamic/ordered-completion.js';
 import { PriorityQueue, type QueuedRequest } from './dynamic/priority-queue.js';
 import { requestLevel, requestLogPrefix, requestTimeoutUs, resolvePriorityPolicies, type PriorityPolicies } from './queue-policy.js';
-import type { ScheduledResult, Scheduler, SchedulerPayload } from './scheduler.js';
+import type { ScheduledRequest } from './scheduled-request.js';
+import { SchedulerBase } from './scheduler-base.js';
 import { NO_STATS, nowNs, type ModelStatsRecorder } from '../observability/stats-recorder.js';
-import { stoppingError } from './stopping-error.js';
 
 /** Below this much waiting, a timer (1 ms resolution) would overshoot the queue delay. */
 const TIMER_MIN_NS = 2_000_000;
-
-/** Triton's `InferenceRequest::LogRequest()` prefix. */
-function logPrefix(payload: SchedulerPayload): string {
-  return requestLogPrefix(payload.request?.id);
-}
-
-function cancelled(): CancelledError {
-  return new CancelledError('Request was cancelled');
-}
 
 /**
  * Triton's dynamic batcher (`dynamic_batching`, core `dynamic_batch_scheduler.cc`): requests
  * wait in a priority queue and, whenever a model instance is free, are combined into one
  * batch following `decideBatch` (preferred sizes, `max_queue_delay_microseconds`,
- * `max_batch_size`, equal shapes unless `allow_ragged_batch`). Each batch is gathered into one
- * owned buffer per input, run on the free instance, and its outputs split back per request.
+ * `max_batch_size`, equal shapes unless `allow_ragged_batch`). Each batch goes to the free
+ * instance as its list of requests (a merged-batch backend's BatchingInstance gathers them
+ * into one owned buffer per input and splits the outputs back per request).
  *
  * Queue policies (per priority level): `max_queue_size` refuses a request at enqueue with
  * UnavailableError "[request id: <id>] Exceeds maximum queue size"; a request whose queue
@@ -41,15 +33,13 @@ function cancelled(): CancelledError {
  * Stats: `execution(batch size = sum of members)` per batch, `pending(±1)` per queue change;
  * each result carries its queue time (enqueue → batch start).
  */
-export class DynamicBatchScheduler implements Scheduler {
+export class DynamicBatchScheduler extends SchedulerBase {
   readonly #free: ModelInstance[];
   readonly #limits: BatchLimits;
   readonly #policies: PriorityPolicies;
   readonly #queue: PriorityQueue;
   readonly #ordered: OrderedCompletion | undefined;
   #inflight = 0;
-  #stopping = false;
-  #drained: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
 
@@ -61,9 +51,10 @@ export class DynamicBatchScheduler implements Scheduler {
   constructor(
     config: ModelConfig,
     instances: readonly ModelInstance[],
-    private readonly modelLabel: string,
-    private readonly stats: ModelStatsRecorder = NO_STATS,
+    modelLabel: string,
+    stats: ModelStatsRecorder = NO_STATS,
   ) {
+    super(modelLabel, stats);
     const db = config.schedulingChoice.case === 'dynamicBatching' ? config.schedulingChoice.value : undefined;
     this.#free = [...instances];
     // Normalization gives preferred_batch_size [max_batch_size] when it is empty; a config
@@ -89,55 +80,26 @@ export class DynamicBatchScheduler implements Scheduler {
     return this.#inflight;
   }
 
-  enqueue(payload: SchedulerPayload): Promise<ScheduledResult> {
-    if (this.#stopping) {
-      return Promise.reject(stoppingError(this.modelLabel));
-    }
-    const signal = payload.signal;
-    if (signal?.aborted) return Promise.reject(cancelled());
-    return new Promise<ScheduledResult>((resolve, reject) => {
-      const params = payload.request?.parameters;
-      const level = requestLevel(params, this.#policies);
-      const timeoutUs = requestTimeoutUs(params, this.#policies.policyFor(level));
-      const enqueuedNs = nowNs();
-      const item: QueuedRequest = {
-        payload,
-        batchSize: Math.max(1, payload.batchSize),
-        enqueuedNs,
-        deadlineNs: timeoutUs > 0 ? enqueuedNs + timeoutUs * 1000 : 0,
-        level,
-        resolve,
-        reject,
-        unlisten: () => {},
-      };
-      this.#queue.enqueue(item, logPrefix(payload));
-      if (signal !== undefined) {
-        const onAbort = (): void => this.#cancel(item);
-        signal.addEventListener('abort', onAbort, { once: true });
-        item.unlisten = () => signal.removeEventListener('abort', onAbort);
-      }
-      this.stats.pending(1);
-      this.#schedule();
-    });
-  }
-
-  drain(): Promise<void> {
-    this.#stopping = true;
-    if (this.#idle()) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#drained = resolve;
-    });
-  }
-
-  #idle(): boolean {
-    return this.#queue.size === 0 && this.#inflight === 0;
-  }
-
-  #cancel(item: QueuedRequest): void {
-    if (!this.#queue.remove(item)) return;
-    this.stats.pending(-1);
-    item.reject(cancelled());
-    this.#checkDrained();
+  protected accept(request: ScheduledRequest): void {
+    const refused = this.refusal(request);
+    if (refused !== undefined) return request.reject(refused);
+    const payload = request.payload;
+    const params = payload.request?.parameters;
+    const level = requestLevel(params, this.#policies);
+    const timeoutUs = requestTimeoutUs(params, this.#policies.policyFor(level));
+    const enqueuedNs = request.enqueuedNs;
+    const item: QueuedRequest = {
+      request,
+      payload,
+      batchSize: Math.max(1, payload.batchSize),
+      enqueuedNs,
+      deadlineNs: timeoutUs > 0 ? enqueuedNs + timeoutUs * 1000 : 0,
+      level,
+    };
+    this.#queue.enqueue(item, requestLogPrefix(payload.request?.id));
+    this.cancelWhileQueued(request, () => this.#queue.remove(item));
+    this.stats.pending(1);
+    this.#schedule();
   }
 
   /**
@@ -148,9 +110,8 @@ export class DynamicBatchScheduler implements Scheduler {
     this.#disarm();
     const now = nowNs();
     for (const item of this.#queue.expire(now)) {
-      item.unlisten();
       this.stats.pending(-1);
-      item.reject(new UnavailableError('Request timeout expired'));
+      item.request.reject(new UnavailableError('Request timeout expired'));
     }
     let wakeNs = 0;
     while (this.#free.length > 0 && this.#queue.size > 0) {
@@ -164,7 +125,7 @@ export class DynamicBatchScheduler implements Scheduler {
     const deadline = this.#queue.closestDeadlineNs;
     if (wakeNs !== 0) this.#arm(deadline !== 0 && deadline < wakeNs ? deadline : wakeNs, true);
     else if (deadline !== 0) this.#arm(deadline, false);
-    this.#checkDrained();
+    this.checkDrained();
   }
 
   /**
@@ -194,7 +155,7 @@ export class DynamicBatchScheduler implements Scheduler {
   #dispatch(members: QueuedRequest[]): void {
     const instance = this.#free.pop()!;
     const startNs = nowNs();
-    for (const m of members) m.unlisten();
+    for (const m of members) m.request.unwatch();
     this.stats.pending(-members.length);
     this.#inflight += members.length;
     const tickets = this.#ordered !== undefined ? members.map(() => this.#ordered!.reserve()) : undefined;
@@ -202,30 +163,23 @@ export class DynamicBatchScheduler implements Scheduler {
       if (tickets === undefined) fn();
       else this.#ordered!.complete(tickets[k]!, fn);
     };
-    const batchSizes = members.map((m) => m.batchSize);
-    const plan = planOutputs(members.map((m) => m.payload.outputNames));
-    let run: Promise<ExecuteResult>;
+    let run: Promise<ComputeTiming>;
     try {
-      run = instance.execute(batchInputs(members.map((m) => m.payload), this.#limits.rules.ragged), plan.names);
+      run = instance.executeRequests(members.map((m) => m.request.forInstance()));
     } catch (err) {
       run = Promise.reject(err);
     }
     run.then(
-      ({ outputs, timing }) => {
+      (timing) => {
         this.#release(instance, members.length);
-        this.stats.execution(batchSizes.reduce((a, b) => a + b, 0), timing);
-        let split: ReturnType<typeof splitOutputs>;
-        try {
-          split = splitOutputs(outputs, batchSizes, plan);
-        } catch (err) {
-          members.forEach((m, k) => settle(k, () => m.reject(err)));
-          return;
-        }
-        members.forEach((m, k) => settle(k, () => m.resolve({ outputs: split[k]!, queueNs: startNs - m.enqueuedNs, timing })));
+        let batchSize = 0;
+        for (const m of members) batchSize += m.batchSize;
+        this.stats.execution(batchSize, timing);
+        members.forEach((m, k) => settle(k, () => m.request.complete({ queueNs: startNs - m.enqueuedNs, timing })));
       },
       (err: unknown) => {
         this.#release(instance, members.length);
-        members.forEach((m, k) => settle(k, () => m.reject(err)));
+        members.forEach((m, k) => settle(k, () => m.request.reject(err)));
       },
     );
   }
@@ -239,12 +193,5 @@ export class DynamicBatchScheduler implements Scheduler {
     this.#inflight -= members;
     this.#free.push(instance);
     this.#schedule();
-  }
-
-  #checkDrained(): void {
-    if (this.#stopping && this.#drained !== undefined && this.#idle()) {
-      this.#drained();
-      this.#drained = undefined;
-    }
   }
 }

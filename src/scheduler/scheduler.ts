@@ -27,19 +27,43 @@ export interface ScheduledResult {
   timing: ComputeTiming;
 }
 
+/** Called for each response of a streamed request; `outputs` undefined = the final flag alone. */
+export type ResponseListener = (outputs: Tensor[] | undefined, final: boolean) => void;
+
+/** How a streamed request ended. */
+export interface StreamOutcome {
+  /** Nanoseconds between enqueue and the start of its execution. */
+  queueNs: number;
+  /** Compute split of the execution it ran in. */
+  timing: ComputeTiming;
+}
+
 /**
  * A model version's scheduler (Triton `Scheduler`): takes requests and runs them on the
- * model's instances.
+ * model's instances, handing each instance the requests of one execution as a list
+ * (`ModelInstance.executeRequests`). Every scheduler shares one lifecycle (SchedulerBase:
+ * stop, drain, cancel); `createScheduler` picks the scheduler a config asks for.
  *
  * Ownership (as Triton's `Scheduler::Enqueue`): once `enqueue` is called the scheduler owns
  * the payload — its input buffers may be transferred to an instance and must not be read by
  * the caller again. The returned promise resolves with the request's outputs, or rejects with
  * a TritonError: UnavailableError when the scheduler is stopping (or a queue policy rejects
- * it), or whatever the instance raised. Schedulers report executions to their stats recorder;
- * the caller reports the request's own success or failure.
+ * it), CancelledError when the client gave up before it reached an instance, or whatever the
+ * instance raised. Schedulers report executions to their stats recorder; the caller reports
+ * the request's own success or failure.
  */
 export interface Scheduler {
+  /**
+   * A request that expects exactly one response: resolves with its (last) response's outputs.
+   * @throws (rejects) as above; InternalError when the model completed it without a response.
+   */
   enqueue(payload: SchedulerPayload): Promise<ScheduledResult>;
+  /**
+   * A request whose responses go to `onResponse` as the model sends them (a decoupled model:
+   * zero, one or many). Resolves once its execution finished, after its final response;
+   * rejects as `enqueue`, with the model's error response as soon as the model sends it.
+   */
+  enqueueStream(payload: SchedulerPayload, onResponse: ResponseListener): Promise<StreamOutcome>;
   /** Requests waiting for an instance. */
   readonly pendingCount: number;
   /** Requests executing on an instance. */

@@ -3,10 +3,10 @@ import { errorFromCode, InternalError, toTritonError, UnavailableError } from '.
 import type { InferenceRequest, InferenceResponse, Tensor } from '../../infer/tensor.js';
 import { packForTransfer } from '../../infer/transfer.js';
 import type { Logger } from '../../observability/logger.js';
-import type { ExecuteResult } from '../backend.js';
+import type { ModelInstance } from '../backend.js';
 import type { ComputeTiming } from '../../infer/compute-timing.js';
 import { executionTimeoutError, ExecutionWatchdog } from '../execution-watchdog.js';
-import type { InstanceRequest, RequestInstance } from '../request-instance.js';
+import type { InstanceRequest } from '../request-instance.js';
 import { MAX_EXTERNAL_PARAMETER, MAX_HEAP_PARAMETER } from './instance-limits.js';
 import type { FromWorker, InstanceWorkerData, ToWorker, WireBlsRequest, WireRequest, WireResponse } from './messages.js';
 import { startWorker } from './worker-spawn.js';
@@ -47,8 +47,10 @@ const ZERO_TIMING: ComputeTiming = { inputNs: 0, inferNs: 0, outputNs: 0 };
  * Unlike ONNX Runtime threads, a JavaScript thread may be terminated at any time, so close()
  * gives `finalize` FINALIZE_TIMEOUT_MS and then terminates, and terminate() ends it at once.
  */
-export class JavaScriptInstance implements RequestInstance {
+export class JavaScriptInstance implements ModelInstance {
   readonly name: string;
+  /** A javascript model may answer a request zero, one or many times. */
+  readonly decoupled = true;
   readonly #label: string;
   readonly #data: InstanceWorkerData;
   readonly #bls: BlsHandler | undefined;
@@ -89,33 +91,6 @@ export class JavaScriptInstance implements RequestInstance {
   static async start(data: InstanceWorkerData, bls?: BlsHandler, logger?: Logger): Promise<JavaScriptInstance> {
     const { worker } = await startWorker(data, `loading model '${data.init.modelName}' instance '${data.init.instanceName}'`);
     return new JavaScriptInstance(data, worker, bls, logger);
-  }
-
-  /**
-   * Runs one merged batch (dynamic/sequence batchers, warmup) as a single request and
-   * resolves with its (last) response.
-   * @throws the request's error; InternalError when the model sent no response.
-   */
-  async execute(inputs: Tensor[], outputNames: string[]): Promise<ExecuteResult> {
-    let outputs: Tensor[] | undefined;
-    let error: Error | undefined;
-    const batchSize = this.#data.maxBatchSize > 0 ? (inputs[0]?.shape[0] ?? 1) : 1;
-    const timing = await this.executeRequests([
-      {
-        inputs,
-        outputNames,
-        batchSize,
-        respond: (o) => {
-          if (o !== undefined) outputs = o;
-        },
-        fail: (e) => {
-          error = e;
-        },
-      },
-    ]);
-    if (error !== undefined) throw error;
-    if (outputs === undefined) throw new InternalError(`${this.#label} completed the request without a response`);
-    return { outputs, timing };
   }
 
   executeRequests(requests: InstanceRequest[]): Promise<ComputeTiming> {

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { errorFromCode, InternalError, UnavailableError } from '../../errors/index.js';
 import type { Tensor } from '../../infer/tensor.js';
 import { planRegionIo, type RegionIo } from '../../memory/region-io.js';
-import type { ExecuteResult, InstanceOptions, ModelInstance } from '../backend.js';
+import type { BatchRunner, ExecuteResult, InstanceOptions } from '../backend.js';
 import { InlinePolicy, type InlinePolicyOptions, inlineEligible } from './inline-policy.js';
 import type { InlineSession } from './inline-session.js';
 import type { FromWorker, InstanceWorkerData, ToWorker } from './messages.js';
@@ -39,7 +39,7 @@ type State = 'ready' | 'closing' | 'closed' | 'dead';
  * lets the worker release its session and only then terminates it, and a server must close
  * its instances before exiting.
  */
-export class OrtModelInstance implements ModelInstance {
+export class OrtModelInstance implements BatchRunner {
   readonly name: string;
   private readonly label: string;
   private readonly worker: Worker;

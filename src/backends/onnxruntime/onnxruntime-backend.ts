@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { errorFromCode, InternalError } from '../../errors/index.js';
 import type { ModelConfig } from '../../generated/model_config_pb.js';
 import type { AutoCompleteContext, AutoCompleteResult, Backend, InstanceOptions, ModelFileMetadata, ModelInstance } from '../backend.js';
+import { BatchingInstance, batchingOptions } from '../batching-instance.js';
 import { autoCompleteOnnxConfig } from './auto-complete-config.js';
 import { OrtModelInstance } from './instance.js';
 import type { FromWorker, MetadataWorkerData } from './messages.js';
@@ -45,13 +46,13 @@ export class OnnxRuntimeBackend implements Backend {
   /**
    * Starts an instance: a worker thread whose session uses `intraOpThreads`, `interOpThreads`
    * (when > 0) and the CPU execution provider, or CUDA on device `gpu` for KIND_GPU. Resolves
-   * once the session is loaded.
+   * once the session is loaded. The instance runs merged batches (BatchingInstance).
    * @throws UnsupportedError for KIND_GPU when onnxruntime-node has no usable CUDA execution
    *   provider here (message names the model and instance); InvalidArgumentError when the
    *   model file cannot be loaded (names the file); InternalError when the worker fails.
    */
-  createInstance(options: InstanceOptions): Promise<ModelInstance> {
-    return OrtModelInstance.start(options);
+  async createInstance(options: InstanceOptions): Promise<ModelInstance> {
+    return new BatchingInstance(await OrtModelInstance.start(options), batchingOptions(options.config));
   }
 
   /** ORT backend `AutoCompleteConfig` from the model file's I/O: see autoCompleteOnnxConfig. */

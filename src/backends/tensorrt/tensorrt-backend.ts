@@ -7,6 +7,7 @@ import type { ModelConfig } from '../../generated/model_config_pb.js';
 import type { AutoCompleteContext, AutoCompleteResult, Backend, InstanceOptions, ModelFileMetadata, ModelInstance, ModelTensorInfo } from '../backend.js';
 import { autoCompleteOnnxConfig } from '../onnxruntime/auto-complete-config.js';
 import { validateOnnxConfigAgainstModel } from '../onnxruntime/validate-config.js';
+import { BatchingInstance, batchingOptions } from '../batching-instance.js';
 import { TensorRtModelInstance } from './tensorrt-instance.js';
 
 /** The message Triton's issue asks for when TensorRT was not found at build time. */
@@ -56,7 +57,7 @@ export class TensorRtBackend implements Backend {
     const addon = this.#requireTensorRt();
     const plan = await readFile(options.modelFile);
     const engine = await awaitNative(addon.TensorRtEngine.load(plan, options.gpu ?? 0));
-    return TensorRtModelInstance.create(options, engine);
+    return new BatchingInstance(TensorRtModelInstance.create(options, engine), batchingOptions(options.config));
   }
 
   /**

@@ -2,14 +2,15 @@ import { InternalError, UnavailableError } from '../../errors/index.js';
 import { isDatatype } from '../../infer/datatype.js';
 import type { Tensor } from '../../infer/tensor.js';
 import { awaitNative, callNative, type NativeTensorRtContext, type NativeTensorRtEngine } from '../../native/binding.js';
-import type { ExecuteResult, InstanceOptions, ModelInstance } from '../backend.js';
+import type { BatchRunner, ExecuteResult, InstanceOptions } from '../backend.js';
 
 /**
- * One TensorRT model instance: an execution context with its own CUDA stream and native
+ * The runtime of one TensorRT model instance (a BatchRunner; the backend wraps it in
+ * BatchingInstance): an execution context with its own CUDA stream and native
  * thread (native/addon/tensorrt_engine_wrap.cc). Executions are queued on that thread in call
  * order; nothing here blocks the event loop. Input buffers are only read, never detached.
  */
-export class TensorRtModelInstance implements ModelInstance {
+export class TensorRtModelInstance implements BatchRunner {
   readonly name: string;
   readonly #label: string;
   readonly #engine: NativeTensorRtEngine;

@@ -1,9 +1,12 @@
 import { UnavailableError } from '../../errors/index.js';
 import type { QueuePolicy } from '../queue-policy.js';
-import type { ScheduledResult, SchedulerPayload } from '../scheduler.js';
+import type { ScheduledRequest } from '../scheduled-request.js';
+import type { SchedulerPayload } from '../scheduler.js';
 
 /** A request waiting in the dynamic batcher. */
 export interface QueuedRequest {
+  /** The request, settled by the scheduler. */
+  request: ScheduledRequest;
   payload: SchedulerPayload;
   /** Batch size it adds to a batch (>= 1). */
   batchSize: number;
@@ -12,10 +15,6 @@ export interface QueuedRequest {
   /** Monotonic ns when its queue timeout expires; 0 = none (also once it was delayed). */
   deadlineNs: number;
   level: number;
-  resolve: (result: ScheduledResult) => void;
-  reject: (err: unknown) => void;
-  /** Detaches its abort listener. */
-  unlisten: () => void;
 }
 
 /** What the queue reads of an entry; the rest is the scheduler's. */
@@ -42,8 +41,7 @@ class LevelQueue<T extends QueueEntry> {
 /**
  * The dynamic batcher's queue (Triton `PriorityQueue`): one FIFO per priority level, lower
  * level numbers first (1 is the highest priority), each with its own queue policy. Not
- * thread-safe; the scheduler owns it. Entries are the dynamic batcher's QueuedRequest unless
- * another scheduler (the request scheduler) queues its own.
+ * thread-safe; the scheduler owns it.
  */
 export class PriorityQueue<T extends QueueEntry = QueuedRequest> {
   readonly #levels = new Map<number, LevelQueue<T>>();

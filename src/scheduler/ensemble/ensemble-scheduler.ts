@@ -1,13 +1,12 @@
-import { CancelledError } from '../../errors/index.js';
 import type { ModelConfig } from '../../generated/model_config_pb.js';
 import type { Logger } from '../../observability/logger.js';
-import type { ScheduledResult, Scheduler, SchedulerPayload } from '../scheduler.js';
-import { nowNs, type ModelStatsRecorder } from '../../observability/stats-recorder.js';
+import type { ScheduledRequest } from '../scheduled-request.js';
+import { SchedulerBase } from '../scheduler-base.js';
+import type { ModelStatsRecorder } from '../../observability/stats-recorder.js';
 import type { EnsembleHost } from './ensemble-host.js';
 import { planEnsemble } from './ensemble-plan.js';
 import { EnsembleRun, type EnsembleRunContext } from './ensemble-run.js';
 import { StepLimiter } from './step-limiter.js';
-import { stoppingError } from '../stopping-error.js';
 
 /** What an ensemble scheduler is built from. */
 export interface EnsembleSchedulerOptions {
@@ -31,17 +30,14 @@ export interface EnsembleSchedulerOptions {
  * requests of the ensemble (StepLimiter). Nothing queues in the ensemble itself, so
  * `pendingCount` is always 0 (Triton does not count ensemble requests as pending either).
  */
-export class EnsembleScheduler implements Scheduler {
+export class EnsembleScheduler extends SchedulerBase {
   readonly #ctx: EnsembleRunContext;
-  readonly #label: string;
   #inflight = 0;
-  #stopping = false;
-  #drained: (() => void) | undefined;
 
   /** @throws InvalidArgumentError when the config has no `ensemble_scheduling`. */
   constructor(opts: EnsembleSchedulerOptions) {
+    super(opts.label, opts.stats);
     const plan = planEnsemble(opts.config);
-    this.#label = opts.label;
     const limiters: StepLimiter[] = [];
     if (plan.maxInflight > 0) {
       opts.logger.info(`Ensemble model '${plan.name}' configured with max_inflight_requests: ${plan.maxInflight}`);
@@ -68,26 +64,28 @@ export class EnsembleScheduler implements Scheduler {
   }
 
   /**
+   * Runs the request's steps; it gets the ensemble's outputs as its one, final response.
    * @throws (rejects) UnavailableError when stopping; CancelledError when the request's signal
    *   is already aborted; otherwise the first failing step's error (see EnsembleRun).
    */
-  enqueue(payload: SchedulerPayload): Promise<ScheduledResult> {
-    if (this.#stopping) {
-      return Promise.reject(stoppingError(this.#label));
-    }
-    if (payload.signal?.aborted) return Promise.reject(new CancelledError('Request was cancelled'));
+  protected accept(request: ScheduledRequest): void {
+    const refused = this.refusal(request);
+    if (refused !== undefined) return request.reject(refused);
     this.#inflight++;
-    return new EnsembleRun(this.#ctx, payload, nowNs()).run().finally(() => {
+    const done = (): void => {
       this.#inflight--;
-      if (this.#stopping && this.#inflight === 0) this.#drained?.();
-    });
-  }
-
-  drain(): Promise<void> {
-    this.#stopping = true;
-    if (this.#inflight === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#drained = resolve;
-    });
+      this.checkDrained();
+    };
+    new EnsembleRun(this.#ctx, request.payload, request.enqueuedNs).run().then(
+      (result) => {
+        done();
+        request.respond(result.outputs, true);
+        request.complete(result);
+      },
+      (err: unknown) => {
+        done();
+        request.reject(err);
+      },
+    );
   }
 }

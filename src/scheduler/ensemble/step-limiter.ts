@@ -1,4 +1,4 @@
-import { CancelledError } from '../../errors/index.js';
+import { requestCancelledError } from '../lifecycle-errors.js';
 import type { CancelSignal } from '../../infer/cancellation.js';
 
 /** Triton's `kMutexTimeoutSeconds`: how long a step waits for room before going ahead anyway. */
@@ -46,11 +46,11 @@ export class StepLimiter {
       this.#inflight++;
       return Promise.resolve();
     }
-    if (signal?.aborted) return Promise.reject(new CancelledError('Request was cancelled'));
+    if (signal?.aborted) return Promise.reject(requestCancelledError());
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
         this.#remove(waiter);
-        reject(new CancelledError('Request was cancelled'));
+        reject(requestCancelledError());
       };
       const waiter: Waiter = {
         grant: () => {

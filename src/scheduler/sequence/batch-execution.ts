@@ -2,7 +2,7 @@ import type { ModelInstance } from '../../backends/backend.js';
 import { InternalError } from '../../errors/index.js';
 import { DATATYPE_BYTE_SIZE, elementCount } from '../../infer/datatype.js';
 import type { Tensor } from '../../infer/tensor.js';
-import { gatherBatch, scatterBatch } from '../batch-gather.js';
+import type { InstanceRequest } from '../../backends/request-instance.js';
 import { nowNs, type ModelStatsRecorder } from '../../observability/stats-recorder.js';
 import type { SequenceControlTensors } from './control-tensors.js';
 import type { SequenceStates } from './implicit-state.js';
@@ -78,12 +78,14 @@ export function batchSignature(request: SequenceRequest, states: SequenceStates 
 }
 
 /**
- * Runs one batch on an instance and answers its requests: gathers the slots' inputs (one
- * copy), computes the union of the requested outputs plus every state output, splits the
- * outputs back per slot, stores each sequence's new state, calls `executed` (the batcher frees
- * the instance and starts its next batch before the responses are written, so the instance
- * does not idle meanwhile), then resolves each request with the outputs it asked for. When
- * the execution fails every request of the batch gets the error and no state changes.
+ * Runs one batch on an instance and answers its requests: hands the instance one request per
+ * slot (empty slots too, as Triton's null requests), each of batch size 1 and asking for the
+ * union of the requested outputs plus every state output (a merged-batch backend's
+ * BatchingInstance concatenates them and splits the outputs back per slot), stores each
+ * sequence's new state, calls `executed` (the batcher frees the instance and starts its next
+ * batch before the responses are written, so the instance does not idle meanwhile), then
+ * resolves each request with the outputs it asked for. When the execution fails, or any slot
+ * got an error response, every request of the batch gets the error and no state changes.
  * `executed` is called exactly once. Never rejects.
  */
 export async function executeSlots(ctx: BatchContext, slots: readonly SlotWork[], executed: () => void): Promise<void> {
@@ -100,11 +102,24 @@ export async function executeSlots(ctx: BatchContext, slots: readonly SlotWork[]
     done = true;
   };
   try {
-    const batching = ctx.maxBatchSize > 0;
-    const inputs = batching ? gatherBatch(slots.map((s) => ({ inputs: s.inputs, batchSize: 1 }))) : slots[0]!.inputs;
-    const { outputs, timing } = await ctx.instance.execute(inputs, outputNames);
-    const perSlot = batching ? scatterBatch(outputs, slots.map(() => 1)) : [outputs];
-    const byName = perSlot.map((list) => new Map(list.map((t) => [t.name, t])));
+    const received: Tensor[][] = [];
+    let failure: Error | undefined;
+    const perSlot: InstanceRequest[] = slots.map((s, i) => ({
+      inputs: s.inputs,
+      outputNames,
+      batchSize: 1,
+      id: s.request?.payload.request?.id,
+      parameters: s.request?.payload.request?.parameters,
+      respond: (outputs) => {
+        if (outputs !== undefined) received[i] = outputs;
+      },
+      fail: (error) => {
+        failure ??= error;
+      },
+    }));
+    const timing = await ctx.instance.executeRequests(perSlot);
+    if (failure !== undefined) throw failure;
+    const byName = slots.map((_, i) => new Map((received[i] ?? []).map((t) => [t.name, t])));
     slots.forEach((s, i) => s.states?.update(byName[i]!));
     finish();
     ctx.stats.execution(requests.length, timing);

@@ -1,8 +1,9 @@
 import { CancelledError, InvalidArgumentError, UnavailableError } from '../../errors/index.js';
 import type { Logger } from '../../observability/logger.js';
-import type { ScheduledResult, Scheduler, SchedulerPayload } from '../scheduler.js';
-import { nowNs, type ModelStatsRecorder } from '../../observability/stats-recorder.js';
-import { stoppingError } from '../stopping-error.js';
+import { nowNs } from '../../observability/stats-recorder.js';
+import { stoppingError } from '../lifecycle-errors.js';
+import type { ScheduledRequest } from '../scheduled-request.js';
+import { SchedulerBase } from '../scheduler-base.js';
 import type { SequenceControlTensors } from './control-tensors.js';
 import { formatSequenceId, readSequenceParameters, sequenceKey, type SequenceId, type SequenceParameters } from './sequence-id.js';
 import { IDLE_RELEASE, type SequenceRequest, type SlotEntry, type SlotOwner } from './sequence-request.js';
@@ -59,11 +60,9 @@ function logPrefix(id: string | undefined): string {
  * - UnavailableError when a START arrives while the scheduler drains (sequences already
  *   running may go on); CancelledError for a request whose client gave up while it waited.
  */
-export class SequenceBatchScheduler implements Scheduler, SlotOwner {
+export class SequenceBatchScheduler extends SchedulerBase implements SlotOwner {
   readonly #model: string;
-  readonly #label: string;
   readonly #logger: Logger;
-  readonly #stats: ModelStatsRecorder;
   readonly #controls: SequenceControlTensors;
   readonly #idleUs: number;
   readonly #batchers: SlotBatcher[];
@@ -76,16 +75,13 @@ export class SequenceBatchScheduler implements Scheduler, SlotOwner {
   readonly #lastSeen = new Map<string, number>();
   #reaper: NodeJS.Timeout | undefined;
   #reaperAtUs = Infinity;
-  #stopping = false;
-  #drained: (() => void) | undefined;
 
   /** @throws what `setUpSequenceBatching` throws for a config it cannot serve. */
   constructor(options: SequenceSchedulerOptions) {
+    super(options.label, options.stats);
     const { config } = options;
     this.#model = config.name;
-    this.#label = options.label;
     this.#logger = options.logger;
-    this.#stats = options.stats;
     const setup = setUpSequenceBatching(options, this);
     this.#controls = setup.controls;
     this.#batchers = setup.batchers;
@@ -109,75 +105,56 @@ export class SequenceBatchScheduler implements Scheduler, SlotOwner {
     return n;
   }
 
-  enqueue(payload: SchedulerPayload): Promise<ScheduledResult> {
-    let params: SequenceParameters;
-    try {
-      params = readSequenceParameters(payload.request?.parameters);
-      this.#controls.checkId(params.id, logPrefix(payload.request?.id));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  /** @throws (the request rejects with) the errors listed on the class. */
+  protected accept(scheduled: ScheduledRequest): void {
+    const payload = scheduled.payload;
+    const params: SequenceParameters = readSequenceParameters(payload.request?.parameters);
+    this.#controls.checkId(params.id, logPrefix(payload.request?.id));
     const model = this.#model;
     if (payload.batchSize > 1) {
-      return Promise.reject(
-        new InvalidArgumentError(`inference request to model '${model}' must specify batch-size 1 due to requirements of sequence batcher`),
-      );
+      throw new InvalidArgumentError(`inference request to model '${model}' must specify batch-size 1 due to requirements of sequence batcher`);
     }
     const id = params.id;
     if (id === undefined) {
-      return Promise.reject(new InvalidArgumentError(`inference request to model '${model}' must specify a non-zero or non-empty correlation ID`));
+      throw new InvalidArgumentError(`inference request to model '${model}' must specify a non-zero or non-empty correlation ID`);
     }
-    if (this.#stopping && params.start) {
-      return Promise.reject(stoppingError(this.#label));
-    }
+    if (this.stopping && params.start) throw stoppingError(this.label);
     const key = sequenceKey(id);
     const slot = this.#toSlot.get(key);
     const backlog = this.#toBacklog.get(key);
     if (!params.start && slot === undefined && backlog === undefined) {
-      return Promise.reject(
-        new InvalidArgumentError(
-          `inference request for sequence ${formatSequenceId(id)} to model '${model}' must specify the START flag on the first request of the sequence`,
-        ),
+      throw new InvalidArgumentError(
+        `inference request for sequence ${formatSequenceId(id)} to model '${model}' must specify the START flag on the first request of the sequence`,
       );
     }
     const now = nowUs();
     this.#lastSeen.set(key, now);
     if (params.start && (slot !== undefined || backlog !== undefined)) {
       this.#logger.warn(
-        { model: this.#label },
+        { model: this.label },
         `sequence ${formatSequenceId(id)} for model '${model}' has a conflict. The previous sequence did not end before this sequence start. Previous sequence will be terminated early.`,
       );
     }
 
-    return new Promise<ScheduledResult>((resolve, reject) => {
-      const request = this.#newRequest(payload, id, key, params.start, params.end, resolve, reject);
-      this.#stats.pending(1);
-      if (slot !== undefined) {
-        if (request.end) this.#toSlot.delete(key);
-        this.#batchers[slot.batcher]!.enqueue(slot.slot, request);
-      } else if (backlog !== undefined) {
-        if (params.timeoutUs > 0) backlog.expiresUs = Math.min(backlog.expiresUs, now + params.timeoutUs);
-        backlog.queue.push(request);
-        if (request.end) this.#toBacklog.delete(key);
-      } else if (this.#free.length > 0) {
-        const target = this.#free.shift()!;
-        if (!request.end) this.#toSlot.set(key, target);
-        this.#batchers[target.batcher]!.enqueue(target.slot, request);
-      } else {
-        const created: Backlog = { queue: [request], expiresUs: params.timeoutUs > 0 ? now + params.timeoutUs : Infinity };
-        this.#backlogs.push(created);
-        if (!request.end) this.#toBacklog.set(key, created);
-      }
-      this.#armReaper(Math.min(now + this.#idleUs, this.#nextBacklogExpiry()));
-    });
-  }
-
-  drain(): Promise<void> {
-    this.#stopping = true;
-    if (this.#checkDrained()) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#drained = resolve;
-    });
+    const request = this.#newRequest(scheduled, id, key, params.start, params.end);
+    this.stats.pending(1);
+    if (slot !== undefined) {
+      if (request.end) this.#toSlot.delete(key);
+      this.#batchers[slot.batcher]!.enqueue(slot.slot, request);
+    } else if (backlog !== undefined) {
+      if (params.timeoutUs > 0) backlog.expiresUs = Math.min(backlog.expiresUs, now + params.timeoutUs);
+      backlog.queue.push(request);
+      if (request.end) this.#toBacklog.delete(key);
+    } else if (this.#free.length > 0) {
+      const target = this.#free.shift()!;
+      if (!request.end) this.#toSlot.set(key, target);
+      this.#batchers[target.batcher]!.enqueue(target.slot, request);
+    } else {
+      const created: Backlog = { queue: [request], expiresUs: params.timeoutUs > 0 ? now + params.timeoutUs : Infinity };
+      this.#backlogs.push(created);
+      if (!request.end) this.#toBacklog.set(key, created);
+    }
+    this.#armReaper(Math.min(now + this.#idleUs, this.#nextBacklogExpiry()));
   }
 
   releaseSlot(batcher: number, slot: number, queue: SlotEntry[]): SequenceId | undefined {
@@ -217,46 +194,33 @@ export class SequenceBatchScheduler implements Scheduler, SlotOwner {
   }
 
   dropped(count: number): void {
-    this.#stats.pending(-count);
-    this.#checkDrained();
+    this.stats.pending(-count);
+    this.checkDrained();
   }
 
   batchDone(): void {
-    this.#checkDrained();
+    this.checkDrained();
   }
 
-  #newRequest(
-    payload: SchedulerPayload,
-    id: SequenceId,
-    key: string,
-    start: boolean,
-    end: boolean,
-    resolve: (r: ScheduledResult) => void,
-    reject: (e: unknown) => void,
-  ): SequenceRequest {
-    const signal = payload.signal;
-    const onAbort = (): void => {
-      request.cancelled = true;
-      this.#onCancel(request);
-    };
+  #newRequest(scheduled: ScheduledRequest, id: SequenceId, key: string, start: boolean, end: boolean): SequenceRequest {
     const request: SequenceRequest = {
-      payload,
+      payload: scheduled.payload,
       id,
       key,
       start,
       end,
-      enqueuedNs: nowNs(),
-      cancelled: signal?.aborted === true,
+      enqueuedNs: scheduled.enqueuedNs,
+      cancelled: scheduled.payload.signal?.aborted === true,
       resolve: (r) => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(r);
+        scheduled.respond(r.outputs, true);
+        scheduled.complete(r);
       },
-      reject: (e) => {
-        signal?.removeEventListener('abort', onAbort);
-        reject(e);
-      },
+      reject: (e) => scheduled.reject(e),
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    scheduled.watch(() => {
+      request.cancelled = true;
+      this.#onCancel(request);
+    });
     return request;
   }
 
@@ -327,7 +291,7 @@ export class SequenceBatchScheduler implements Scheduler, SlotOwner {
       }
       const slot = this.#toSlot.get(key);
       if (slot !== undefined) {
-        this.#logger.debug({ model: this.#label }, `Reaper: force-ending CORRID ${key.slice(1)}: max sequence idle exceeded`);
+        this.#logger.debug({ model: this.label }, `Reaper: force-ending CORRID ${key.slice(1)}: max sequence idle exceeded`);
         this.#toSlot.delete(key);
         this.#lastSeen.delete(key);
         forceEnd.push(slot);
@@ -351,14 +315,10 @@ export class SequenceBatchScheduler implements Scheduler, SlotOwner {
     this.#armReaper(Math.min(next, this.#nextBacklogExpiry()));
   }
 
-  /** Resolves a pending drain once nothing waits or executes; true when drained. */
-  #checkDrained(): boolean {
-    if (!this.#stopping || this.pendingCount > 0 || this.inflightCount > 0) return false;
+  /** Drained: the reaper has nothing left to watch. */
+  protected override onDrained(): void {
     if (this.#reaper !== undefined) clearTimeout(this.#reaper);
     this.#reaper = undefined;
     this.#reaperAtUs = Infinity;
-    this.#drained?.();
-    this.#drained = undefined;
-    return true;
   }
 }

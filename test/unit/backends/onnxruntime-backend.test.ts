@@ -11,6 +11,7 @@ import { InvalidArgumentError, UnavailableError, UnsupportedError } from '../../
 import { decodeBytesElements, encodeBytesElements } from '../../../src/infer/bytes-codec.js';
 import { identityModel, ONNX_TYPE, sequenceInputModel } from './onnx-model-builder.js';
 import { bytesOf, CLS_MODEL, DET_MODEL, fp32Tensor, instanceOptions, pseudoRandomFloats, REC_MODEL } from './onnxruntime-helpers.js';
+import { executeRequest } from '../../../src/backends/execute-request.js';
 
 const backend = new OnnxRuntimeBackend();
 const CLS_OUT = 'softmax_0.tmp_0';
@@ -104,7 +105,7 @@ describe('execute', () => {
   it('matches in-process onnxruntime-node bit for bit, and transfers the input', async () => {
     const inst = await open('cls', CLS_MODEL);
     const input = fp32Tensor('x', CLS_SHAPE, clsInput);
-    const { outputs: [out], timing } = await inst.execute([input], [CLS_OUT]);
+    const { outputs: [out], timing } = await executeRequest(inst, [input], [CLS_OUT]);
     expect(out).toMatchObject({ name: CLS_OUT, datatype: 'FP32', shape: [2, 2] });
     expect(out!.data).toEqual(bytesOf(expected));
     expect(input.data.byteLength).toBe(0);
@@ -121,7 +122,7 @@ describe('execute', () => {
       const body = new Uint8Array(before + bytes.byteLength + after);
       body.set(bytes, before);
       const data = body.subarray(before, before + bytes.byteLength);
-      const { outputs: [out] } = await inst.execute([{ name: 'x', datatype: 'FP32', shape: CLS_SHAPE, data }], [CLS_OUT]);
+      const { outputs: [out] } = await executeRequest(inst, [{ name: 'x', datatype: 'FP32', shape: CLS_SHAPE, data }], [CLS_OUT]);
       expect(out!.data).toEqual(bytesOf(expected));
     }
   });
@@ -136,7 +137,7 @@ describe('execute', () => {
       { name: 'h_in', datatype: 'FP16' as const, shape: [2], data: bytesOf(new Uint16Array([0x3c00, 0xc000])) },
       { name: 'i_in', datatype: 'INT64' as const, shape: [2], data: ints },
     ];
-    const { outputs: [s, b, h, i] } = await inst.execute(inputs, ['s_out', 'b_out', 'h_out', 'i_out']);
+    const { outputs: [s, b, h, i] } = await executeRequest(inst, inputs, ['s_out', 'b_out', 'h_out', 'i_out']);
     expect(decodeBytesElements(s!.data, 's').map((e) => Buffer.from(e).toString())).toEqual(['héllo', '']);
     expect([b!.datatype, Array.from(b!.data)]).toEqual(['BOOL', [0, 1, 1]]);
     expect([h!.datatype, Array.from(new Uint16Array(h!.data.slice().buffer))]).toEqual(['FP16', [0x3c00, 0xc000]]);
@@ -150,21 +151,21 @@ describe('execute', () => {
 describe('errors', () => {
   it('rejects a wrong rank or shape with InvalidArgumentError naming the model', async () => {
     const inst = await open('cls', CLS_MODEL);
-    const rank = inst.execute([fp32Tensor('x', [3, 48, 192], pseudoRandomFloats(3 * 48 * 192))], [CLS_OUT]);
+    const rank = executeRequest(inst, [fp32Tensor('x', [3, 48, 192], pseudoRandomFloats(3 * 48 * 192))], [CLS_OUT]);
     await expect(rank).rejects.toThrow(InvalidArgumentError);
-    await expect(inst.execute([fp32Tensor('x', [1, 4, 48, 192], pseudoRandomFloats(4 * 48 * 192))], [CLS_OUT])).rejects.toThrow(
+    await expect(executeRequest(inst, [fp32Tensor('x', [1, 4, 48, 192], pseudoRandomFloats(4 * 48 * 192))], [CLS_OUT])).rejects.toThrow(
       /^model 'cls': Got invalid dimensions for input: x/,
     );
     const bf16 = { name: 'x', datatype: 'BF16' as const, shape: [1], data: new Uint8Array(2) };
-    await expect(inst.execute([bf16], [CLS_OUT])).rejects.toThrow(UnsupportedError);
+    await expect(executeRequest(inst, [bf16], [CLS_OUT])).rejects.toThrow(UnsupportedError);
     // The instance survives bad requests.
-    const { outputs: [out] } = await inst.execute([fp32Tensor('x', CLS_SHAPE, clsInput)], [CLS_OUT]);
+    const { outputs: [out] } = await executeRequest(inst, [fp32Tensor('x', CLS_SHAPE, clsInput)], [CLS_OUT]);
     expect(out!.shape).toEqual([2, 2]);
   });
 
   it('reports a node that fails on the given dims as InvalidArgumentError', async () => {
     const inst = await open('det', DET_MODEL);
-    const odd = inst.execute([fp32Tensor('x', [1, 3, 50, 50], pseudoRandomFloats(3 * 50 * 50))], ['sigmoid_0.tmp_0']);
+    const odd = executeRequest(inst, [fp32Tensor('x', [1, 3, 50, 50], pseudoRandomFloats(3 * 50 * 50))], ['sigmoid_0.tmp_0']);
     await expect(odd).rejects.toThrow(/^model 'det': Non-zero status code returned while running/);
   });
 
@@ -185,7 +186,7 @@ describe('errors', () => {
   it('rejects execute after close with UnavailableError', async () => {
     const inst = await open('cls', CLS_MODEL);
     await inst.close();
-    await expect(inst.execute([fp32Tensor('x', CLS_SHAPE, clsInput)], [CLS_OUT])).rejects.toThrow(UnavailableError);
+    await expect(executeRequest(inst, [fp32Tensor('x', CLS_SHAPE, clsInput)], [CLS_OUT])).rejects.toThrow(UnavailableError);
     await inst.close();
   });
 });

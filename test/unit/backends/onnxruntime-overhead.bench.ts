@@ -2,6 +2,7 @@ import ort from 'onnxruntime-node';
 import { afterAll, bench, describe } from 'vitest';
 import { OnnxRuntimeBackend } from '../../../src/backends/onnxruntime/index.js';
 import { CLS_MODEL, fp32Tensor, instanceOptions, pseudoRandomFloats } from './onnxruntime-helpers.js';
+import { executeRequest } from '../../../src/backends/execute-request.js';
 
 /**
  * Per-execute overhead of the worker-thread instance against onnxruntime-node in-process, cls
@@ -25,6 +26,6 @@ describe('cls batch 1', () => {
   }, { time: 3000, warmupTime: 500 });
 
   bench('worker instance execute', async () => {
-    await instance.execute([fp32Tensor('x', SHAPE, input)], ['softmax_0.tmp_0']);
+    await executeRequest(instance, [fp32Tensor('x', SHAPE, input)], ['softmax_0.tmp_0']);
   }, { time: 3000, warmupTime: 500 });
 });

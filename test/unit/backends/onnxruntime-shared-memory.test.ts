@@ -18,6 +18,7 @@ import { RequestSharedMemory, SharedMemoryManager, type SharedMemoryRef } from '
 import { loadNativeAddon } from '../../../src/native/binding.js';
 import { addSubModel, doublingModel, identityModel } from '../../fixtures/onnx-models.js';
 import { bytesOf, fp32Tensor, instanceOptions, pseudoRandomFloats } from './onnxruntime-helpers.js';
+import { executeRequest } from '../../../src/backends/execute-request.js';
 
 const addon = loadNativeAddon();
 const backend = new OnnxRuntimeBackend();
@@ -87,7 +88,7 @@ describe('direct shared-memory I/O', () => {
     const values = pseudoRandomFloats(4096, 3);
     bytes.set(bytesOf(values), 0);
     const { shm, views } = request({ INPUT0: ref(0, 16384) }, { OUTPUT0: ref(65536, 16384) });
-    const { outputs: [out] } = await inst.execute([fp32('INPUT0', views.INPUT0!)], ['OUTPUT0']);
+    const { outputs: [out] } = await executeRequest(inst, [fp32('INPUT0', views.INPUT0!)], ['OUTPUT0']);
     expect(out).toMatchObject({ name: 'OUTPUT0', datatype: 'FP32', shape: [4096] });
     expect(inRegionAt(out!.data, 65536)).toBe(true);
     expect(bytes.subarray(65536, 65536 + 16384)).toEqual(bytesOf(values));
@@ -99,7 +100,7 @@ describe('direct shared-memory I/O', () => {
 
     // The same instance still serves ordinary tensors as before (transferred).
     const plain = fp32Tensor('INPUT0', [4096], values);
-    const { outputs: [back] } = await inst.execute([plain], ['OUTPUT0']);
+    const { outputs: [back] } = await executeRequest(inst, [plain], ['OUTPUT0']);
     expect(back!.data).toEqual(bytesOf(values));
     expect(plain.data.byteLength).toBe(0);
   });
@@ -110,14 +111,14 @@ describe('direct shared-memory I/O', () => {
     bytes.set(bytesOf(values), 4096);
     const twice = new Uint8Array([...bytesOf(values), ...bytesOf(values)]);
     const fits = request({ INPUT0: ref(4096, 400) }, { OUTPUT0: ref(8192, 1000) });
-    const { outputs: [out] } = await inst.execute([fp32('INPUT0', fits.views.INPUT0!)], ['OUTPUT0']);
+    const { outputs: [out] } = await executeRequest(inst, [fp32('INPUT0', fits.views.INPUT0!)], ['OUTPUT0']);
     expect(out!.shape).toEqual([200]);
     expect(inRegionAt(out!.data, 8192)).toBe(true);
     expect(bytes.subarray(8192, 8992)).toEqual(twice);
     fits.shm.release();
 
     const small = request({ INPUT0: ref(4096, 400) }, { OUTPUT0: ref(16384, 400) });
-    const { outputs: [back] } = await inst.execute([fp32('INPUT0', small.views.INPUT0!)], ['OUTPUT0']);
+    const { outputs: [back] } = await executeRequest(inst, [fp32('INPUT0', small.views.INPUT0!)], ['OUTPUT0']);
     expect(back!.data).toEqual(twice);
     expect(() => small.shm.writeOutputs([back!])).toThrow(
       new InternalError("shared memory size specified with the request for output 'OUTPUT0' (400 bytes) should be at least 800 bytes to hold the results"),
@@ -130,7 +131,7 @@ describe('direct shared-memory I/O', () => {
     const values = pseudoRandomFloats(10, 7);
     bytes.set(bytesOf(values), 0);
     const { shm, views } = request({ INPUT0: ref(0, 40) }, { OUTPUT0: ref(1024, 80) });
-    const { outputs: [out] } = await inst.execute([fp32('INPUT0', views.INPUT0!)], ['OUTPUT0']);
+    const { outputs: [out] } = await executeRequest(inst, [fp32('INPUT0', views.INPUT0!)], ['OUTPUT0']);
     expect(out!.shape).toEqual([20]);
     expect(inRegionAt(out!.data, 1024)).toBe(true);
     expect(bytes.subarray(1024, 1104)).toEqual(new Uint8Array([...bytesOf(values), ...bytesOf(values)]));
@@ -142,7 +143,7 @@ describe('direct shared-memory I/O', () => {
     const encoded = encodeBytesElements(['shared', 'memory', '']);
     bytes.set(encoded, 3);
     const b = request({ INPUT0: ref(3, encoded.byteLength) }, { OUTPUT0: ref(513, 64) });
-    const { outputs: [s] } = await strings.execute([{ name: 'INPUT0', datatype: 'BYTES', shape: [3], data: b.views.INPUT0! }], ['OUTPUT0']);
+    const { outputs: [s] } = await executeRequest(strings, [{ name: 'INPUT0', datatype: 'BYTES', shape: [3], data: b.views.INPUT0! }], ['OUTPUT0']);
     expect(inRegionAt(s!.data, 513)).toBe(true);
     expect(decodeBytesElements(s!.data, 's').map((e) => Buffer.from(e).toString())).toEqual(['shared', 'memory', '']);
     b.shm.release();
@@ -154,7 +155,7 @@ describe('direct shared-memory I/O', () => {
     bytes.set(bytesOf(x), 2);
     bytes.set(bytesOf(y), 2 + 16);
     const f = request({ INPUT0: ref(0, 16, 'odd'), INPUT1: ref(16, 16, 'odd') }, { OUTPUT0: ref(64, 16, 'odd') });
-    const { outputs: [sum, diff] } = await add.execute(
+    const { outputs: [sum, diff] } = await executeRequest(add,
       [fp32('INPUT0', f.views.INPUT0!, [4]), fp32('INPUT1', f.views.INPUT1!, [4])],
       ['OUTPUT0', 'OUTPUT1'],
     );
@@ -169,7 +170,7 @@ describe('direct shared-memory I/O', () => {
     bytes.set(bytesOf(Float32Array.of(1, 1, 1, 1)), 0);
     const { shm, views } = request({ INPUT0: ref(0, 16) }, { OUTPUT0: ref(256, 16) });
     const other = fp32Tensor('INPUT1', [4], Float32Array.of(1, 2, 3, 4));
-    const { outputs: [sum] } = await add.execute([fp32('INPUT0', views.INPUT0!, [4]), other], ['OUTPUT0']);
+    const { outputs: [sum] } = await executeRequest(add, [fp32('INPUT0', views.INPUT0!, [4]), other], ['OUTPUT0']);
     expect(inRegionAt(sum!.data, 256)).toBe(false);
     expect(Array.from(new Float32Array(sum!.data.slice().buffer))).toEqual([2, 3, 4, 5]);
     shm.release();
@@ -179,7 +180,7 @@ describe('direct shared-memory I/O', () => {
     const inst = await open('identity');
     manager.registerSystem('gone', key, 0, REGION_BYTES);
     const { shm, views } = request({ INPUT0: ref(0, 262144, 'gone') }, { OUTPUT0: ref(262144, 262144, 'gone') });
-    const run = inst.execute([fp32('INPUT0', views.INPUT0!)], ['OUTPUT0']);
+    const run = executeRequest(inst, [fp32('INPUT0', views.INPUT0!)], ['OUTPUT0']);
     // The request gives up its leases and the region is unregistered: it closes at once.
     shm.release();
     manager.unregisterSystem('gone');
@@ -192,7 +193,7 @@ describe('direct shared-memory I/O', () => {
     // worker's input and output views, the output comes back as bytes.
     expect(['unavailable', 'bytes']).toContain(outcome);
     const values = pseudoRandomFloats(4, 9);
-    const { outputs: [out] } = await inst.execute([fp32Tensor('INPUT0', [4], values)], ['OUTPUT0']);
+    const { outputs: [out] } = await executeRequest(inst, [fp32Tensor('INPUT0', [4], values)], ['OUTPUT0']);
     expect(out!.data).toEqual(bytesOf(values));
   });
 });

@@ -4,6 +4,7 @@ import { OrtModelInstance } from '../../../src/backends/onnxruntime/instance.js'
 import { OnnxRuntimeBackend } from '../../../src/backends/onnxruntime/index.js';
 import { InternalError, UnavailableError } from '../../../src/errors/index.js';
 import { DET_MODEL, fp32Tensor, instanceOptions, pseudoRandomFloats } from './onnxruntime-helpers.js';
+import { executeRequest } from '../../../src/backends/execute-request.js';
 
 const backend = new OnnxRuntimeBackend();
 const DET_OUT = 'sigmoid_0.tmp_0';
@@ -40,7 +41,7 @@ describe('onnxruntime worker threads', () => {
       last = now;
       ticks++;
     }, 2);
-    const elapsed = await timed(() => inst.execute(input640(), [DET_OUT]));
+    const elapsed = await timed(() => executeRequest(inst, input640(), [DET_OUT]));
     clearInterval(timer);
     // Run on the main thread, one tick would wait the whole run.
     expect(ticks).toBeGreaterThan(3);
@@ -50,14 +51,14 @@ describe('onnxruntime worker threads', () => {
   // A timing assertion on a shared 2-core machine: retried rather than loosened.
   it('runs two instances in parallel', { retry: 2 }, async () => {
     const [a, b] = await Promise.all([open('det_0_0'), open('det_0_1')]);
-    await Promise.all([a!.execute(input320(), [DET_OUT]), b!.execute(input320(), [DET_OUT])]);
+    await Promise.all([executeRequest(a!, input320(), [DET_OUT]), executeRequest(b!, input320(), [DET_OUT])]);
     // The best of a few trials, each comparing two back-to-back measurements: the machine is
     // shared (other test files, other processes), so single runs are noisy but neighbours in
     // time see about the same load.
     let best = Infinity;
     for (let trial = 0; trial < 8; trial++) {
-      const single = await timed(() => a!.execute(input320(), [DET_OUT]));
-      const pair = await timed(() => Promise.all([a!.execute(input320(), [DET_OUT]), b!.execute(input320(), [DET_OUT])]));
+      const single = await timed(() => executeRequest(a!, input320(), [DET_OUT]));
+      const pair = await timed(() => Promise.all([executeRequest(a!, input320(), [DET_OUT]), executeRequest(b!, input320(), [DET_OUT])]));
       best = Math.min(best, pair / single);
     }
     expect(best).toBeLessThan(1.6);
@@ -65,19 +66,19 @@ describe('onnxruntime worker threads', () => {
 
   it('serialises concurrent calls on one instance', async () => {
     const inst = await open();
-    const outs = await Promise.all([1, 2, 3].map(() => inst.execute(input320(), [DET_OUT])));
+    const outs = await Promise.all([1, 2, 3].map(() => executeRequest(inst, input320(), [DET_OUT])));
     // Buffer.compare: vitest's deep equality walks 400 KB element by element (seconds).
     for (const { outputs: [out] } of outs) expect(Buffer.compare(out!.data, outs[0]!.outputs[0]!.data)).toBe(0);
   });
 
   it('close waits for the execution in flight', async () => {
     const inst = await open();
-    const running = inst.execute(input320(), [DET_OUT]);
-    const queued = inst.execute(input320(), [DET_OUT]);
+    const running = executeRequest(inst, input320(), [DET_OUT]);
+    const queued = executeRequest(inst, input320(), [DET_OUT]);
     await inst.close();
     expect((await running).outputs).toHaveLength(1);
     expect((await queued).outputs).toHaveLength(1);
-    await expect(inst.execute(input320(), [DET_OUT])).rejects.toThrow(UnavailableError);
+    await expect(executeRequest(inst, input320(), [DET_OUT])).rejects.toThrow(UnavailableError);
   });
 
   it('fails pending calls with InternalError when the worker dies, then reports UNAVAILABLE', async () => {

@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, test } from 'vitest';
 import { PinnedMemoryPool } from '../../../src/memory/index.js';
-import { gatherBatch } from '../../../src/scheduler/batch-gather.js';
+import { gatherBatch } from '../../../src/backends/batch-gather.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

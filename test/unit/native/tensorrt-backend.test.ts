@@ -10,6 +10,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { TensorRtBackend, TENSORRT_NOT_AVAILABLE } from '../../../src/backends/tensorrt/tensorrt-backend.js';
 import { InvalidArgumentError, UnsupportedError } from '../../../src/errors/index.js';
 import { loadNativeAddon, type NativeAddon, type NativeTensorRtContext, type NativeTensorRtEngine } from '../../../src/native/binding.js';
+import { executeRequest } from '../../../src/backends/execute-request.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'infera-trt-'));
 const plan = path.join(dir, 'model.plan');
@@ -90,9 +91,9 @@ describe('TensorRT backend', () => {
 
     const instance = await backend.createInstance(options);
     const data = new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer);
-    const running = instance.execute([{ name: 'x', datatype: 'FP32', shape: [1, 4], data }], ['y']);
+    const running = executeRequest(instance, [{ name: 'x', datatype: 'FP32', shape: [1, 4], data }], ['y']);
     const closing = instance.close();
-    await expect(instance.execute([], ['y'])).rejects.toThrow(/is closing/);
+    await expect(executeRequest(instance, [], ['y'])).rejects.toThrow(/is closing/);
     release!();
     const result = await running;
     expect(result.outputs).toEqual([{ name: 'y', datatype: 'FP32', shape: [1, 4], data }]);
@@ -101,7 +102,7 @@ describe('TensorRT backend', () => {
     expect(disposed).toBe(3);
 
     const other = await backend.createInstance(options);
-    await expect(other.execute([{ name: 'q', datatype: 'FP32', shape: [1], data }], ['y'])).rejects.toThrow(InvalidArgumentError);
+    await expect(executeRequest(other, [{ name: 'q', datatype: 'FP32', shape: [1], data }], ['y'])).rejects.toThrow(InvalidArgumentError);
     await other.close();
   });
 });

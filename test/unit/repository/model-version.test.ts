@@ -11,11 +11,11 @@ import type { Scheduler } from '../../../src/scheduler/scheduler.js';
 function stuckScheduler(): Scheduler & { finish: () => void } {
   let finish = (): void => {};
   const drained = new Promise<void>((resolve) => (finish = resolve));
-  return { enqueue: () => Promise.reject(new Error('not used')), pendingCount: 0, inflightCount: 1, drain: () => drained, finish };
+  return { enqueue: () => Promise.reject(new Error('not used')), enqueueStream: () => Promise.reject(new Error('not used')), pendingCount: 0, inflightCount: 1, drain: () => drained, finish };
 }
 
 function instance(name: string, terminate?: (reason: string) => Promise<void>): ModelInstance & { close: ReturnType<typeof vi.fn> } {
-  const inst = { name, execute: () => Promise.reject(new Error('not used')), close: vi.fn(async () => {}) };
+  const inst = { name, executeRequests: () => Promise.reject(new Error('not used')), close: vi.fn(async () => {}) };
   return terminate === undefined ? inst : Object.assign(inst, { terminate });
 }
 

@@ -9,7 +9,16 @@ import { create } from '@bufbuild/protobuf';
 import { ModelWarmupSchema } from '../../../src/generated/model_config_pb.js';
 import { InferenceServer } from '../../../src/index.js';
 import { silentLogger } from '../../../src/observability/logger.js';
-import { warmupInstances } from '../../../src/repository/warmup.js';
+import type { BatchRunner } from '../../../src/backends/backend.js';
+import { BatchingInstance, batchingOptions } from '../../../src/backends/batching-instance.js';
+import type { ModelConfig } from '../../../src/generated/model_config_pb.js';
+import type { Logger } from '../../../src/observability/logger.js';
+import { warmupInstances as warmupOnInstances } from '../../../src/repository/warmup.js';
+
+/** warmupInstances on fake runners, each wrapped as a backend wraps its runtime. */
+function warmupInstances(config: ModelConfig, dir: string, runners: BatchRunner[], logger: Logger): Promise<void> {
+  return warmupOnInstances(config, dir, runners.map((r) => new BatchingInstance(r, batchingOptions(config))), logger);
+}
 import { identityModel, writeModel } from '../../fixtures/onnx-models.js';
 import { tempDir } from '../../e2e/helpers/temp-repo.js';
 import { FakeInstance, fp32Config } from '../scheduler/dynamic-fakes.js';

@@ -4,13 +4,15 @@
  */
 import { describe, expect, test } from 'vitest';
 import { CancelledError, UnavailableError } from '../../../src/errors/index.js';
+import { BatchingInstance, batchingOptions } from '../../../src/backends/batching-instance.js';
 import { DynamicBatchScheduler } from '../../../src/scheduler/dynamic-batch-scheduler.js';
 import type { ScheduledResult } from '../../../src/scheduler/scheduler.js';
 import { NO_STATS, type ModelStatsRecorder } from '../../../src/observability/stats-recorder.js';
 import { FakeInstance, firstValue, fp32, fp32Config, payload, tick } from './dynamic-fakes.js';
 
 function batcher(dynamic: Record<string, unknown>, instances: FakeInstance[], opts: Parameters<typeof fp32Config>[0] = {}, stats = NO_STATS) {
-  return new DynamicBatchScheduler(fp32Config({ ...opts, dynamic }), instances, 'fake:1', stats);
+  const config = fp32Config({ ...opts, dynamic });
+  return new DynamicBatchScheduler(config, instances.map((i) => new BatchingInstance(i, batchingOptions(config))), 'fake:1', stats);
 }
 
 const sizes = (inst: FakeInstance) => inst.batches.map((b) => b.shapes[0]![0]);

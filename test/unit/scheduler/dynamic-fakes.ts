@@ -1,10 +1,10 @@
 /**
- * Test doubles for the schedulers: a ModelInstance that records every batch it receives and
+ * Test doubles for the schedulers: a BatchRunner (wrap it in BatchingInstance) that records every batch it receives and
  * answers with identity outputs (OUTPUT<i> = INPUT<i>) once released, and helpers to build
  * configs and payloads for a FP32 model.
  */
 import { create } from '@bufbuild/protobuf';
-import type { ExecuteResult, ModelInstance } from '../../../src/backends/backend.js';
+import type { BatchRunner, ExecuteResult } from '../../../src/backends/backend.js';
 import { ModelConfigSchema, type ModelConfig } from '../../../src/generated/model_config_pb.js';
 import type { InferParameters, Tensor } from '../../../src/infer/tensor.js';
 import type { SchedulerPayload } from '../../../src/scheduler/scheduler.js';
@@ -22,7 +22,7 @@ export interface RecordedBatch {
  * A fake instance. `hold` true: each execution waits for `release()`; otherwise it answers
  * after `delayMs()` (0 = next macrotask).
  */
-export class FakeInstance implements ModelInstance {
+export class FakeInstance implements BatchRunner {
   readonly batches: RecordedBatch[] = [];
   running = 0;
   maxRunning = 0;

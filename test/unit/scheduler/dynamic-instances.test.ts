@@ -5,6 +5,7 @@
 import { create } from '@bufbuild/protobuf';
 import { describe, expect, test } from 'vitest';
 import type { Backend, InstanceOptions, ModelInstance } from '../../../src/backends/backend.js';
+import { BatchingInstance, batchingOptions } from '../../../src/backends/batching-instance.js';
 import { normalizeModelConfig } from '../../../src/config/index.js';
 import { ModelInstanceGroupSchema, ModelInstanceGroup_Kind } from '../../../src/generated/model_config_pb.js';
 import { silentLogger } from '../../../src/observability/logger.js';
@@ -23,7 +24,7 @@ class FakeBackend implements Backend {
     this.created.push(options);
     const inst = new FakeInstance(options.name, { hold: true });
     this.instances.push(inst);
-    return inst;
+    return new BatchingInstance(inst, batchingOptions(options.config));
   }
 }
 

@@ -4,7 +4,8 @@
  * START), STATE_OUT = OUTPUT; and helpers to build configs and payloads.
  */
 import { parseModelConfigText, normalizeModelConfig, type ModelConfig } from '../../../src/config/index.js';
-import type { ExecuteResult, ModelInstance } from '../../../src/backends/backend.js';
+import type { BatchRunner, ExecuteResult } from '../../../src/backends/backend.js';
+import { BatchingInstance, batchingOptions } from '../../../src/backends/batching-instance.js';
 import type { InferParameters, Tensor } from '../../../src/infer/tensor.js';
 import type { SchedulerPayload } from '../../../src/scheduler/scheduler.js';
 import { SequenceBatchScheduler } from '../../../src/scheduler/sequence/sequence-batch-scheduler.js';
@@ -52,7 +53,7 @@ function read(t: Tensor | undefined): (number | bigint | string)[] {
 }
 
 /** The accumulator. `hold` makes each execution wait for `release()`. */
-export class AccumulatorInstance implements ModelInstance {
+export class AccumulatorInstance implements BatchRunner {
   readonly seen: SeenBatch[] = [];
   readonly #waiting: (() => void)[] = [];
   failWith: Error | undefined;
@@ -122,12 +123,12 @@ export function accumulatorConfig(batching: string, maxBatchSize = 4): ModelConf
 
 export function scheduler(
   config: ModelConfig,
-  instances: ModelInstance[],
+  instances: BatchRunner[],
   options: { logger?: Logger; modelDir?: string } = {},
 ): SequenceBatchScheduler {
   return new SequenceBatchScheduler({
     config,
-    instances,
+    instances: instances.map((i) => new BatchingInstance(i, batchingOptions(config))),
     label: 'acc:1',
     stats: NO_STATS,
     logger: options.logger ?? silentLogger(),

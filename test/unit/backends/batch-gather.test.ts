@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { encodeBytesElements, decodeBytesElements } from '../../../src/infer/bytes-codec.js';
 import type { Tensor } from '../../../src/infer/tensor.js';
-import { gatherBatch, scatterBatch } from '../../../src/scheduler/batch-gather.js';
+import { gatherBatch, scatterBatch } from '../../../src/backends/batch-gather.js';
 
 const f32 = (name: string, shape: number[], values: number[]): Tensor => ({
   name,

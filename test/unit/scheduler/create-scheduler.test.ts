@@ -1,25 +1,26 @@
 /**
- * The request scheduler's queue: for a decoupled model with `dynamic_batching`, Triton's
- * dynamic batcher queue policy applies (request `timeout`, `default_timeout_microseconds`,
- * `max_queue_size`); without a batcher the queue has none, as Triton's default policy.
+ * createScheduler for decoupled models: with `dynamic_batching`, Triton's dynamic batcher
+ * queue policy applies (request `timeout`, `default_timeout_microseconds`, `max_queue_size`);
+ * without a batcher the queue has none, as Triton's default policy.
  */
 import { create } from '@bufbuild/protobuf';
 import { describe, expect, test } from 'vitest';
-import type { InstanceRequest, RequestInstance } from '../../../src/backends/request-instance.js';
+import type { ModelInstance } from '../../../src/backends/backend.js';
+import type { InstanceRequest } from '../../../src/backends/request-instance.js';
 import { UnavailableError } from '../../../src/errors/index.js';
 import { ModelConfigSchema, type ModelConfig } from '../../../src/generated/model_config_pb.js';
 import type { InferParameters } from '../../../src/infer/tensor.js';
-import { requestSchedulerFor, type RequestScheduler } from '../../../src/scheduler/request-scheduler.js';
+import { createScheduler } from '../../../src/scheduler/create-scheduler.js';
+import type { Scheduler } from '../../../src/scheduler/scheduler.js';
+import { silentLogger } from '../../../src/observability/logger.js';
 import { NO_STATS } from '../../../src/observability/stats-recorder.js';
 
 /** Holds each execution until `release()`; answers every request with one final response. */
-class HeldInstance implements RequestInstance {
+class HeldInstance implements ModelInstance {
   readonly name = 'held_0';
+  readonly decoupled = true;
   readonly executed: (string | undefined)[][] = [];
   readonly #waiting: (() => void)[] = [];
-  async execute(): Promise<never> {
-    throw new Error('not used');
-  }
   async close(): Promise<void> {}
   async executeRequests(requests: InstanceRequest[]) {
     this.executed.push(requests.map((r) => r.id));
@@ -42,11 +43,11 @@ function config(dynamic: Record<string, unknown> | undefined, decoupled = true):
   } as never);
 }
 
-function scheduler(c: ModelConfig, instance: RequestInstance): RequestScheduler {
-  return requestSchedulerFor(c, [instance], 'm:1', NO_STATS)!;
+function scheduler(c: ModelConfig, instance: ModelInstance): Scheduler {
+  return createScheduler({ config: c, instances: [instance], label: 'm:1', stats: NO_STATS, logger: silentLogger() });
 }
 
-const send = (s: RequestScheduler, id: string, parameters?: InferParameters) =>
+const send = (s: Scheduler, id: string, parameters?: InferParameters) =>
   s.enqueueStream({ inputs: [], outputNames: [], batchSize: 1, request: { id, modelName: 'm', inputs: [], ...(parameters ? { parameters } : {}) } }, () => {}).then(
     () => 'done',
     (err: unknown) => err,
@@ -54,7 +55,7 @@ const send = (s: RequestScheduler, id: string, parameters?: InferParameters) =>
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('RequestScheduler queue policy', () => {
+describe('createScheduler: decoupled models and queue policies', () => {
   test("decoupled + dynamic_batching: a queued request's timeout expires it with Triton's message", async () => {
     const inst = new HeldInstance();
     const s = scheduler(config({ defaultQueuePolicy: { defaultTimeoutMicroseconds: 10_000_000n, allowTimeoutOverride: true } }), inst);

@@ -1,4 +1,4 @@
-import { UnavailableError } from '../errors/index.js';
+import { CancelledError, UnavailableError } from '../errors/index.js';
 
 /**
  * The error a scheduler gives a request enqueued after the server began to stop (UNAVAILABLE:
@@ -7,4 +7,12 @@ import { UnavailableError } from '../errors/index.js';
  */
 export function stoppingError(modelLabel: string): UnavailableError {
   return new UnavailableError(`Server is stopping, scheduler for model '${modelLabel}' has stopped accepting new inference requests`);
+}
+
+/**
+ * The error of a request whose client gave up (disconnect, cancelled call, deadline) before
+ * it reached an instance: CANCELLED (gRPC CANCELLED; HTTP 499 is never seen by the client).
+ */
+export function requestCancelledError(): CancelledError {
+  return new CancelledError('Request was cancelled');
 }

@@ -1,6 +1,6 @@
-import { elementCount } from '../../infer/datatype.js';
-import type { Tensor } from '../../infer/tensor.js';
-import { gatherBatch, scatterBatch, type BatchMember } from '../batch-gather.js';
+import { elementCount } from '../infer/datatype.js';
+import type { Tensor } from '../infer/tensor.js';
+import { gatherBatch, scatterBatch, type BatchMember } from './batch-gather.js';
 
 /**
  * The inputs of a batch: `gatherBatch` (one owned copy), then each `allow_ragged_batch` input

@@ -1,0 +1,108 @@
+import type { ModelConfig } from '../generated/model_config_pb.js';
+import type { ComputeTiming } from '../infer/compute-timing.js';
+import type { Tensor } from '../infer/tensor.js';
+import type { BatchRunner, ExecuteResult, ModelInstance } from './backend.js';
+import { batchInputs, planOutputs, splitOutputs } from './batch-io.js';
+import type { InstanceRequest } from './request-instance.js';
+import { ZERO_TIMING } from './request-instance.js';
+
+const NONE: ReadonlySet<string> = new Set();
+
+/** How a model batches, as the adapter needs it. */
+export interface BatchingOptions {
+  /** The config's `max_batch_size`; 0: the model does not batch, requests run one by one. */
+  maxBatchSize: number;
+  /**
+   * Inputs with `allow_ragged_batch` (batching models only): the merged batch holds them
+   * flattened to one dimension, as Triton's ONNX Runtime backend feeds a ragged input.
+   */
+  ragged?: ReadonlySet<string>;
+}
+
+/** The batching options of a model config (none given: the model does not batch). */
+export function batchingOptions(config: ModelConfig | undefined): BatchingOptions {
+  if (config === undefined || config.maxBatchSize <= 0) return { maxBatchSize: 0 };
+  return { maxBatchSize: config.maxBatchSize, ragged: new Set(config.input.filter((i) => i.allowRaggedBatch).map((i) => i.name)) };
+}
+
+/**
+ * Turns a merged-batch runtime (`BatchRunner`: inputs with a batch dimension → outputs) into
+ * the instance contract (`ModelInstance.executeRequests`), as Triton's ONNX Runtime and
+ * TensorRT backends do inside their `ModelInstanceExecute`:
+ *
+ * - batching model: the requests' inputs are concatenated along dimension 0 in request order
+ *   (`gatherBatch`: one owned copy per input; a single request passes through uncopied), each
+ *   ragged input flattened to `[total elements]`; the batch computes the union of the
+ *   requested outputs; each output is split back along dimension 0 by the requests' batch
+ *   sizes (views, no copy) and each request gets its outputs, in its own order, as one final
+ *   response. Requests must agree on input names and non-batch dimensions (the dynamic and
+ *   sequence batchers only group such requests).
+ * - model without batching: each request runs on its own, in order (one request: as one batch).
+ *
+ * Errors: when the runner rejects (the whole batch failed) `executeRequests` rejects with its
+ * error and answers nobody: the scheduler fails the requests and counts no execution. When
+ * the outputs cannot be split (a batch dimension that does not match; InternalError), every
+ * request gets that error through `fail` and the execution still counts. The requests'
+ * `signal`s are not watched: a merged batch runs to its end.
+ */
+export class BatchingInstance implements ModelInstance {
+  readonly #options: BatchingOptions;
+
+  /** @param runner owned from here on: `close`/`terminate` go to it. */
+  constructor(
+    readonly runner: BatchRunner,
+    options: BatchingOptions,
+  ) {
+    this.#options = options;
+  }
+
+  get name(): string {
+    return this.runner.name;
+  }
+
+  async executeRequests(requests: InstanceRequest[]): Promise<ComputeTiming> {
+    if (requests.length === 0) return ZERO_TIMING;
+    if (this.#options.maxBatchSize > 0 || requests.length === 1) return this.#runBatch(requests);
+    // Schedulers give a model without batching one request per execution; an embedder may
+    // give more: each runs on its own and a failure answers only its request.
+    const total = { ...ZERO_TIMING };
+    for (const r of requests) {
+      try {
+        const { outputs, timing } = await this.runner.execute(r.inputs, r.outputNames);
+        r.respond(outputs, true);
+        total.inputNs += timing.inputNs;
+        total.inferNs += timing.inferNs;
+        total.outputNs += timing.outputNs;
+      } catch (err) {
+        r.fail(err as Error);
+      }
+    }
+    return total;
+  }
+
+  async #runBatch(requests: InstanceRequest[]): Promise<ComputeTiming> {
+    const plan = planOutputs(requests.map((r) => r.outputNames));
+    const batchSizes = requests.map((r) => r.batchSize);
+    const inputs = this.#options.maxBatchSize > 0 ? batchInputs(requests, this.#options.ragged ?? NONE) : requests[0]!.inputs;
+    // The runner owns the inputs now (it may transfer them).
+    for (const r of requests) r.inputs = [];
+    const { outputs, timing }: ExecuteResult = await this.runner.execute(inputs, plan.names);
+    let split: Tensor[][];
+    try {
+      split = splitOutputs(outputs, batchSizes, plan);
+    } catch (err) {
+      for (const r of requests) r.fail(err as Error);
+      return timing;
+    }
+    requests.forEach((r, k) => r.respond(split[k]!, true));
+    return timing;
+  }
+
+  close(): Promise<void> {
+    return this.runner.close();
+  }
+
+  terminate(reason: string): Promise<void> {
+    return this.runner.terminate?.(reason) ?? Promise.resolve();
+  }
+}

@@ -1,0 +1,116 @@
+import type { InstanceRequest } from '../backends/request-instance.js';
+import { InternalError } from '../errors/index.js';
+import { toAbortSignal } from '../infer/cancellation.js';
+import type { Tensor } from '../infer/tensor.js';
+import { nowNs } from '../observability/stats-recorder.js';
+import type { ResponseListener, ScheduledResult, SchedulerPayload, StreamOutcome } from './scheduler.js';
+
+/**
+ * A request inside a scheduler, from `enqueue`/`enqueueStream` to its settlement: its payload,
+ * when it was enqueued, the responses the instance sent for it, and the caller's promise.
+ *
+ * Two kinds, fixed at creation:
+ * - collecting (`enqueue`): responses are kept, the last one resolves the promise when the
+ *   scheduler calls `complete`; an error response is kept too and rejects it then, so that a
+ *   batcher that preserves ordering settles every request in its turn;
+ * - streaming (`enqueueStream`): responses go to the listener as they come, and an error
+ *   response rejects at once.
+ * It settles once; later calls are ignored.
+ */
+export class ScheduledRequest {
+  /** nowNs() at enqueue. */
+  readonly enqueuedNs = nowNs();
+  #settled = false;
+  #last: Tensor[] | undefined;
+  #error: Error | undefined;
+  #unlisten: (() => void) | undefined;
+
+  /**
+   * @param listener responses of a streaming request; undefined = collecting.
+   * @param label the model as messages name it.
+   */
+  constructor(
+    readonly payload: SchedulerPayload,
+    private readonly label: string,
+    private readonly listener: ResponseListener | undefined,
+    private readonly onResolve: (result: ScheduledResult) => void,
+    private readonly onReject: (err: unknown) => void,
+  ) {}
+
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** A response from the instance (see InstanceRequest.respond). */
+  respond(outputs: Tensor[] | undefined, final: boolean): void {
+    if (this.#settled) return;
+    if (this.listener !== undefined) this.listener(outputs, final);
+    else if (outputs !== undefined) this.#last = outputs;
+  }
+
+  /** An error response: rejects a streaming request now, a collecting one at `complete`. */
+  fail(error: Error): void {
+    if (this.#settled || this.#error !== undefined) return;
+    if (this.listener !== undefined) this.reject(error);
+    else this.#error = error;
+  }
+
+  /**
+   * The execution it ran in finished (`outcome`: its queue time and the execution's timing):
+   * resolves with the last response, or rejects with the error response, or with
+   * InternalError when the model completed a collecting request without a response.
+   */
+  complete(outcome: StreamOutcome): void {
+    if (this.#settled) return;
+    if (this.#error !== undefined) return this.reject(this.#error);
+    if (this.listener === undefined && this.#last === undefined) {
+      return this.reject(new InternalError(`model '${this.label}' completed the request without a response`));
+    }
+    this.#settle();
+    this.onResolve({ outputs: this.#last ?? [], queueNs: outcome.queueNs, timing: outcome.timing });
+  }
+
+  reject(err: unknown): void {
+    if (this.#settled) return;
+    this.#settle();
+    this.onReject(err);
+  }
+
+  /** Calls `onAbort` once when the request's signal aborts, until `unwatch` or settlement. */
+  watch(onAbort: () => void): void {
+    const signal = this.payload.signal;
+    if (signal === undefined) return;
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#unlisten = () => signal.removeEventListener('abort', onAbort);
+  }
+
+  /** Stops watching the signal (the request left the queue for an instance). */
+  unwatch(): void {
+    this.#unlisten?.();
+    this.#unlisten = undefined;
+  }
+
+  /** The request as an instance receives it, answering into this one. */
+  forInstance(): InstanceRequest {
+    const p = this.payload;
+    let signal: AbortSignal | undefined;
+    return {
+      inputs: p.inputs,
+      outputNames: p.outputNames,
+      batchSize: p.batchSize,
+      id: p.request?.id,
+      parameters: p.request?.parameters,
+      // Made on first read: an AbortSignal costs microseconds, and only decoupled instances read it.
+      get signal() {
+        return (signal ??= toAbortSignal(p.signal));
+      },
+      respond: (outputs, final) => this.respond(outputs, final),
+      fail: (error) => this.fail(error),
+    };
+  }
+
+  #settle(): void {
+    this.#settled = true;
+    this.unwatch();
+  }
+}
