@@ -10,6 +10,7 @@ import { nowNs, type FailureReason } from './observability/stats-recorder.js';
 import type { TraceManager } from './observability/trace-manager.js';
 import { isEnsembleConfig } from './repository/model-loader.js';
 import type { ModelVersion } from './repository/model-version.js';
+import { requestCancelledError } from './scheduler/lifecycle-errors.js';
 import type { ScheduledResult, SchedulerPayload } from './scheduler/scheduler.js';
 import { ResponseQueue } from './server-response-queue.js';
 import type { ReadyModel } from './server-types.js';
@@ -240,7 +241,7 @@ async function* runDecoupled(
   else signal?.addEventListener('abort', onAbort, { once: true });
   const queue = new ResponseQueue();
   // The consumer stops waiting at once; the model learns of it through the same signal.
-  controller.signal.addEventListener('abort', () => queue.fail(new CancelledError('Request was cancelled')), { once: true });
+  controller.signal.addEventListener('abort', () => queue.fail(requestCancelledError()), { once: true });
   mv.scheduler!
     .enqueueStream({ ...admitted.payload, signal: controller.signal }, (outputs, final) => {
       if (outputs !== undefined) trace?.tensorActivity('TENSOR_BACKEND_OUTPUT', outputs);
@@ -266,7 +267,7 @@ async function* runDecoupled(
     complete = true;
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    if (!complete) controller.abort(new CancelledError('Request was cancelled'));
+    if (!complete) controller.abort(requestCancelledError());
   }
 }
 

@@ -1,28 +1,10 @@
-import type { ModelInstance } from '../backends/backend.js';
 import { InternalError, UnsupportedError } from '../errors/index.js';
-import type { ModelConfig } from '../generated/model_config_pb.js';
-import type { Logger } from '../observability/logger.js';
 import { DefaultScheduler } from './default-scheduler.js';
 import { DynamicBatchScheduler } from './dynamic-batch-scheduler.js';
-import type { EnsembleHost } from './ensemble/ensemble-host.js';
 import { EnsembleScheduler } from './ensemble/ensemble-scheduler.js';
-import type { Scheduler } from './scheduler.js';
+export type { SchedulerContext } from './scheduler.js';
+import type { Scheduler, SchedulerContext } from './scheduler.js';
 import { SequenceBatchScheduler } from './sequence/sequence-batch-scheduler.js';
-import type { ModelStatsRecorder } from '../observability/stats-recorder.js';
-
-/** What every scheduler is built from. */
-export interface SchedulerContext {
-  config: ModelConfig;
-  instances: readonly ModelInstance[];
-  /** `<model>:<version>`, for messages. */
-  label: string;
-  stats: ModelStatsRecorder;
-  logger: Logger;
-  /** The model's folder (`<repository>/<model>`), for files a scheduler reads (initial_state). */
-  modelDir?: string;
-  /** How an ensemble reaches its composing models (required for `ensemble_scheduling`). */
-  ensembleHost?: EnsembleHost;
-}
 
 /**
  * The one place a model version's scheduler is chosen, from its config's `scheduling_choice`

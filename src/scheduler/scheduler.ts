@@ -1,6 +1,11 @@
 import type { ComputeTiming } from '../infer/compute-timing.js';
 import type { CancelSignal } from '../infer/cancellation.js';
 import type { InferenceRequest, Tensor } from '../infer/tensor.js';
+import type { ModelInstance } from '../backends/backend.js';
+import type { ModelConfig } from '../generated/model_config_pb.js';
+import type { Logger } from '../observability/logger.js';
+import type { ModelStatsRecorder } from '../observability/stats-recorder.js';
+import type { EnsembleHost } from './ensemble/ensemble-host.js';
 
 /**
  * One unit of work for a scheduler: a validated request's inputs (with the batch dimension
@@ -70,4 +75,18 @@ export interface Scheduler {
   readonly inflightCount: number;
   /** Stops accepting requests and resolves when queued and executing requests are done. */
   drain(): Promise<void>;
+}
+
+/** What every scheduler is built from. */
+export interface SchedulerContext {
+  config: ModelConfig;
+  instances: readonly ModelInstance[];
+  /** `<model>:<version>`, for messages. */
+  label: string;
+  stats: ModelStatsRecorder;
+  logger: Logger;
+  /** The model's folder (`<repository>/<model>`), for files a scheduler reads (initial_state). */
+  modelDir?: string;
+  /** How an ensemble reaches its composing models (required for `ensemble_scheduling`). */
+  ensembleHost?: EnsembleHost;
 }

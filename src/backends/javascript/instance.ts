@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { errorFromCode, InternalError, toTritonError, UnavailableError } from '../../errors/index.js';
-import type { InferenceRequest, InferenceResponse, Tensor } from '../../infer/tensor.js';
+import type { InferenceRequest, InferenceResponse } from '../../infer/tensor.js';
 import { packForTransfer } from '../../infer/transfer.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ModelInstance } from '../backend.js';

@@ -1,26 +1,16 @@
 import type { ModelInstance } from '../../backends/backend.js';
 import { InternalError, UnsupportedError } from '../../errors/index.js';
-import type { ModelConfig, ModelSequenceBatching } from '../../generated/model_config_pb.js';
-import type { Logger } from '../../observability/logger.js';
-import type { ModelStatsRecorder } from '../../observability/stats-recorder.js';
+import type { ModelSequenceBatching } from '../../generated/model_config_pb.js';
 import type { BatchContext } from './batch-execution.js';
 import { SequenceControlTensors } from './control-tensors.js';
 import { DirectBatcher } from './direct-batcher.js';
 import { ImplicitStates } from './implicit-state.js';
 import { OldestBatcher } from './oldest-batcher.js';
+import type { SchedulerContext } from '../scheduler.js';
 import type { SlotOwner } from './sequence-request.js';
 
 /** What the sequence batcher is built from (the scheduler factory's context). */
-export interface SequenceSchedulerOptions {
-  config: ModelConfig;
-  instances: readonly ModelInstance[];
-  /** `<model>:<version>`, for log lines. */
-  label: string;
-  stats: ModelStatsRecorder;
-  logger: Logger;
-  /** The model's folder, where `initial_state.data_file` files live (`<model>/initial_state/`). */
-  modelDir?: string;
-}
+export type SequenceSchedulerOptions = Omit<SchedulerContext, 'ensembleHost'>;
 
 /** One instance's batcher, whichever the strategy. */
 export type SlotBatcher = DirectBatcher | OldestBatcher;
