@@ -3,8 +3,6 @@ import { errorFromCode, InternalError, UnavailableError } from '../../errors/ind
 import type { Tensor } from '../../infer/tensor.js';
 import { planRegionIo, type RegionIo } from '../../memory/region-io.js';
 import type { BatchRunner, ExecuteResult, InstanceOptions } from '../backend.js';
-import { InlinePolicy, type InlinePolicyOptions, inlineEligible } from './inline-policy.js';
-import type { InlineSession } from './inline-session.js';
 import type { FromWorker, InstanceWorkerData, ToWorker } from './messages.js';
 import { receivedOutputs, runMessage } from './run-message.js';
 import { firstReply, workerScriptUrl } from './worker-script.js';
@@ -24,9 +22,11 @@ interface Call {
 type State = 'ready' | 'closing' | 'closed' | 'dead';
 
 /**
- * One ONNX Runtime model instance: a worker thread owning one InferenceSession, and, for a
- * model whose runs cost less than the hop to that worker, a second session on the main thread
- * that it runs inline once measured to be that cheap (inline-policy.ts).
+ * The runtime of one ONNX Runtime model instance (a BatchRunner; the backend wraps it in
+ * BatchingInstance): a worker thread owning one InferenceSession. This is the one way a batch
+ * runs: onnxruntime-node runs a model synchronously on the thread that calls it, so it never
+ * runs on the main thread (bench/onnx-inline measured the main-thread alternatives: neither
+ * paid, even for the trivial add/sub model).
  *
  * Executions run one at a time, in call order (the scheduler already dispatches one batch per
  * instance; calls made while one runs wait here). The worker is ref'd only while a call is
@@ -43,13 +43,6 @@ export class OrtModelInstance implements BatchRunner {
   readonly name: string;
   private readonly label: string;
   private readonly worker: Worker;
-  private readonly modelFile: string;
-  /** How ORT errors name the model, as the worker names it. */
-  private readonly what: string;
-  /** Undefined when this instance never runs inline (KIND_GPU, large model file). */
-  private readonly policy: InlinePolicy | undefined;
-  private inline: InlineSession | undefined;
-  private promoting = false;
   private state: State = 'ready';
   private nextId = 1;
   private readonly pending = new Map<number, Call>();
@@ -58,11 +51,8 @@ export class OrtModelInstance implements BatchRunner {
   private drained: (() => void) | undefined;
   private deathReason = '';
 
-  private constructor(options: InstanceOptions, worker: Worker, policy: InlinePolicy | undefined) {
+  private constructor(options: InstanceOptions, worker: Worker) {
     this.name = options.name;
-    this.modelFile = options.modelFile;
-    this.what = `model '${options.modelName}'`;
-    this.policy = policy;
     this.label = `model '${options.modelName}' version ${options.version} instance '${options.name}'`;
     this.worker = worker;
     worker.on('message', (msg: FromWorker) => this.onMessage(msg));
@@ -77,13 +67,9 @@ export class OrtModelInstance implements BatchRunner {
    *   InvalidArgumentError when the model file cannot be loaded (missing, not ONNX, rejected
    *   by ORT); InternalError when the worker cannot start or dies while loading.
    *   `faults` is for tests only: `exitOnRun` makes the worker thread exit on its first run,
-   *   the one way to kill it mid-call without the abort described above; `inlinePolicy`
-   *   replaces the thresholds of inline-policy.ts.
+   *   the one way to kill it mid-call without the abort described above.
    */
-  static async start(
-    options: InstanceOptions,
-    faults: { exitOnRun?: boolean; inlinePolicy?: InlinePolicyOptions } = {},
-  ): Promise<OrtModelInstance> {
+  static async start(options: InstanceOptions, faults: { exitOnRun?: boolean } = {}): Promise<OrtModelInstance> {
     const data: InstanceWorkerData = {
       mode: 'instance',
       modelFile: options.modelFile,
@@ -99,10 +85,7 @@ export class OrtModelInstance implements BatchRunner {
     const worker = new Worker(workerScriptUrl(), { workerData: data });
     const label = `model '${options.modelName}' instance '${options.name}'`;
     const reply = await firstReply<FromWorker>(worker, `loading ${label}`).catch((err: unknown) => err as Error);
-    if (!(reply instanceof Error) && reply.kind === 'ready') {
-      const inline = faults.exitOnRun !== true && inlineEligible(options.modelFile, options.kind);
-      return new OrtModelInstance(options, worker, inline ? new InlinePolicy(faults.inlinePolicy) : undefined);
-    }
+    if (!(reply instanceof Error) && reply.kind === 'ready') return new OrtModelInstance(options, worker);
     // A failed load leaves nothing worth a graceful close: the session never existed.
     worker.on('error', () => undefined);
     await worker.terminate();
@@ -112,9 +95,8 @@ export class OrtModelInstance implements BatchRunner {
   }
 
   /**
-   * Runs one batch in the worker, or on the main thread once promoted. Inputs carry the batch
-   * dimension; outputs come back in `outputNames` order, each `data` a view over a buffer
-   * transferred from the worker (or allocated by the main thread's session).
+   * Runs one batch in the worker. Inputs carry the batch dimension; outputs come back in
+   * `outputNames` order, each `data` a view over a buffer transferred from the worker.
    * Ownership: the ArrayBuffers behind `inputs` may be transferred (detached) by this call
    * (see transfer.ts for which); the caller must not read the inputs afterwards.
    * @throws InvalidArgumentError when ORT rejects the inputs (rank, dims, type, names), the
@@ -128,11 +110,6 @@ export class OrtModelInstance implements BatchRunner {
       if (this.pending.size === 0) this.send(call);
       else this.queue.push(call);
     });
-  }
-
-  /** Whether executions currently run on the main thread (see inline-policy.ts). */
-  get executesInline(): boolean {
-    return this.inline !== undefined;
   }
 
   /** Waits for pending executions, releases the session, then terminates the worker. Idempotent. */
@@ -162,15 +139,10 @@ export class OrtModelInstance implements BatchRunner {
       await closed;
     }
     this.state = 'closed';
-    await Promise.all([this.worker.terminate(), this.inline?.release()]);
-    this.inline = undefined;
+    await this.worker.terminate();
   }
 
   private send(call: Call): void {
-    if (this.inline !== undefined) {
-      this.runInline(call, this.inline);
-      return;
-    }
     this.pending.set(call.id, call);
     call.sentAt = performance.now();
     this.worker.ref();
@@ -201,7 +173,6 @@ export class OrtModelInstance implements BatchRunner {
       const [inputNs, inferNs, outputNs] = msg.durations;
       const hopNs = Math.max(0, Math.round((performance.now() - call.sentAt) * 1e6) - inputNs - inferNs - outputNs);
       const inHop = Math.floor(hopNs / 2);
-      if (this.policy?.record(inferNs, hopNs) === 'promote') this.promote();
       let outputs: Tensor[];
       try {
         outputs = receivedOutputs(msg.outputs, call.io);
@@ -212,46 +183,6 @@ export class OrtModelInstance implements BatchRunner {
       call.resolve({ outputs, timing: { inputNs: inputNs + inHop, inferNs, outputNs: outputNs + hopNs - inHop } });
     }
     else if (msg.kind === 'error') this.settle(msg.id)?.reject(errorFromCode(msg.error.code, msg.error.message));
-  }
-
-  private runInline(call: Call, session: InlineSession): void {
-    this.pending.set(call.id, call);
-    session.run(call.inputs, call.outputNames).then(
-      (result) => {
-        if (this.policy?.record(result.timing.inferNs) === 'demote') this.demote(session);
-        this.settle(call.id)?.resolve(result);
-      },
-      (err: unknown) => this.settle(call.id)?.reject(err as Error),
-    );
-    call.inputs = [];
-  }
-
-  /** Loads the main-thread session; executions go inline once it is ready. */
-  private promote(): void {
-    if (this.promoting || this.inline !== undefined) return;
-    this.promoting = true;
-    import('./inline-session.js')
-      .then(({ InlineSession }) => InlineSession.create(this.modelFile, this.what))
-      .then(
-        (session) => {
-          this.promoting = false;
-          if (this.state !== 'ready') return void session.release();
-          this.inline = session;
-          this.policy?.reset();
-        },
-        // The worker's session loaded this file, so this is rare (memory); stay in the worker.
-        () => {
-          this.promoting = false;
-        },
-      );
-  }
-
-  /** Back to the worker: inputs grew too heavy to run on the main thread. */
-  private demote(session: InlineSession): void {
-    if (this.inline !== session) return;
-    this.inline = undefined;
-    this.policy?.reset();
-    void session.release();
   }
 
   /** Removes a finished call and starts the next queued one. */

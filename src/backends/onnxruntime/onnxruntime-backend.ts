@@ -12,9 +12,7 @@ import { firstReply, workerScriptUrl } from './worker-script.js';
 /**
  * The `onnxruntime` backend: ONNX models run by onnxruntime-node, one worker thread and one
  * InferenceSession per instance (DESIGN "One request, end to end" step 4), because
- * onnxruntime-node loads and runs synchronously on the calling thread. The one exception is a
- * model measured to run faster than the hop to its worker (the trivial add/sub kind): its
- * instance then runs it on the main thread too (inline-policy.ts).
+ * onnxruntime-node loads and runs synchronously on the calling thread.
  */
 export class OnnxRuntimeBackend implements Backend {
   readonly name = 'onnxruntime';

@@ -1,6 +1,5 @@
 import type ort from 'onnxruntime-node';
 import type { Tensor } from '../../infer/tensor.js';
-import type { NativeSession } from './native-session.js';
 import { fromOrtTensor, toOrtTensor } from './tensors.js';
 
 /** What one `session.run` produced, with the time each phase took. */
@@ -16,9 +15,7 @@ export interface OrtRunResult {
 
 /**
  * Runs one batch on `session`, on the calling thread (onnxruntime-node runs synchronously
- * after a `setImmediate`). Used by the worker thread, and by an instance on the main thread
- * when onnxruntime-node's binding cannot be called directly (native-session.ts); both convert
- * and time a run the same way as `runNativeSession`.
+ * after a `setImmediate`): the instance's worker thread.
  * `preallocated`: outputs ORT must write into the given tensors' memory (worker-region-io.ts);
  * onnxruntime-node 1.30 still returns a copy of them, which `outputs` hold like any other.
  * @throws whatever `toOrtTensor` or ORT throws (callers classify it with `classifyRunError`).
@@ -43,20 +40,6 @@ export async function runOrtSession(
   setImmediate(() => (t1 = performance.now()));
   const results = await session.run(feeds, fetches);
   return finish(results, outputNames, what, t0, t1);
-}
-
-/**
- * Runs one batch synchronously on onnxruntime-node's native session (native-session.ts), with
- * the same conversions and timing as `runOrtSession`.
- * @throws whatever `toOrtTensor` or ORT throws (callers classify it with `classifyRunError`).
- */
-export function runNativeSession(session: NativeSession, inputs: Tensor[], outputNames: string[], what: string): OrtRunResult {
-  const t0 = performance.now();
-  const feeds = ortFeeds(inputs, what);
-  const fetches: Record<string, null> = {};
-  for (const name of outputNames) fetches[name] = null;
-  const t1 = performance.now();
-  return finish(session.run(feeds, fetches, {}), outputNames, what, t0, t1);
 }
 
 function ortFeeds(inputs: Tensor[], what: string): Record<string, ort.Tensor> {

@@ -9,9 +9,8 @@ import { gpuExecutionProviders } from './execution-accelerators.js';
 import type { InstanceWorkerData } from './messages.js';
 
 /**
- * Session creation and model I/O, on the ORT side of the worker boundary. Worker threads
- * import this module, and the main thread only once an instance is promoted to run inline
- * (inline-session.ts), because it loads the native binding.
+ * Session creation and model I/O, on the ORT side of the worker boundary: only worker threads
+ * import this module, because it loads onnxruntime-node's native binding.
  */
 
 /**
@@ -37,14 +36,6 @@ export function instanceSessionOptions(d: InstanceWorkerData): ort.InferenceSess
   };
   if (d.interOpThreads > 0) options.interOpNumThreads = d.interOpThreads;
   return options;
-}
-
-/**
- * Session options for a main-thread session (inline-session.ts): CPU, one intra-op thread, so
- * a run stays on the main thread and never competes with the workers for cores.
- */
-export function inlineSessionOptions(): ort.InferenceSession.SessionOptions {
-  return { intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'], logSeverityLevel: LOG_FATAL_ONLY };
 }
 
 /**

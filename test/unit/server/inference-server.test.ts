@@ -14,8 +14,7 @@ beforeAll(async () => {
   writeModel(tmp.dir, 'simple', addSubModel(), { versions: [1, 2] });
   // An image-sized input (3×96×96 FP32, 110,592 bytes): large enough to be moved to a worker.
   writeModel(tmp.dir, 'image', identityModel('FP32', ['batch', IMAGE_ELEMENTS]));
-  // The same for the transfer test alone: an instance that many runs promoted to the main
-  // thread reads inputs in place and moves nothing, so that test needs a fresh one.
+  // The same for the transfer test alone, which starts from a fresh instance.
   writeModel(tmp.dir, 'image_moved', identityModel('FP32', ['batch', IMAGE_ELEMENTS]));
   server = await InferenceServer.create({ modelRepositories: [tmp.dir] });
 });
