@@ -47,6 +47,11 @@ export function batchingOptions(config: ModelConfig | undefined): BatchingOption
  */
 export class BatchingInstance implements ModelInstance {
   readonly #options: BatchingOptions;
+  /**
+   * The runner's `terminate`, absent when it has none: the version's unload then leaves an
+   * execution that cannot be interrupted to finish in the background instead of waiting on it.
+   */
+  readonly terminate?: (reason: string) => Promise<void>;
 
   /** @param runner owned from here on: `close`/`terminate` go to it. */
   constructor(
@@ -54,6 +59,7 @@ export class BatchingInstance implements ModelInstance {
     options: BatchingOptions,
   ) {
     this.#options = options;
+    if (runner.terminate !== undefined) this.terminate = (reason) => runner.terminate!(reason);
   }
 
   get name(): string {
@@ -62,14 +68,17 @@ export class BatchingInstance implements ModelInstance {
 
   async executeRequests(requests: InstanceRequest[]): Promise<ComputeTiming> {
     if (requests.length === 0) return ZERO_TIMING;
-    if (this.#options.maxBatchSize > 0 || requests.length === 1) return this.#runBatch(requests);
+    const batching = this.#options.maxBatchSize > 0;
+    // One request is its own batch: nothing to gather or split (unless a ragged input needs
+    // flattening), and the hot path of an unbatched model pays for nothing else.
+    if (requests.length === 1 && !(batching && (this.#options.ragged?.size ?? 0) > 0)) return this.#runOne(requests[0]!);
+    if (batching) return this.#runBatch(requests);
     // Schedulers give a model without batching one request per execution; an embedder may
     // give more: each runs on its own and a failure answers only its request.
     const total = { ...ZERO_TIMING };
     for (const r of requests) {
       try {
-        const { outputs, timing } = await this.runner.execute(r.inputs, r.outputNames);
-        r.respond(outputs, true);
+        const timing = await this.#runOne(r);
         total.inputNs += timing.inputNs;
         total.inferNs += timing.inferNs;
         total.outputNs += timing.outputNs;
@@ -80,10 +89,19 @@ export class BatchingInstance implements ModelInstance {
     return total;
   }
 
+  async #runOne(request: InstanceRequest): Promise<ComputeTiming> {
+    const inputs = request.inputs;
+    // The runner owns the inputs now (it may transfer them).
+    request.inputs = [];
+    const { outputs, timing } = await this.runner.execute(inputs, request.outputNames);
+    request.respond(outputs, true);
+    return timing;
+  }
+
   async #runBatch(requests: InstanceRequest[]): Promise<ComputeTiming> {
     const plan = planOutputs(requests.map((r) => r.outputNames));
     const batchSizes = requests.map((r) => r.batchSize);
-    const inputs = this.#options.maxBatchSize > 0 ? batchInputs(requests, this.#options.ragged ?? NONE) : requests[0]!.inputs;
+    const inputs = batchInputs(requests, this.#options.ragged ?? NONE);
     // The runner owns the inputs now (it may transfer them).
     for (const r of requests) r.inputs = [];
     const { outputs, timing }: ExecuteResult = await this.runner.execute(inputs, plan.names);
@@ -100,9 +118,5 @@ export class BatchingInstance implements ModelInstance {
 
   close(): Promise<void> {
     return this.runner.close();
-  }
-
-  terminate(reason: string): Promise<void> {
-    return this.runner.terminate?.(reason) ?? Promise.resolve();
   }
 }

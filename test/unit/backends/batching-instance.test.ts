@@ -100,4 +100,12 @@ describe('BatchingInstance', () => {
     const silent = { name: 's_0', executeRequests: async () => ({ inputNs: 0, inferNs: 0, outputNs: 0 }), close: async () => {} };
     await expect(executeRequest(silent, [], [])).rejects.toThrow("instance 's_0' completed the request without a response");
   });
+
+  test('terminate is there only when the runner has one, so an unload does not wait on a run it cannot stop', async () => {
+    expect(new BatchingInstance(new FakeInstance('m_0'), { maxBatchSize: 8 }).terminate).toBeUndefined();
+    const reasons: string[] = [];
+    const runner = Object.assign(new FakeInstance('m_1'), { terminate: async (reason: string) => void reasons.push(reason) });
+    await new BatchingInstance(runner, { maxBatchSize: 8 }).terminate?.('too slow');
+    expect(reasons).toEqual(['too slow']);
+  });
 });
