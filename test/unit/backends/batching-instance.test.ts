@@ -47,12 +47,13 @@ describe('BatchingInstance', () => {
     expect(rows(b[0]!.outputs![0]!)).toEqual([2, 2]);
   });
 
-  test('an allow_ragged_batch input is flattened to one dimension', async () => {
+  test('an allow_ragged_batch input is flattened to one dimension, for one request too', async () => {
     const runner = new FakeInstance('m_0');
     const inst = new BatchingInstance(runner, batchingOptions(fp32Config({ maxBatchSize: 8, ragged: true, dims: [-1] })));
     const answers: Answer[] = [];
     await inst.executeRequests([request([fp32('INPUT0', [1, 2], 1)], ['OUTPUT0'], answers), request([fp32('INPUT0', [1, 3], 2)], ['OUTPUT0'], answers)]);
-    expect(runner.batches[0]!.shapes).toEqual([[5]]);
+    await inst.executeRequests([request([fp32('INPUT0', [1, 3], 3)], ['OUTPUT0'], answers)]);
+    expect(runner.batches.map((b) => b.shapes)).toEqual([[[5]], [[3]]]);
   });
 
   test('a failed run rejects and answers nobody; outputs that cannot be split fail every request', async () => {
