@@ -63,7 +63,9 @@ export interface ExecuteResult {
  * implements `BatchRunner` instead and wraps it in `BatchingInstance` (batching-instance.ts),
  * which concatenates the requests, runs once and splits the outputs back per request. A
  * backend that answers requests itself (zero, one or many responses each: the javascript
- * backend) implements this interface directly.
+ * backend, a Python stub process) implements this interface directly: each request gets
+ * exactly one `respond(..., true)` or one `fail`, even when its thread or process dies, and
+ * `decoupled` is true when it may respond more than once.
  */
 export interface ModelInstance {
   readonly name: string;
@@ -104,7 +106,8 @@ export interface ModelInstance {
  * `outputNames`, in that order, batch dimension first. Calls run one at a time, in call order.
  * Ownership: after `execute` is called the runner may transfer (detach) the ArrayBuffers
  * behind the input tensors; the caller must not read them again. The returned outputs belong
- * to the caller.
+ * to the caller. A backend's `createInstance` then returns
+ * `new BatchingInstance(runner, batchingOptions(options.config))`.
  */
 export interface BatchRunner {
   readonly name: string;

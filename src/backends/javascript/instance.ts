@@ -93,6 +93,11 @@ export class JavaScriptInstance implements ModelInstance {
     return new JavaScriptInstance(data, worker, bls, logger);
   }
 
+  /**
+   * Hands the requests to the model's `execute` in its thread (as Triton's Python backend
+   * hands a list of requests to `execute`), and relays its responses. Never rejects: a failed
+   * execution fails its requests (see the class comment); UnavailableError once closing.
+   */
   executeRequests(requests: InstanceRequest[]): Promise<ComputeTiming> {
     return new Promise<ComputeTiming>((resolve) => {
       const ex: Execution = { id: this.#nextId++, requests, final: requests.map(() => false), resolve, sentAt: 0, unlisten: [] };
