@@ -66,13 +66,17 @@ export class BatchingInstance implements ModelInstance {
     return this.runner.name;
   }
 
-  async executeRequests(requests: InstanceRequest[]): Promise<ComputeTiming> {
-    if (requests.length === 0) return ZERO_TIMING;
+  executeRequests(requests: InstanceRequest[]): Promise<ComputeTiming> {
     const batching = this.#options.maxBatchSize > 0;
     // One request is its own batch: nothing to gather or split (unless a ragged input needs
     // flattening), and the hot path of an unbatched model pays for nothing else.
     if (requests.length === 1 && !(batching && (this.#options.ragged?.size ?? 0) > 0)) return this.#runOne(requests[0]!);
+    if (requests.length === 0) return Promise.resolve(ZERO_TIMING);
     if (batching) return this.#runBatch(requests);
+    return this.#runEach(requests);
+  }
+
+  async #runEach(requests: InstanceRequest[]): Promise<ComputeTiming> {
     // Schedulers give a model without batching one request per execution; an embedder may
     // give more: each runs on its own and a failure answers only its request.
     const total = { ...ZERO_TIMING };
@@ -89,13 +93,21 @@ export class BatchingInstance implements ModelInstance {
     return total;
   }
 
-  async #runOne(request: InstanceRequest): Promise<ComputeTiming> {
+  #runOne(request: InstanceRequest): Promise<ComputeTiming> {
     const inputs = request.inputs;
     // The runner owns the inputs now (it may transfer them).
     request.inputs = [];
-    const { outputs, timing } = await this.runner.execute(inputs, request.outputNames);
-    request.respond(outputs, true);
-    return timing;
+    let run: Promise<ExecuteResult>;
+    try {
+      run = this.runner.execute(inputs, request.outputNames);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // One reaction, no async function: this is every unbatched request's path.
+    return run.then(({ outputs, timing }) => {
+      request.respond(outputs, true);
+      return timing;
+    });
   }
 
   async #runBatch(requests: InstanceRequest[]): Promise<ComputeTiming> {

@@ -1,7 +1,7 @@
 import type { InstanceRequest } from '../backends/request-instance.js';
 import { InternalError } from '../errors/index.js';
 import { toAbortSignal } from '../infer/cancellation.js';
-import type { Tensor } from '../infer/tensor.js';
+import type { InferParameters, Tensor } from '../infer/tensor.js';
 import { nowNs } from '../observability/stats-recorder.js';
 import type { ResponseListener, ScheduledResult, SchedulerPayload, StreamOutcome } from './scheduler.js';
 
@@ -92,25 +92,46 @@ export class ScheduledRequest {
 
   /** The request as an instance receives it, answering into this one. */
   forInstance(): InstanceRequest {
-    const p = this.payload;
-    let signal: AbortSignal | undefined;
-    return {
-      inputs: p.inputs,
-      outputNames: p.outputNames,
-      batchSize: p.batchSize,
-      id: p.request?.id,
-      parameters: p.request?.parameters,
-      // Made on first read: an AbortSignal costs microseconds, and only decoupled instances read it.
-      get signal() {
-        return (signal ??= toAbortSignal(p.signal));
-      },
-      respond: (outputs, final) => this.respond(outputs, final),
-      fail: (error) => this.fail(error),
-    };
+    return new ForInstance(this);
   }
 
   #settle(): void {
     this.#settled = true;
     this.unwatch();
+  }
+}
+
+/**
+ * A ScheduledRequest as an instance sees it. A class rather than an object literal with
+ * closures: it is made for every request on the hot path.
+ */
+class ForInstance implements InstanceRequest {
+  inputs: Tensor[];
+  readonly outputNames: string[];
+  readonly batchSize: number;
+  readonly id: string | undefined;
+  readonly parameters: InferParameters | undefined;
+  #signal: AbortSignal | undefined;
+
+  constructor(private readonly scheduled: ScheduledRequest) {
+    const p = scheduled.payload;
+    this.inputs = p.inputs;
+    this.outputNames = p.outputNames;
+    this.batchSize = p.batchSize;
+    this.id = p.request?.id;
+    this.parameters = p.request?.parameters;
+  }
+
+  /** Made on first read: an AbortSignal costs microseconds, and only decoupled instances read it. */
+  get signal(): AbortSignal | undefined {
+    return (this.#signal ??= toAbortSignal(this.scheduled.payload.signal));
+  }
+
+  respond(outputs: Tensor[] | undefined, final: boolean): void {
+    this.scheduled.respond(outputs, final);
+  }
+
+  fail(error: Error): void {
+    this.scheduled.fail(error);
   }
 }

@@ -72,6 +72,7 @@ export abstract class SchedulerBase implements Scheduler {
    * to its end (the instance may watch the signal itself); call `request.unwatch()` then.
    */
   protected cancelWhileQueued(request: ScheduledRequest, remove: () => boolean): void {
+    if (request.payload.signal === undefined) return;
     request.watch(() => {
       if (!remove()) return;
       this.stats.pending(-1);
