@@ -37,10 +37,6 @@ export class ScheduledRequest {
     private readonly onReject: (err: unknown) => void,
   ) {}
 
-  get settled(): boolean {
-    return this.#settled;
-  }
-
   /** A response from the instance (see InstanceRequest.respond). */
   respond(outputs: Tensor[] | undefined, final: boolean): void {
     if (this.#settled) return;
