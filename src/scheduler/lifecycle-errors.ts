@@ -16,3 +16,12 @@ export function stoppingError(modelLabel: string): UnavailableError {
 export function requestCancelledError(): CancelledError {
   return new CancelledError('Request was cancelled');
 }
+
+/**
+ * The error of a sequence request dropped because its client gave up or its sequence was
+ * cancelled (the sequence batcher answers every request still queued behind a cancelled one):
+ * CANCELLED. Triton sends the bare CANCELLED status; the message is this project's.
+ */
+export function sequenceRequestCancelledError(): CancelledError {
+  return new CancelledError('inference request cancelled');
+}

@@ -1,8 +1,8 @@
 import { nowNs } from '../../observability/stats-recorder.js';
-import { batchSignature, emptySlotInputs, executeSlots, slotInputs, type BatchContext, type SlotWork } from './batch-execution.js';
-import type { SequenceControlTensors } from './control-tensors.js';
-import type { ImplicitStates, SequenceStates } from './implicit-state.js';
-import { countRequests, IDLE_RELEASE, type SequenceRequest, type SlotEntry, type SlotOwner } from './sequence-request.js';
+import { batchSignature, emptySlotInputs, slotInputs, type SlotWork } from './batch-execution.js';
+import type { SequenceStates } from './implicit-state.js';
+import { IDLE_RELEASE, type SequenceRequest, type SlotEntry } from './sequence-request.js';
+import { SlotBatcher, type SlotBatcherInit } from './slot-batcher.js';
 
 /** Settings of `sequence_batching.direct` (reference §3.3). */
 export interface DirectOptions {
@@ -23,47 +23,22 @@ export interface DirectOptions {
  * With a queue delay and a minimum slot utilization, a batch waits until
  * ready slots ÷ max_batch_size ≥ the utilization, or its oldest request has waited the delay.
  */
-export class DirectBatcher {
-  readonly #queues: SlotEntry[][];
+export class DirectBatcher extends SlotBatcher {
   /** Whether a sequence holds the slot (Triton's `seq_slot_correlation_ids_`). */
   readonly #occupied: boolean[];
-  readonly #states: (SequenceStates | undefined)[];
   #maxActive = -1;
-  #busy = false;
-  #inflight = 0;
-  #timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly index: number,
-    slotCount: number,
-    private readonly owner: SlotOwner,
-    private readonly ctx: BatchContext,
-    private readonly controls: SequenceControlTensors,
-    private readonly implicit: ImplicitStates,
+    init: SlotBatcherInit,
     private readonly options: DirectOptions,
   ) {
-    this.#queues = Array.from({ length: slotCount }, () => []);
-    this.#occupied = new Array<boolean>(slotCount).fill(false);
-    this.#states = new Array<SequenceStates | undefined>(slotCount).fill(undefined);
-  }
-
-  get slotCount(): number {
-    return this.#queues.length;
-  }
-
-  /** Requests waiting in this batcher's slots. */
-  get pendingCount(): number {
-    return this.#queues.reduce((n, q) => n + countRequests(q), 0);
-  }
-
-  /** Requests in the batch now executing. */
-  get inflightCount(): number {
-    return this.#inflight;
+    super(init);
+    this.#occupied = new Array<boolean>(init.slotCount).fill(false);
   }
 
   /** Queues a request (or the idle marker) on a slot its sequence owns. */
   enqueue(slot: number, entry: SlotEntry): void {
-    this.#queues[slot]!.push(entry);
+    this.queues[slot]!.push(entry);
     this.#occupied[slot] = true;
     this.#maxActive = Math.max(this.#maxActive, slot);
     this.kick();
@@ -71,19 +46,16 @@ export class DirectBatcher {
 
   /** Looks at the queues again (new request, cancellation, timer). */
   kick(): void {
-    if (this.#busy) return;
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
+    if (this.busy) return;
+    this.disarm();
     this.#formBatch();
   }
 
   /** Frees a slot and lets a backlogged sequence take it. */
   #release(slot: number): void {
-    const queue = this.#queues[slot]!;
+    const queue = this.queues[slot]!;
     const taken = this.owner.releaseSlot(this.index, slot, queue);
-    this.#states[slot] = undefined;
+    this.states[slot] = undefined;
     this.#occupied[slot] = taken !== undefined;
   }
 
@@ -98,7 +70,7 @@ export class DirectBatcher {
     const planned = new Map<number, SequenceStates | undefined>();
 
     for (let slot = 0; slot <= this.#maxActive; slot++) {
-      const queue = this.#queues[slot]!;
+      const queue = this.queues[slot]!;
       // An idle marker or a cancelled head ends the slot's sequence here; releasing answers
       // what is left of a cancelled sequence CANCELLED.
       while (queue.length > 0 && (queue[0] === IDLE_RELEASE || queue[0]!.cancelled)) {
@@ -107,7 +79,7 @@ export class DirectBatcher {
       }
       const head = queue[0];
       if (head === undefined || head === IDLE_RELEASE) continue;
-      const states = this.#statesFor(slot, head);
+      const states = this.statesFor(slot, head);
       const sig = batchSignature(head, states, batching);
       if (representative === undefined) {
         representative = head;
@@ -126,7 +98,7 @@ export class DirectBatcher {
       const waited = nowNs() - earliest;
       const utilization = ready / Math.max(1, this.ctx.maxBatchSize);
       if (waited <= this.options.maxQueueDelayNs && utilization < this.options.minimumSlotUtilization) {
-        this.#timer = setTimeout(() => this.kick(), Math.max(1, (this.options.maxQueueDelayNs - waited) / 1e6));
+        this.timer = setTimeout(() => this.kick(), Math.max(1, (this.options.maxQueueDelayNs - waited) / 1e6));
         maxSlot = -1;
       }
     }
@@ -138,28 +110,14 @@ export class DirectBatcher {
         continue;
       }
       const states = planned.get(slot);
-      const request = this.#queues[slot]!.shift() as SequenceRequest;
-      this.#states[slot] = states;
+      const request = this.queues[slot]!.shift() as SequenceRequest;
+      this.states[slot] = states;
       slots.push({ request, inputs: slotInputs(request, states, this.controls), states });
       if (request.end) this.#release(slot);
     }
     while (this.#maxActive >= 0 && !this.#occupied[this.#maxActive]) this.#maxActive--;
     if (slots.length === 0) return;
 
-    this.#busy = true;
-    this.#inflight = slots.filter((s) => s.request !== undefined).length;
-    void executeSlots(this.ctx, slots, () => {
-      this.#busy = false;
-      this.#inflight = 0;
-      this.owner.batchDone();
-      this.kick();
-    });
-  }
-
-  /** The states a request reads: fresh at START (or on a slot without any), else the slot's. */
-  #statesFor(slot: number, request: SequenceRequest): SequenceStates | undefined {
-    if (this.implicit.isEmpty) return undefined;
-    const current = this.#states[slot];
-    return request.start || current === undefined ? this.implicit.startSequence() : current;
+    this.execute(slots, () => {});
   }
 }

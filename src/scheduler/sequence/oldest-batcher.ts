@@ -1,10 +1,10 @@
-import { CancelledError } from '../../errors/index.js';
+import { sequenceRequestCancelledError } from '../lifecycle-errors.js';
 import { nowNs } from '../../observability/stats-recorder.js';
-import { batchSignature, executeSlots, slotInputs, type BatchContext, type SlotWork } from './batch-execution.js';
-import type { SequenceControlTensors } from './control-tensors.js';
-import type { ImplicitStates, SequenceStates } from './implicit-state.js';
+import { batchSignature, slotInputs, type SlotWork } from './batch-execution.js';
+import type { SequenceStates } from './implicit-state.js';
 import { decideBatch, type OldestPolicy } from './oldest-batch-policy.js';
-import { countRequests, IDLE_RELEASE, type SequenceRequest, type SlotEntry, type SlotOwner } from './sequence-request.js';
+import { IDLE_RELEASE, type SequenceRequest, type SlotEntry } from './sequence-request.js';
+import { SlotBatcher, type SlotBatcherInit } from './slot-batcher.js';
 
 /** A request handed to the dynamic batch: the next request of its sequence. */
 interface Candidate {
@@ -28,58 +28,35 @@ interface Candidate {
  * Batches of one instance run one after another, so responses leave in the order their
  * batches were formed (`preserve_ordering` holds by construction).
  */
-export class OldestBatcher {
-  readonly #queues: SlotEntry[][];
+export class OldestBatcher extends SlotBatcher {
   /** A request of the slot is a candidate or executing (Triton's `in_flight_`). */
   readonly #inFlight: boolean[];
-  readonly #states: (SequenceStates | undefined)[];
   #candidates: Candidate[] = [];
-  #busy = false;
-  #inflight = 0;
-  #timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly index: number,
-    slotCount: number,
-    private readonly owner: SlotOwner,
-    private readonly ctx: BatchContext,
-    private readonly controls: SequenceControlTensors,
-    private readonly implicit: ImplicitStates,
+    init: SlotBatcherInit,
     private readonly policy: OldestPolicy,
   ) {
-    this.#queues = Array.from({ length: slotCount }, () => []);
-    this.#inFlight = new Array<boolean>(slotCount).fill(false);
-    this.#states = new Array<SequenceStates | undefined>(slotCount).fill(undefined);
-  }
-
-  get slotCount(): number {
-    return this.#queues.length;
+    super(init);
+    this.#inFlight = new Array<boolean>(init.slotCount).fill(false);
   }
 
   /** Requests waiting: in slot queues and among the candidates. */
-  get pendingCount(): number {
-    return this.#queues.reduce((n, q) => n + countRequests(q), 0) + this.#candidates.length;
-  }
-
-  /** Requests in the batch now executing. */
-  get inflightCount(): number {
-    return this.#inflight;
+  override get pendingCount(): number {
+    return super.pendingCount + this.#candidates.length;
   }
 
   /** Queues a request (or the idle marker) on a slot its sequence owns. */
   enqueue(slot: number, entry: SlotEntry): void {
-    this.#queues[slot]!.push(entry);
+    this.queues[slot]!.push(entry);
     if (!this.#inFlight[slot]) this.#next(slot);
     this.kick();
   }
 
   /** Looks at the candidates again (new candidate, cancellation, timer). */
   kick(): void {
-    if (this.#busy) return;
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
+    if (this.busy) return;
+    this.disarm();
     this.#dropCancelled();
     this.#formBatch();
   }
@@ -91,7 +68,7 @@ export class OldestBatcher {
    * still executing.
    */
   #next(slot: number): void {
-    const queue = this.#queues[slot]!;
+    const queue = this.queues[slot]!;
     for (let retry = true; retry; ) {
       retry = false;
       let release = false;
@@ -106,16 +83,15 @@ export class OldestBatcher {
       } else if (head !== undefined) {
         queue.shift();
         if (head.end) release = true;
-        const current = this.#states[slot];
-        const states = this.implicit.isEmpty ? undefined : head.start || current === undefined ? this.implicit.startSequence() : current;
-        this.#states[slot] = states;
+        const states = this.statesFor(slot, head);
+        this.states[slot] = states;
         this.#inFlight[slot] = true;
         const signature = batchSignature(head, states, this.ctx.maxBatchSize > 0);
         this.#candidates.push({ request: head, slot, states, readyNs: nowNs(), signature });
       }
       if (release) {
         const taken = this.owner.releaseSlot(this.index, slot, queue);
-        this.#states[slot] = undefined;
+        this.states[slot] = undefined;
         if (taken !== undefined && !this.#inFlight[slot]) retry = true;
       }
     }
@@ -126,7 +102,7 @@ export class OldestBatcher {
     const cancelled = this.#candidates.filter((c) => c.request.cancelled);
     if (cancelled.length === 0) return;
     this.#candidates = this.#candidates.filter((c) => !c.request.cancelled);
-    for (const c of cancelled) c.request.reject(new CancelledError('inference request cancelled'));
+    for (const c of cancelled) c.request.reject(sequenceRequestCancelledError());
     this.owner.dropped(cancelled.length);
     for (const c of cancelled) this.#next(c.slot);
   }
@@ -142,7 +118,7 @@ export class OldestBatcher {
     const policy = batching ? this.policy : { maxBatchSize: 1, preferred: [1], maxQueueDelayNs: 0 };
     const decision = decideBatch(count, nowNs() - candidates[0]!.readyNs, policy, count < candidates.length);
     if ('waitNs' in decision) {
-      this.#timer = setTimeout(() => this.kick(), Math.max(1, decision.waitNs / 1e6));
+      this.timer = setTimeout(() => this.kick(), Math.max(1, decision.waitNs / 1e6));
       return;
     }
     const chosen = candidates.splice(0, decision.run);
@@ -151,14 +127,8 @@ export class OldestBatcher {
       states: c.states,
       inputs: slotInputs(c.request, c.states, this.controls),
     }));
-    this.#busy = true;
-    this.#inflight = chosen.length;
-    void executeSlots(this.ctx, slots, () => {
-      this.#busy = false;
-      this.#inflight = 0;
+    this.execute(slots, () => {
       for (const c of chosen) this.#next(c.slot);
-      this.owner.batchDone();
-      this.kick();
     });
   }
 }

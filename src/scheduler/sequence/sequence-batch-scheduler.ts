@@ -1,7 +1,7 @@
-import { CancelledError, InvalidArgumentError, UnavailableError } from '../../errors/index.js';
+import { InvalidArgumentError, UnavailableError } from '../../errors/index.js';
 import type { Logger } from '../../observability/logger.js';
 import { nowNs } from '../../observability/stats-recorder.js';
-import { stoppingError } from '../lifecycle-errors.js';
+import { sequenceRequestCancelledError, stoppingError } from '../lifecycle-errors.js';
 import type { ScheduledRequest } from '../scheduled-request.js';
 import { SchedulerBase } from '../scheduler-base.js';
 import type { SequenceControlTensors } from './control-tensors.js';
@@ -246,7 +246,7 @@ export class SequenceBatchScheduler extends SchedulerBase implements SlotOwner {
     let n = 0;
     for (const r of requests) {
       if (r === IDLE_RELEASE) continue;
-      r.reject(new CancelledError('inference request cancelled'));
+      r.reject(sequenceRequestCancelledError());
       n++;
     }
     if (n > 0) this.dropped(n);

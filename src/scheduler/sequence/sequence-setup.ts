@@ -8,12 +8,13 @@ import { ImplicitStates } from './implicit-state.js';
 import { OldestBatcher } from './oldest-batcher.js';
 import type { SchedulerContext } from '../scheduler.js';
 import type { SlotOwner } from './sequence-request.js';
+import type { SlotBatcher } from './slot-batcher.js';
+
+export type { SlotBatcher } from './slot-batcher.js';
 
 /** What the sequence batcher is built from (the scheduler factory's context). */
 export type SequenceSchedulerOptions = Omit<SchedulerContext, 'ensembleHost'>;
 
-/** One instance's batcher, whichever the strategy. */
-export type SlotBatcher = DirectBatcher | OldestBatcher;
 
 /** What the sequence batcher runs with, derived once from the config at load time. */
 export interface SequenceSetup {
@@ -77,7 +78,7 @@ export function setUpSequenceBatching(options: SequenceSchedulerOptions, owner: 
       preferred: [...new Set(o.preferredBatchSize)].sort((a, b) => a - b),
       maxQueueDelayNs: Number(o.maxQueueDelayMicroseconds) * 1000,
     };
-    const batchers = options.instances.map((inst, i) => new OldestBatcher(i, slots, owner, context(inst), controls, implicit, policy));
+    const batchers = options.instances.map((inst, i) => new OldestBatcher({ index: i, slotCount: slots, owner, ctx: context(inst), controls, implicit }, policy));
     return { controls, batchers, idleUs };
   }
   const d = strategy.case === 'direct' ? strategy.value : undefined;
@@ -86,6 +87,6 @@ export function setUpSequenceBatching(options: SequenceSchedulerOptions, owner: 
     minimumSlotUtilization: d?.minimumSlotUtilization ?? 0,
   };
   const slots = Math.max(1, maxBatchSize);
-  const batchers = options.instances.map((inst, i) => new DirectBatcher(i, slots, owner, context(inst), controls, implicit, direct));
+  const batchers = options.instances.map((inst, i) => new DirectBatcher({ index: i, slotCount: slots, owner, ctx: context(inst), controls, implicit }, direct));
   return { controls, batchers, idleUs };
 }
