@@ -7,13 +7,25 @@
 //                                               build, and if that fails, warn and go on
 //                                               (infera runs without the addon)
 //   ... --debug, --CDINFERA_GPU=OFF, --CDINFERA_TENSORRT=OFF   passed on to CMake
+//   ... --libtorch <dir>                        build the TorchScript module
+//                                               (build/Release/infera_torch.node) against the
+//                                               libtorch in <dir> (e.g. the PyTorch C++ zip);
+//                                               without it, a libtorch CMake finds (Debian's
+//                                               libtorch-dev) is used when there is one
 //
 // Needs CMake >= 3.18 and a C++17 compiler; CUDA and TensorRT are used when found. Nothing is
 // downloaded.
-import { buildAddon, definesFromArgs, probeAddon } from './native-common.mjs';
+import path from 'node:path';
+import { buildAddon, definesFromArgs, probeAddon, probeTorchModule } from './native-common.mjs';
 
 const args = process.argv.slice(2);
 const ifNeeded = args.includes('--if-needed');
+const libtorchAt = args.indexOf('--libtorch');
+const libtorch = libtorchAt >= 0 ? args[libtorchAt + 1] : undefined;
+if (libtorchAt >= 0 && (libtorch === undefined || libtorch.startsWith('--'))) {
+  console.error('infera native addon: --libtorch needs a directory (the unpacked libtorch folder)');
+  process.exit(1);
+}
 
 if (ifNeeded) {
   const probe = probeAddon();
@@ -25,7 +37,9 @@ if (ifNeeded) {
 }
 
 try {
-  await buildAddon({ debug: args.includes('--debug'), cmakeDefines: definesFromArgs(args) });
+  const cmakeDefines = definesFromArgs(args);
+  if (libtorch !== undefined) Object.assign(cmakeDefines, { INFERA_TORCH: 'ON', CMAKE_PREFIX_PATH: path.resolve(libtorch) });
+  await buildAddon({ debug: args.includes('--debug'), cmakeDefines, configure: libtorch !== undefined });
 } catch (err) {
   const message = err instanceof Error ? err.message : String(err);
   if (!ifNeeded) {
@@ -45,3 +59,9 @@ if (!probe.ok) {
   process.exit(ifNeeded ? 0 : 1);
 }
 console.log(`infera native addon: built ${probe.file} (${JSON.stringify(probe.buildInfo)})`);
+const torch = probeTorchModule();
+if (torch.ok) console.log(`infera TorchScript module: built ${torch.file} (${JSON.stringify(torch.torchInfo)})`);
+else if (libtorch !== undefined) {
+  console.error(`infera TorchScript module: ${torch.reason}`);
+  process.exit(1);
+} else console.log(`infera TorchScript module: not built (${torch.reason}); TorchScript models need it: --libtorch <dir>`);

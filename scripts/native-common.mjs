@@ -45,6 +45,28 @@ export function probeAddon(dir = ROOT, env = {}) {
 }
 
 /**
+ * The TorchScript module (build/Release/infera_torch.node, built only where libtorch was
+ * found), probed in a child process as probeAddon does: `{ ok, file, torchInfo }` or why not.
+ */
+export function probeTorchModule(file = path.join(ROOT, 'build', 'Release', 'infera_torch.node')) {
+  const script = `
+    let out;
+    try {
+      const m = require(${JSON.stringify(file)});
+      out = { ok: true, file: ${JSON.stringify(file)}, torchInfo: m.torchInfo() };
+    } catch (err) {
+      out = { ok: false, reason: String(err && err.message || err).split('\\n')[0] };
+    }
+    process.stdout.write(JSON.stringify(out));`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  try {
+    return JSON.parse(r.stdout);
+  } catch {
+    return { ok: false, reason: (r.stderr || `exit code ${r.status}`).trim().split('\n')[0] };
+  }
+}
+
+/**
  * Builds the addon with cmake-js (Release, `<out>/Release/infera.node`, out = build/ by default).
  * `cmakeDefines` become -D options (e.g. { INFERA_TENSORRT: 'OFF' }).
  *

@@ -2,6 +2,7 @@ import { UnsupportedError } from '../errors/index.js';
 import type { Backend } from './backend.js';
 import { JavaScriptBackend, type JavaScriptBackendServices } from './javascript/index.js';
 import { OnnxRuntimeBackend } from './onnxruntime/index.js';
+import { PyTorchBackend } from './pytorch/pytorch-backend.js';
 import { TensorRtBackend } from './tensorrt/tensorrt-backend.js';
 
 /**
@@ -24,6 +25,10 @@ export class BackendRegistry {
     // UNSUPPORTED "TensorRT is not available in this build".
     const trt = new TensorRtBackend();
     this.#backends.set(trt.name, trt);
+    // Always registered: without infera's TorchScript module (built only where libtorch was
+    // found) its loads fail with UNSUPPORTED saying how to enable it.
+    const torch = new PyTorchBackend();
+    this.#backends.set(torch.name, torch);
   }
 
   /**
