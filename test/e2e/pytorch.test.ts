@@ -17,7 +17,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GrpcClient, HttpClient, type InferInput, type InferResult } from '../../src/client/index.js';
 import type { Datatype } from '../../src/infer/datatype.js';
-import { torchModulePath } from '../../src/native/torch-binding.js';
+import { loadTorchModule, torchModulePath } from '../../src/native/torch-binding.js';
 import { bytesOf, pseudoRandomFloats } from './helpers/data.js';
 import { startServer, type RunningServer } from './helpers/server-process.js';
 import { tempDir } from './helpers/temp-repo.js';
@@ -171,6 +171,24 @@ describe.skipIf(skipReason !== undefined)('TorchScript models through libtorch',
     const [dictRef] = reference([{ model: 'dict_in', inputs: [x, y], dict: true }]);
     expectClose(outputBytes(await grpc.infer({ model: 'dict_in', inputs: [y, x] }), 'OUTPUT__0'), dictRef![0]!, 'dict input');
   }, 60_000);
+
+  test("Triton's PyTorch parameters load and run (inference mode off, no optimization, no JIT executor/profiling, 1 thread)", async () => {
+    const c = { model: 'scale_params', inputs: [{ name: 'x', datatype: 'FP32' as const, shape: [3, 4], data: typed('FP32', 12) }] };
+    const [want] = reference([c]);
+    expectClose(outputBytes(await http.infer(c), 'OUTPUT__0'), want![0]!, 'scale_params');
+  });
+
+  test.skipIf(skipReason !== undefined || loadTorchModule().torchInfo().cuda)('KIND_GPU without a CUDA libtorch is UNSUPPORTED, saying what to do', async () => {
+    const load = loadTorchModule().TorchModule.load(path.join(repo.dir, 'scale_fp32', '1', 'model.pt'), {
+      modelName: 'scale_fp32',
+      device: 0,
+      inferenceMode: true,
+      optimizedExecution: true,
+      numThreads: 0,
+      numInteropThreads: 0,
+    });
+    await expect(load).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/^model 'scale_fp32': KIND_GPU instances need a libtorch with CUDA.*use KIND_CPU/) });
+  });
 
   test('faults name the model, and the server keeps serving', async () => {
     const index = await http.repositoryIndex();
