@@ -230,9 +230,17 @@ Module::Execute(
       const auto options = torch::TensorOptions().dtype(type).device(torch::kCPU);
       // from_blob reads the request's buffer in place; it cannot take a
       // zero-size one, which Triton also replaces with zeros.
-      torch::Tensor t = in.byte_size > 0
-          ? torch::from_blob(const_cast<uint8_t*>(in.data), in.shape, options)
-          : torch::zeros(in.shape, options);
+      torch::Tensor t;
+      if (in.byte_size == 0) {
+        t = torch::zeros(in.shape, options);
+      } else if (reinterpret_cast<uintptr_t>(in.data) % c10::elementSize(type) != 0) {
+        // A tensor inside a received body can start at any byte; libtorch's kernels
+        // read elements as their C++ type, so a misaligned one is copied once.
+        t = torch::empty(in.shape, options);
+        std::memcpy(t.data_ptr(), in.data, in.byte_size);
+      } else {
+        t = torch::from_blob(const_cast<uint8_t*>(in.data), in.shape, options);
+      }
       if (impl.device.is_cuda()) t = t.to(impl.device);
       if (DictInput()) {
         dict.insert(in.key, t);

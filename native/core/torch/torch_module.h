@@ -112,7 +112,8 @@ class Module {
   bool DictInput() const { return dict_input_; }
 
   /// Runs forward over `inputs` (positional; keyed for a dict input) whose
-  /// memory libtorch reads in place (torch::from_blob), then copies each
+  /// memory libtorch reads in place (torch::from_blob; copied once only when
+  /// not aligned to its element size), then copies each
   /// requested output once into the heap. INVALID_ARG for a byte size that
   /// does not match the shape, an output index past what forward returned,
   /// a config datatype that differs from the tensor's, a scalar output or an

@@ -18,7 +18,8 @@ export interface TorchRunPlan {
  * Runs one merged batch (the dynamic batcher's, the sequence batcher's or warmup's: the
  * inputs already carry the batch dimension along dim 0, as Triton's PyTorch backend
  * concatenates requests) through `forward` on the module's native thread. Input bytes are
- * read in place by libtorch (`torch::from_blob`); each output is copied once, into the
+ * read in place by libtorch (`torch::from_blob`; a tensor not aligned to its element size is
+ * copied once); each output is copied once, into the
  * buffer returned here.
  *
  * This is the merged-batch runner of the PyTorch instance, kept apart from the instance so
