@@ -8,6 +8,7 @@
 // where a driver and GPU are found), TensorRT is left out unless asked for, since linking it
 // would make the addon fail to load wherever libnvinfer is missing, and INFERA_PORTABLE_GLIBC
 // makes it need nothing newer than glibc 2.28 and no libstdc++ (native/portable/portable.cmake).
+// The TorchScript module (infera_torch.node) is never built here: it links the user's libtorch.
 //
 //   node scripts/prebuild-native.mjs [--CDKEY=VALUE ...]   e.g. --CDINFERA_TENSORRT=AUTO
 import { execFileSync } from 'node:child_process';
@@ -21,7 +22,7 @@ if (process.platform !== 'linux') {
 }
 // Its own build folder: its settings must not stick to the developer build in build/.
 const out = path.join(ROOT, 'build', 'prebuild');
-await buildAddon({ out, configure: true, cmakeDefines: { INFERA_TENSORRT: 'OFF', INFERA_PORTABLE_GLIBC: process.arch === 'x64' ? 'ON' : 'OFF', ...definesFromArgs(process.argv.slice(2)) } });
+await buildAddon({ out, configure: true, cmakeDefines: { INFERA_TENSORRT: 'OFF', INFERA_TORCH: 'OFF', INFERA_PORTABLE_GLIBC: process.arch === 'x64' ? 'ON' : 'OFF', ...definesFromArgs(process.argv.slice(2)) } });
 
 const source = path.join(out, 'Release', 'infera.node');
 const dir = path.join(ROOT, 'prebuilds', `${process.platform}-${process.arch}`);
