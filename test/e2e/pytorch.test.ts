@@ -202,6 +202,9 @@ describe.skipIf(skipReason !== undefined)('TorchScript models through libtorch',
     await expect(bad).rejects.toThrow(/model 'matvec' version 1 instance 'matvec_0': PyTorch execute failure: .*mat1 and mat2 shapes cannot be multiplied/s);
     const badGrpc = grpc.infer({ model: 'matvec', inputs: [{ name: 'INPUT__0', datatype: 'FP32', shape: [1, 2], data: Float32Array.of(1, 2) }] });
     await expect(badGrpc).rejects.toThrow(/model 'matvec'.*PyTorch execute failure/s);
+    // A wrong input count never reaches forward: Triton's request check names the model.
+    const one = http.infer({ model: 'three_way', inputs: [{ name: 'INPUT__0', datatype: 'FP32', shape: [1, 2], data: Float32Array.of(1, 2) }] });
+    await expect(one).rejects.toThrow("expected 2 inputs but got 1 inputs for model 'three_way'");
     const good = await http.infer({ model: 'matvec', inputs: [{ name: 'INPUT__0', datatype: 'FP32', shape: [1, 4], data: Float32Array.of(1, 2, 3, 4) }] });
     expect(Array.from(good.output('OUTPUT__0')!.data as Float32Array)).toEqual([10, 10, 10]);
     expect(await http.isServerLive()).toBe(true);
