@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <vector>
 
+// libtorch's glog defines a CHECK of its own; this test uses check.h's.
+#undef CHECK
 #include "check.h"
 #include "core/torch/torch_module.h"
 
@@ -129,6 +131,48 @@ TEST(faults_give_tritons_messages)
   infera::core::Status load = ts::Module::Load(bad, options, &none);
   CHECK(load.Code() == StatusCode::INTERNAL);
   CHECK(load.Message().rfind("failed to load model 'bad': ", 0) == 0);
+}
+
+TEST(type_string_is_a_list_of_str_both_ways)
+{
+  auto m = Load(SavedModule("words", "def forward(self, w: List[str]) -> List[str]:\n  return w + ['end']\n"));
+  if (!m) return;
+  CHECK(m->Arguments().size() == 1 && m->Arguments()[0].type == "List[str]");
+  // Two elements: "ab" and "" (4-byte little-endian lengths).
+  const uint8_t bytes[] = {2, 0, 0, 0, 'a', 'b', 0, 0, 0, 0};
+  ts::InputTensor in;
+  in.key = "w";
+  in.datatype = "BYTES";
+  in.shape = {2};
+  in.data = bytes;
+  in.byte_size = sizeof(bytes);
+  std::vector<ts::OutputTensor> outputs;
+  ts::ExecuteTiming timing;
+  CHECK_OK(m->Execute({in}, {{"OUTPUT__0", 0, "BYTES"}}, &outputs, &timing));
+  CHECK(outputs.size() == 1);
+  if (outputs.size() == 1) {
+    const uint8_t want[] = {2, 0, 0, 0, 'a', 'b', 0, 0, 0, 0, 3, 0, 0, 0, 'e', 'n', 'd'};
+    CHECK(outputs[0].datatype == "BYTES");
+    CHECK((outputs[0].shape == std::vector<int64_t>{3}));
+    CHECK(outputs[0].byte_size == sizeof(want) && std::memcmp(outputs[0].data, want, sizeof(want)) == 0);
+  }
+  Release(&outputs);
+  in.byte_size = 5;  // the first element claims 2 bytes, 1 follows
+  CHECK_STATUS(
+      m->Execute({in}, {{"OUTPUT__0", 0, "BYTES"}}, &outputs, &timing), StatusCode::INVALID_ARG,
+      "model 'm': input 'w': a BYTES element runs past the end of the data");
+  Release(&outputs);
+  in.byte_size = sizeof(bytes);
+  in.shape = {3};
+  CHECK_STATUS(
+      m->Execute({in}, {{"OUTPUT__0", 0, "BYTES"}}, &outputs, &timing), StatusCode::INVALID_ARG,
+      "model 'm': input 'w' needs 3 BYTES elements, got 2");
+  Release(&outputs);
+  in.shape = {2};
+  CHECK_STATUS(
+      m->Execute({in}, {{"OUTPUT__0", 0, "FP32"}}, &outputs, &timing), StatusCode::INVALID_ARG,
+      "configuration expects datatype TYPE_FP32 for output 'OUTPUT__0', model provides TYPE_STRING");
+  Release(&outputs);
 }
 
 int

@@ -24,7 +24,7 @@ export const TORCH_NOT_AVAILABLE =
 /** forward's arguments after `self`. */
 export interface NativeTorchArgument {
   name: string;
-  /** TorchScript type, e.g. "Tensor", "Dict(str, Tensor)". */
+  /** TorchScript type as Python writes it, e.g. "Tensor", "Dict[str, Tensor]", "List[str]". */
   type: string;
 }
 

@@ -4,7 +4,8 @@
  * infera (HTTP binary and gRPC) and through `torch.jit.load(...)(x)` in Python give equal
  * outputs (integers exactly, floats within 1e-5 relative) for a torchvision ResNet-18 with
  * random weights served with the dynamic batcher, a model per datatype, multiple
- * inputs/outputs in every naming convention, a Dict input, tuple outputs and dynamic shapes.
+ * inputs/outputs in every naming convention, a Dict input, tuple outputs, dynamic shapes and
+ * TYPE_STRING as List[str].
  * Faults (not TorchScript, forward throwing, wrong input count, no inputs in the config) give
  * errors naming the model while the server keeps serving; unload gives the memory back.
  *
@@ -172,6 +173,16 @@ describe.skipIf(skipReason !== undefined)('TorchScript models through libtorch',
     const [dictRef] = reference([{ model: 'dict_in', inputs: [x, y], dict: true }]);
     expectClose(outputBytes(await grpc.infer({ model: 'dict_in', inputs: [y, x] }), 'OUTPUT__0'), dictRef![0]!, 'dict input');
   }, 60_000);
+
+  test('TYPE_STRING travels as a List[str] both ways, through HTTP and gRPC', async () => {
+    for (const client of [http, grpc]) {
+      const got = await client.infer({ model: 'words', inputs: [{ name: 'INPUT__0', datatype: 'BYTES', shape: [3], data: ['abc', '', 'ünï'] }] });
+      // What torch.jit.load(...)(['abc', '', 'ünï']) gives in Python: TorchScript's upper()
+      // changes ASCII letters only and its len() counts UTF-8 bytes.
+      expect(got.output('OUTPUT__0')).toMatchObject({ datatype: 'BYTES', shape: [3], data: ['ABC!', '!', 'üNï!'] });
+      expect(Array.from(got.output('OUTPUT__1')!.data as BigInt64Array)).toEqual([3n, 0n, 5n]);
+    }
+  });
 
   test("Triton's PyTorch parameters load and run (inference mode off, no optimization, no JIT executor/profiling, 1 thread)", async () => {
     const c = { model: 'scale_params', inputs: [{ name: 'x', datatype: 'FP32' as const, shape: [3, 4], data: typed('FP32', 12) }] };

@@ -26,6 +26,7 @@ if(INFERA_ENABLE_TORCH)
     native/addon/status_to_js.cc
     native/core/job_thread.cc
     native/core/torch/torch_module.cc
+    native/core/torch/torch_strings.cc
     ${CMAKE_JS_SRC})
   target_include_directories(infera_torch PRIVATE native ${CMAKE_JS_INC} ${NODE_ADDON_API_DIR})
   target_include_directories(infera_torch SYSTEM PRIVATE ${TORCH_INCLUDE_DIRS})

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "core/torch/torch_strings.h"
+
 namespace infera { namespace core { namespace torchscript {
 
 namespace {
@@ -80,6 +82,7 @@ Why(const std::exception& e)
 }
 
 std::once_flag interop_threads_once;
+
 
 }  // namespace
 
@@ -170,7 +173,7 @@ Module::Load(
       }
     }
     for (size_t i = start; i < args.size(); i++) {
-      m->arguments_.push_back({args[i].name(), args[i].type()->str()});
+      m->arguments_.push_back({args[i].name(), args[i].type()->annotation_str()});
     }
   }
   catch (const std::exception& e) {
@@ -210,6 +213,19 @@ Module::Execute(
     std::vector<torch::jit::IValue> args;
     c10::Dict<std::string, torch::Tensor> dict;
     for (const InputTensor& in : inputs) {
+      if (in.datatype == "BYTES") {
+        // Triton's TYPE_STRING input: a 1-D List[str], one string per element.
+        if (DictInput()) {
+          return Status(
+              StatusCode::INVALID_ARG,
+              "model '" + o.model_name + "': input '" + in.key +
+                  "' is BYTES, but forward takes a Dict(str, Tensor)");
+        }
+        c10::List<std::string> strings;
+        INFERA_RETURN_IF_ERROR(ReadStrings(in, o.model_name, &strings));
+        args.emplace_back(std::move(strings));
+        continue;
+      }
       torch::ScalarType type;
       if (!TorchType(in.datatype, &type)) {
         return Status(
@@ -303,11 +319,22 @@ Module::Execute(
               std::to_string(values.size()) + " outputs");
     }
     const torch::jit::IValue& v = values[static_cast<size_t>(r.index)];
+    if (v.isList()) {
+      // Only List[str] gets here (checked above): Triton's TYPE_STRING output.
+      if (r.datatype != "BYTES") {
+        return Status(
+            StatusCode::INVALID_ARG,
+            "configuration expects datatype TYPE_" + r.datatype + " for output '" +
+                r.name + "', model provides TYPE_STRING");
+      }
+      OutputTensor out;
+      INFERA_RETURN_IF_ERROR(WriteStrings(v.toList(), r.name, &out));
+      outputs->push_back(std::move(out));
+      continue;
+    }
     if (!v.isTensor()) {
       return Status(
-          StatusCode::INVALID_ARG,
-          "output '" + r.name + "' must be of type Tensor or List[str]." +
-              (v.isList() ? " (List[str] outputs are not supported by infera yet)" : ""));
+          StatusCode::INVALID_ARG, "output '" + r.name + "' must be of type Tensor or List[str].");
     }
     torch::Tensor t;
     try {

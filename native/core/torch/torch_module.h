@@ -46,7 +46,8 @@ struct ModuleOptions {
 /// One argument of `forward` after `self`.
 struct ArgumentInfo {
   std::string name;
-  /// TorchScript type, e.g. "Tensor", "Dict(str, Tensor)", "List[str]".
+  /// TorchScript type as Python writes it, e.g. "Tensor", "Dict[str, Tensor]",
+  /// "List[str]".
   std::string type;
 };
 

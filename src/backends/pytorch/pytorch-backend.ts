@@ -12,7 +12,10 @@ import type { TorchRunPlan } from './merged-batch.js';
 import { parsePyTorchParameters } from './parameters.js';
 import { PyTorchModelInstance } from './pytorch-instance.js';
 
-/** Wire datatypes libtorch has a tensor type for (Triton's ModelConfigDataTypeToTorchType). */
+/**
+ * Wire datatypes libtorch has a tensor type for (Triton's ModelConfigDataTypeToTorchType);
+ * BYTES (TYPE_STRING) travels as a List[str] instead.
+ */
 const TORCH_DATATYPES: ReadonlySet<Datatype> = new Set(['BOOL', 'UINT8', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64']);
 
 /**
@@ -64,9 +67,11 @@ export class PyTorchBackend implements Backend {
    * The checks Triton's PyTorch backend makes from the config alone when an instance starts
    * (`ValidateInputs` / `ValidateOutputs`), with its messages, made here once per load.
    * @throws InternalError "model configuration must contain at least one input, none were
-   *   specified." (same for outputs) and "unsupported datatype TYPE_X for input 'n' for model
-   *   'm'"; UnsupportedError for `torch_aoti` (model.pt2), TYPE_STRING (List[str]) tensors and
-   *   sequence-batching control/state tensors, which infera does not run yet;
+   *   specified." (same for outputs), "unsupported datatype TYPE_X for input 'n' for model
+   *   'm'" and, for a TYPE_STRING (List[str]) tensor of more than one dimension, "Triton only
+   *   supports 1 dimensional List of String as input for 'n' for model 'm'"; UnsupportedError
+   *   for `torch_aoti` (model.pt2), `batch_input` and sequence-batching control/state
+   *   tensors, which infera does not run yet;
    *   InvalidArgumentError for a parameter that does not parse.
    */
   validateConfig(config: ModelConfig, _metadata?: ModelFileMetadata): void {
@@ -77,7 +82,14 @@ export class PyTorchBackend implements Backend {
     if (config.input.length === 0) throw new InternalError('model configuration must contain at least one input, none were specified.');
     if (config.output.length === 0) throw new InternalError('model configuration must contain at least one output, none were specified.');
     for (const [kind, list] of [['input', config.input], ['output', config.output]] as const) {
-      for (const io of list) torchDatatype(io.dataType, kind, io.name, model);
+      for (const io of list) {
+        if (torchDatatype(io.dataType, kind, io.name, model) !== 'BYTES') continue;
+        // A TYPE_STRING tensor is a TorchScript List[str]: one dimension, batch included.
+        const dims = io.reshape?.shape ?? io.dims;
+        if (dims.length + (config.maxBatchSize > 0 ? 1 : 0) > 1) {
+          throw new InternalError(`Triton only supports 1 dimensional List of String as ${kind} for '${io.name}' for model '${model}'`);
+        }
+      }
     }
     const seq = config.schedulingChoice.case === 'sequenceBatching' ? config.schedulingChoice.value : undefined;
     if (seq !== undefined && (seq.controlInput.length > 0 || seq.state.length > 0)) {
@@ -138,9 +150,7 @@ async function torchScriptFile(modelFile: string): Promise<string> {
 function torchDatatype(type: DataType, kind: 'input' | 'output', name: string, model: string): Datatype {
   const configName = DataType[type] ?? 'TYPE_INVALID';
   const wire = configTypeToDatatype(configName);
-  if (wire === 'BYTES') {
-    throw new UnsupportedError(`model '${model}': ${kind} '${name}' is TYPE_STRING (a TorchScript List[str]), which infera's pytorch backend does not support yet`);
-  }
+  if (wire === 'BYTES') return wire;
   if (wire === undefined || !TORCH_DATATYPES.has(wire)) {
     throw new InternalError(`unsupported datatype ${configName} for ${kind} '${name}' for model '${model}'`);
   }

@@ -68,14 +68,20 @@ describe('pytorch backend config checks', () => {
     expect(completed.warnings).toEqual(["skipping model configuration auto-complete for 'm': not supported for pytorch backend"]);
   });
 
-  test('datatypes libtorch lacks are refused as Triton refuses them; List[str] and AOTI are not supported yet', () => {
+  test('datatypes libtorch lacks are refused as Triton refuses them, TYPE_STRING only as a 1-D List[str]; AOTI is not supported', () => {
     expect(() => backend.validateConfig(config({ input: [['INPUT__0', DataType.TYPE_UINT16]] }))).toThrow(
       new InternalError("unsupported datatype TYPE_UINT16 for input 'INPUT__0' for model 'm'"),
     );
     expect(() => backend.validateConfig(config({ output: [['OUTPUT__0', DataType.TYPE_BF16]] }))).toThrow(
       "unsupported datatype TYPE_BF16 for output 'OUTPUT__0' for model 'm'",
     );
-    expect(() => backend.validateConfig(config({ input: [['INPUT__0', DataType.TYPE_STRING]] }))).toThrow(UnsupportedError);
+    // TYPE_STRING is a List[str]: one dimension, batch included.
+    expect(() => backend.validateConfig(config({ input: [['INPUT__0', DataType.TYPE_STRING]] }))).not.toThrow();
+    const batched = config({ output: [['OUTPUT__0', DataType.TYPE_STRING]] });
+    batched.maxBatchSize = 4;
+    expect(() => backend.validateConfig(batched)).toThrow(
+      new InternalError("Triton only supports 1 dimensional List of String as output for 'OUTPUT__0' for model 'm'"),
+    );
     expect(() => backend.validateConfig(config({ platform: 'torch_aoti' }))).toThrow(/torch_aoti/);
     expect(() => backend.validateConfig(config())).not.toThrow();
   });
