@@ -7,6 +7,7 @@ import { configTypeToDatatype, type Datatype } from '../../infer/datatype.js';
 import { awaitNative } from '../../native/binding.js';
 import { loadTorchModule, type NativeTorchAddon, type NativeTorchModule } from '../../native/torch-binding.js';
 import type { AutoCompleteContext, AutoCompleteResult, Backend, InstanceOptions, ModelFileMetadata, ModelInstance } from '../backend.js';
+import { BatchingInstance, batchingOptions } from '../batching-instance.js';
 import { mapInputs, mapOutputs } from './io-mapping.js';
 import type { TorchRunPlan } from './merged-batch.js';
 import { parsePyTorchParameters } from './parameters.js';
@@ -127,7 +128,7 @@ export class PyTorchBackend implements Backend {
     );
     try {
       const plan = runPlan(config, module, `model '${options.modelName}' version ${options.version} instance '${options.name}'`);
-      return new PyTorchModelInstance(options.name, module, plan);
+      return new BatchingInstance(new PyTorchModelInstance(options.name, module, plan), batchingOptions(config));
     } catch (err) {
       module.dispose();
       throw err;

@@ -2,16 +2,17 @@ import { UnavailableError } from '../../errors/index.js';
 import type { Tensor } from '../../infer/tensor.js';
 import { callNative } from '../../native/binding.js';
 import type { NativeTorchModule } from '../../native/torch-binding.js';
-import type { ExecuteResult, ModelInstance } from '../backend.js';
+import type { BatchRunner, ExecuteResult } from '../backend.js';
 import { runMergedBatch, type TorchRunPlan } from './merged-batch.js';
 
 /**
- * One PyTorch model instance: its own TorchScript module (Triton loads one per instance
+ * The merged-batch runtime of one PyTorch model instance (a BatchRunner, which the backend
+ * wraps in BatchingInstance to take lists of requests): its own TorchScript module (Triton loads one per instance
  * unless ENABLE_WEIGHT_SHARING) and its own native thread (native/addon/torch), on which
  * executions queue in call order; nothing here blocks the event loop. Input buffers are only
  * read, never detached.
  */
-export class PyTorchModelInstance implements ModelInstance {
+export class PyTorchModelInstance implements BatchRunner {
   readonly name: string;
   readonly #module: NativeTorchModule;
   readonly #plan: TorchRunPlan;
