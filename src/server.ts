@@ -120,7 +120,18 @@ export class InferenceServer implements ServerCore {
       deviceCount: tryLoadNativeAddon()?.deviceQuery().deviceCount,
       // BLS calls from JavaScript models go through the same path as any request.
       // Their tensors arrived from the model's worker thread: the server owns them.
-      backends: new BackendRegistry({ infer: (request) => this.infer(request, undefined, OWNED), logger }),
+      backends: new BackendRegistry(
+        { infer: (request) => this.infer(request, undefined, OWNED), logger },
+        {
+          infer: (request, signal) => this.infer(request, signal, OWNED),
+          inferStream: (request, signal) => this.inferStream(request, signal, OWNED),
+          loadModel: (name, parameters) => this.loadModel(name, parameters),
+          unloadModel: (name, options) => this.unloadModel(name, options),
+          isModelReady: (name, version) => this.isModelReady(name, version),
+          metrics: this.#metrics.registry,
+          logger,
+        },
+      ),
       logger,
       controlMode: opts.modelControlMode,
       pollSecs: opts.repositoryPollSecs,

@@ -2,6 +2,7 @@ import { UnsupportedError } from '../errors/index.js';
 import type { Backend } from './backend.js';
 import { JavaScriptBackend, type JavaScriptBackendServices } from './javascript/index.js';
 import { OnnxRuntimeBackend } from './onnxruntime/index.js';
+import { PythonBackend, type PythonBackendServices } from './python/index.js';
 import { PyTorchBackend } from './pytorch/pytorch-backend.js';
 import { TensorRtBackend } from './tensorrt/tensorrt-backend.js';
 
@@ -15,12 +16,16 @@ export class BackendRegistry {
   /**
    * @param services what backends need from the server: the javascript backend's BLS
    *   `infer` and logger (BLS calls fail UNAVAILABLE without `infer`).
+   * @param python what the python backend reaches through pb_utils (BLS, model management,
+   *   custom metrics); each call fails UNAVAILABLE without its service.
    */
-  constructor(services: JavaScriptBackendServices = {}) {
+  constructor(services: JavaScriptBackendServices = {}, python: PythonBackendServices = { logger: services.logger }) {
     const ort = new OnnxRuntimeBackend();
     this.#backends.set(ort.name, ort);
     const js = new JavaScriptBackend(services);
     this.#backends.set(js.name, js);
+    const py = new PythonBackend(python);
+    this.#backends.set(py.name, py);
     // Always registered: without TensorRT in the native build its loads fail with
     // UNSUPPORTED "TensorRT is not available in this build".
     const trt = new TensorRtBackend();

@@ -68,6 +68,13 @@ describe.skipIf(!built)('npm pack contents (needs `npm run build` first)', () =>
     expect([...packed].filter((p) => p.startsWith('scripts/')).sort()).toEqual(['scripts/build-native.mjs', 'scripts/native-common.mjs']);
   });
 
+  it("ships the Python backend's stub and its triton_python_backend_utils, without bytecode caches", () => {
+    const stub = [...packed].filter((p) => p.startsWith('python/')).sort();
+    expect(stub).toEqual(readdirSync(path.join(root, 'python/infera_python_stub')).filter((f) => f.endsWith('.py')).map((f) => `python/infera_python_stub/${f}`).sort());
+    expect(stub).toContain('python/infera_python_stub/stub.py');
+    expect(stub).toContain('python/infera_python_stub/triton_python_backend_utils.py');
+  });
+
   it('ships every file a packed source map points to', () => {
     const maps = [...packed].filter((p) => p.endsWith('.map'));
     const dangling: string[] = [];

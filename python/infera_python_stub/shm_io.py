@@ -1,0 +1,148 @@
+"""Tensor bytes between the server and the stub, through POSIX shared memory.
+
+The server creates every object (under /dev/shm) and unlinks it; the stub maps them. A
+tensor in a message is {name, datatype, shape, offset, size}: its bytes, little-endian and
+row-major as on the wire (BYTES: 4-byte length + bytes per element), at ``offset``.
+"""
+
+import mmap
+import os
+import threading
+
+import numpy as np
+
+import triton_python_backend_utils as pb_utils
+
+# Offsets of tensors in the output arena are multiples of this (numpy and DLPack like
+# aligned buffers; the server's readers do not care).
+ALIGN = 64
+
+
+def _path(key):
+    return "/dev/shm/" + key.lstrip("/")
+
+
+def _map(key):
+    fd = os.open(_path(key), os.O_RDWR)
+    try:
+        size = os.fstat(fd).st_size
+        return mmap.mmap(fd, size), size
+    finally:
+        os.close(fd)
+
+
+def _release(mapping):
+    try:
+        mapping.close()
+    except BufferError:
+        # numpy views of it are still alive (a model kept an input): the mapping goes with
+        # the last of them; the object itself is already unlinked by the server.
+        pass
+
+
+class SharedMemoryMaps:
+    """Mappings of server-owned objects, by key."""
+
+    def __init__(self):
+        self._maps = {}
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            mapping = self._maps.get(key)
+            if mapping is None:
+                mapping, _ = _map(key)
+                self._maps[key] = mapping
+            return mapping
+
+    def drop(self, key):
+        with self._lock:
+            mapping = self._maps.pop(key, None)
+        if mapping is not None:
+            _release(mapping)
+
+    def keep_only(self, key):
+        """Drops every mapping but ``key`` (the input arena was replaced by a larger one)."""
+        with self._lock:
+            stale = [k for k in self._maps if k != key]
+            dropped = [self._maps.pop(k) for k in stale]
+        for mapping in dropped:
+            _release(mapping)
+
+
+def read_tensor(mapping, wire, copy=False):
+    """The numpy array of a tensor in ``mapping``: a view of the shared bytes unless ``copy``."""
+    shape = tuple(int(d) for d in wire["shape"])
+    datatype = wire["datatype"]
+    size = int(wire["size"])
+    offset = int(wire["offset"])
+    if datatype == "BYTES":
+        if size == 0:
+            return np.empty(shape, dtype=np.object_)
+        with memoryview(mapping) as view:
+            items = pb_utils.deserialize_bytes_tensor(view[offset : offset + size])
+        return items.reshape(shape)
+    dtype = pb_utils._WIRE_TO_NUMPY.get(datatype)
+    if dtype is None:
+        raise pb_utils.TritonModelException(f"tensor '{wire['name']}': datatype {datatype} has no numpy type")
+    if size == 0:
+        return np.empty(shape, dtype=dtype)
+    array = np.ndarray(shape, dtype=dtype, buffer=mapping, offset=offset)
+    return array.copy() if copy else array
+
+
+def _payload(tensor):
+    array = tensor.as_numpy()
+    if tensor.triton_dtype() == 13:
+        data = pb_utils.serialize_byte_tensor(array)
+        return np.frombuffer(bytes(data), dtype=np.uint8) if data else np.empty(0, np.uint8)
+    if array.dtype.byteorder == ">":
+        array = array.astype(array.dtype.newbyteorder("<"))
+    return np.ascontiguousarray(array).reshape(-1).view(np.uint8)
+
+
+class OutputArena:
+    """The shared-memory object the stub writes outputs (and BLS inputs) into: a bump
+    allocator reset at each execute, since the server has read every earlier message by then.
+    When full, the stub asks the server for a larger object (it has read every earlier
+    message when it answers, so the old one can go)."""
+
+    def __init__(self, stub, key, size):
+        self._stub = stub
+        self._lock = threading.Lock()
+        self._key = key
+        self._mapping, self._size = _map(key)
+        self._offset = 0
+
+    def reset(self):
+        with self._lock:
+            self._offset = 0
+
+    def write_all(self, tensors):
+        payloads = [_payload(t) for t in tensors]
+        needed = sum(p.size + ALIGN for p in payloads)
+        with self._lock:
+            if self._offset + needed > self._size:
+                reply = self._stub.call("grow_arena", {"size": needed, "key": self._key})
+                if reply["key"] != self._key:
+                    _release(self._mapping)
+                    self._key = reply["key"]
+                    self._mapping, self._size = _map(self._key)
+                self._offset = 0
+            wires = []
+            for tensor, payload in zip(tensors, payloads):
+                offset = self._offset
+                if payload.size:
+                    np.ndarray((payload.size,), np.uint8, buffer=self._mapping, offset=offset)[:] = payload
+                self._offset = (offset + payload.size + ALIGN - 1) // ALIGN * ALIGN
+                wires.append(
+                    {
+                        "name": tensor.name(),
+                        "datatype": pb_utils._CODE_TO_WIRE[tensor.triton_dtype()],
+                        "shape": [int(d) for d in tensor.as_numpy().shape],
+                        "offset": offset,
+                        "size": int(payload.size),
+                        "shm": self._key,
+                    }
+                )
+            return wires

@@ -1,0 +1,391 @@
+"""The process that runs one instance of a Triton Python-backend model for infera.
+
+The server starts one stub per model instance (and a short-lived one to auto-complete a
+config). Control messages are JSON lines: the server writes to fd 3, the stub to fd 4.
+Tensor bytes never travel in them: inputs are read from a shared-memory object the server
+wrote (POSIX shm under /dev/shm, mapped here with mmap); outputs are written into a
+shared-memory object the server created for this stub (the output arena) and the message
+only says where. See src/backends/python/ for the server side.
+"""
+
+import asyncio
+import importlib
+import inspect
+import json
+import mmap
+import os
+import sys
+import threading
+import time
+import traceback
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _fail_startup(kind, message):
+    try:
+        with os.fdopen(4, "wb") as out:
+            out.write((json.dumps({"op": "init_error", "kind": kind, "message": message}) + "\n").encode())
+    finally:
+        os._exit(3)
+
+
+try:
+    import numpy as np
+except ImportError as exc:  # the server turns this into an install hint
+    _fail_startup("numpy", f"{exc}")
+
+import triton_python_backend_utils as pb_utils  # noqa: E402
+from shm_io import OutputArena, SharedMemoryMaps, read_tensor  # noqa: E402
+
+
+def _format_exception(exc):
+    """Triton's form of a Python error: 'Type: message' then the traceback."""
+    frames = traceback.format_tb(exc.__traceback__)
+    head = f"{type(exc).__name__}: {exc}"
+    return head + ("\n\nAt:\n" + "".join(frames) if frames else "")
+
+
+class _BlsCall:
+    """One BLS request in flight: its responses arrive from the reader thread."""
+
+    def __init__(self, stub, call_id, decoupled):
+        self.stub = stub
+        self.id = call_id
+        self.decoupled = decoupled
+        self.cond = threading.Condition()
+        self.responses = []
+        self.done = False
+
+    def push(self, response, final):
+        with self.cond:
+            if response is not None:
+                self.responses.append(response)
+            if final:
+                self.done = True
+            self.cond.notify_all()
+
+    def next_response(self):
+        with self.cond:
+            while not self.responses and not self.done:
+                self.cond.wait()
+            if self.responses:
+                return self.responses.pop(0)
+            return None
+
+    def cancel(self):
+        self.stub.send({"op": "bls_cancel", "call": self.id})
+
+
+class Stub:
+    def __init__(self):
+        self._in = os.fdopen(3, "rb")
+        self._out = os.fdopen(4, "wb")
+        self._write_lock = threading.Lock()
+        self._calls = {}
+        self._calls_lock = threading.Lock()
+        self._next_call = 1
+        self._work = []
+        self._work_cond = threading.Condition()
+        # BLS responses (one object each) and the input arena (replaced when it grows).
+        self.maps = SharedMemoryMaps()
+        self.input_maps = SharedMemoryMaps()
+        self.arena = None
+        self.decoupled = False
+        self.model = None
+        self.name = ""
+        self._executions = {}
+        self._loop = None
+
+    # -- channel ---------------------------------------------------------------------------
+
+    def send(self, message):
+        data = (json.dumps(message, separators=(",", ":")) + "\n").encode()
+        with self._write_lock:
+            self._out.write(data)
+            self._out.flush()
+
+    def call(self, method, args):
+        """A request to the server that waits for its reply; raises TritonModelException."""
+        with self._calls_lock:
+            call_id = self._next_call
+            self._next_call += 1
+            slot = {"event": threading.Event()}
+            self._calls[call_id] = slot
+        self.send({"op": "call", "call": call_id, "method": method, "args": args})
+        slot["event"].wait()
+        if slot.get("error") is not None:
+            raise pb_utils.TritonModelException(slot["error"])
+        return slot.get("result")
+
+    def _reader(self):
+        for line in self._in:
+            msg = json.loads(line)
+            op = msg["op"]
+            if op == "reply":
+                with self._calls_lock:
+                    slot = self._calls.pop(msg["call"], None)
+                if slot is not None:
+                    slot["result"] = msg.get("result")
+                    slot["error"] = msg.get("error")
+                    slot["event"].set()
+            elif op == "bls_response":
+                self._on_bls_response(msg)
+            elif op == "cancel":
+                ex = self._executions.get(msg["id"])
+                if ex is not None and 0 <= msg["index"] < len(ex):
+                    ex[msg["index"]]._cancelled = True
+            else:
+                with self._work_cond:
+                    self._work.append(msg)
+                    self._work_cond.notify()
+        # The server closed the channel: it is gone or unloading us without finalize.
+        os._exit(0)
+
+    def _next_work(self):
+        with self._work_cond:
+            while not self._work:
+                self._work_cond.wait()
+            return self._work.pop(0)
+
+    # -- model -----------------------------------------------------------------------------
+
+    def _import_model(self, model_file):
+        version_dir = os.path.dirname(model_file)
+        model_dir = os.path.dirname(version_dir)
+        sys.path.append(version_dir)
+        sys.path.append(model_dir)
+        stem = os.path.splitext(os.path.basename(model_file))[0]
+        module = importlib.import_module(f"{os.path.basename(version_dir)}.{stem}")
+        cls = getattr(module, "TritonPythonModel", None)
+        if cls is None:
+            raise pb_utils.TritonModelException(f"'{model_file}' does not define class TritonPythonModel")
+        return cls
+
+    def _run(self, result):
+        """The value of a model hook, awaiting it on the stub's event loop when a coroutine."""
+        if inspect.iscoroutine(result):
+            return asyncio.run_coroutine_threadsafe(result, self._loop).result()
+        return result
+
+    def _start_loop(self):
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, name="asyncio", daemon=True).start()
+
+    def autocomplete(self, msg):
+        try:
+            cls = self._import_model(msg["model_file"])
+            config = pb_utils.ModelConfig(msg["config"])
+            hook = getattr(cls, "auto_complete_config", None)
+            if hook is not None:
+                config = hook(config)
+                if not isinstance(config, pb_utils.ModelConfig):
+                    raise pb_utils.TritonModelException(
+                        "auto_complete_config function in model '"
+                        + msg["name"]
+                        + "' must return a valid pb_utils.ModelConfig object."
+                    )
+            self.send({"op": "autocompleted", "config": config.as_dict()})
+        except BaseException as exc:  # noqa: BLE001  the load fails with it
+            self.send({"op": "init_error", "kind": "autocomplete", "message": _format_exception(exc)})
+
+    def initialize(self, msg):
+        self.name = msg["args"]["model_name"]
+        self.decoupled = bool(msg["decoupled"])
+        self.arena = OutputArena(self, msg["arena"]["key"], msg["arena"]["size"])
+        self._start_loop()
+        try:
+            cls = self._import_model(msg["model_file"])
+            self.model = cls()
+            if hasattr(self.model, "initialize"):
+                self._run(self.model.initialize(dict(msg["args"])))
+        except BaseException as exc:  # noqa: BLE001
+            self.send({"op": "init_error", "kind": "initialize", "message": _format_exception(exc)})
+            return False
+        self.send({"op": "ready", "is_ready": hasattr(self.model, "is_ready")})
+        return True
+
+    def serve(self):
+        threading.Thread(target=self._reader, name="reader", daemon=True).start()
+        first = self._next_work()
+        if first["op"] == "autocomplete":
+            self.autocomplete(first)
+            return
+        if not self.initialize(first):
+            return
+        while True:
+            msg = self._next_work()
+            op = msg["op"]
+            if op == "execute":
+                self.execute(msg)
+            elif op == "is_ready":
+                self._is_ready(msg)
+            elif op == "finalize":
+                self._finalize()
+                return
+
+    def _is_ready(self, msg):
+        try:
+            ready = bool(self._run(self.model.is_ready()))
+            self.send({"op": "ready_result", "call": msg["call"], "ready": ready})
+        except BaseException as exc:  # noqa: BLE001
+            self.send({"op": "ready_result", "call": msg["call"], "ready": False, "error": _format_exception(exc)})
+
+    def _finalize(self):
+        error = None
+        try:
+            if hasattr(self.model, "finalize"):
+                self._run(self.model.finalize())
+        except BaseException as exc:  # noqa: BLE001
+            error = _format_exception(exc)
+        self.send({"op": "finalized", "error": error})
+
+    # -- execute ---------------------------------------------------------------------------
+
+    def _make_request(self, wire, mapping, execution_id, index):
+        inputs = [pb_utils.Tensor(t["name"], read_tensor(mapping, t)) for t in wire["inputs"]]
+        request = pb_utils.InferenceRequest(
+            request_id=wire.get("id", ""),
+            correlation_id=wire.get("correlation_id", 0),
+            inputs=inputs,
+            requested_output_names=wire["outputs"],
+            model_name=self.name,
+            flags=wire.get("flags", 0),
+            timeout=wire.get("timeout", 0),
+            parameters=wire.get("parameters") or {},
+        )
+        request._execution = execution_id
+        request._index = index
+        return request
+
+    def execute(self, msg):
+        execution_id = msg["id"]
+        self.arena.reset()
+        mapping = None
+        if msg.get("shm"):
+            self.input_maps.keep_only(msg["shm"])
+            mapping = self.input_maps.get(msg["shm"])
+        requests = [self._make_request(r, mapping, execution_id, i) for i, r in enumerate(msg["requests"])]
+        self._executions[execution_id] = requests
+        started = time.perf_counter_ns()
+        error = None
+        try:
+            result = self._run(self.model.execute(requests))
+            self._answer(requests, result)
+        except BaseException as exc:  # noqa: BLE001  every request of the batch fails
+            error = f"Failed to process the request(s) for model '{self.name}', message: {_format_exception(exc)}"
+        self._executions.pop(execution_id, None)
+        self.send({"op": "done", "id": execution_id, "error": error, "ns": time.perf_counter_ns() - started})
+
+    def _answer(self, requests, result):
+        if result is None:
+            if not self.decoupled:
+                for request in requests:
+                    if not request._used_sender:
+                        self._send_error(request, "the model's execute returned None and sent no response for the request")
+            return
+        if self.decoupled:
+            raise pb_utils.TritonModelException(
+                f"Python model '{self.name}' is using the decoupled mode and the execute function must return None."
+            )
+        if not isinstance(result, list):
+            raise pb_utils.TritonModelException(
+                f"Expected a list in the execute return, found type '{type(result)}'."
+            )
+        if len(result) != len(requests):
+            raise pb_utils.TritonModelException(
+                "Number of InferenceResponse objects do not match the number of InferenceRequest objects. "
+                f"InferenceRequest(s) size is:{len(requests)}, and InferenceResponse(s) size is:{len(result)}\n"
+            )
+        for request, response in zip(requests, result):
+            if response is None:
+                self._send_error(request, "the model returned None as the response of a request")
+            elif not isinstance(response, pb_utils.InferenceResponse):
+                self._send_error(request, f"Expected an InferenceResponse, found type '{type(response)}'.")
+            else:
+                self.send_response(request, response, True)
+
+    def _send_error(self, request, message):
+        self.send_response(request, pb_utils.InferenceResponse(error=pb_utils.TritonError(message)), True)
+
+    def send_response(self, request, response, final):
+        """Sends one response (or, with response None, the final flag alone) of a request."""
+        message = {"op": "response", "id": request._execution, "index": request._index, "final": final}
+        if response is not None:
+            error = response.error()
+            if error is not None:
+                code = error.code() if isinstance(error, pb_utils.TritonError) else pb_utils.TritonError.INTERNAL
+                message["error"] = {"code": int(code), "message": str(error.message() if hasattr(error, "message") else error)}
+            else:
+                wanted = set(request.requested_output_names())
+                tensors = [t for t in response.output_tensors() if t.name() in wanted]
+                message["outputs"] = self.arena.write_all(tensors)
+                params = json.loads(response.parameters())
+                if params:
+                    message["parameters"] = params
+        self.send(message)
+
+    # -- BLS -------------------------------------------------------------------------------
+
+    def bls(self, request, decoupled):
+        with self._calls_lock:
+            call_id = self._next_call
+            self._next_call += 1
+            call = _BlsCall(self, call_id, decoupled)
+            self._calls[call_id] = call
+        wire = {
+            "model_name": request._model_name,
+            "model_version": request._model_version,
+            "inputs": self.arena.write_all(request.inputs()),
+            "outputs": request.requested_output_names(),
+            "id": request.request_id(),
+            "correlation_id": request.correlation_id(),
+            "flags": request.flags(),
+            "timeout": request.timeout(),
+            "parameters": json.loads(request.parameters()),
+        }
+        self.send({"op": "bls", "call": call_id, "decoupled": decoupled, "request": wire})
+        if decoupled:
+            return pb_utils.ResponseIterator(call)
+        response = call.next_response()
+        # Drain: a non-decoupled request ends with its one response.
+        return response if response is not None else pb_utils.InferenceResponse()
+
+    def _on_bls_response(self, msg):
+        with self._calls_lock:
+            call = self._calls.get(msg["call"])
+            if msg.get("final") and call is not None:
+                self._calls.pop(msg["call"], None)
+        response = None
+        if msg.get("error") is not None:
+            response = pb_utils.InferenceResponse(
+                error=pb_utils.TritonError(msg["error"]["message"], msg["error"]["code"])
+            )
+        elif msg.get("outputs") is not None:
+            mapping = self.maps.get(msg["shm"]) if msg.get("shm") else None
+            # Copies: the server frees the object once this message is read.
+            tensors = [pb_utils.Tensor(t["name"], read_tensor(mapping, t, copy=True)) for t in msg["outputs"]]
+            response = pb_utils.InferenceResponse(tensors, parameters=msg.get("parameters") or None)
+        elif call is not None and call.decoupled and msg.get("final"):
+            response = pb_utils.InferenceResponse()
+        if msg.get("shm"):
+            self.maps.drop(msg["shm"])
+            self.send({"op": "bls_release", "shm": msg["shm"]})
+        if call is not None:
+            call.push(response, bool(msg.get("final")))
+
+    def log(self, level, message):
+        self.send({"op": "log", "level": level, "message": message})
+
+
+def main():
+    stub = Stub()
+    pb_utils._stub = stub
+    stub.serve()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,546 @@
+"""infera's implementation of Triton's ``triton_python_backend_utils`` (``pb_utils``).
+
+A Triton Python-backend ``model.py`` imports this module by Triton's name and finds the same
+API: tensors, requests, responses, the response sender, errors, BLS, the logger, custom
+metrics, model management and the auto-complete ``ModelConfig``. Everything that talks to
+the server goes through ``_stub`` (set by ``stub.py``, the process that runs the model).
+"""
+
+import asyncio
+import json
+import struct
+import threading
+
+import numpy as np
+
+# The process's link to the server (stub.Stub); None only while the module is imported
+# outside a stub (unit tests of the pure helpers).
+_stub = None
+
+TRITONSERVER_REQUEST_FLAG_SEQUENCE_START = 1
+TRITONSERVER_REQUEST_FLAG_SEQUENCE_END = 2
+TRITONSERVER_RESPONSE_COMPLETE_FINAL = 1
+TRITONSERVER_REQUEST_RELEASE_ALL = 1
+TRITONSERVER_REQUEST_RELEASE_RESCHEDULE = 2
+TRITONSERVER_MEMORY_CPU = 0
+TRITONSERVER_MEMORY_GPU = 2
+
+# Triton's TRITONSERVER_DataType values, wire names and numpy types.
+_TYPES = [
+    # (TRITONSERVER_DataType, wire name, config name, numpy type)
+    (1, "BOOL", "TYPE_BOOL", np.bool_),
+    (2, "UINT8", "TYPE_UINT8", np.uint8),
+    (3, "UINT16", "TYPE_UINT16", np.uint16),
+    (4, "UINT32", "TYPE_UINT32", np.uint32),
+    (5, "UINT64", "TYPE_UINT64", np.uint64),
+    (6, "INT8", "TYPE_INT8", np.int8),
+    (7, "INT16", "TYPE_INT16", np.int16),
+    (8, "INT32", "TYPE_INT32", np.int32),
+    (9, "INT64", "TYPE_INT64", np.int64),
+    (10, "FP16", "TYPE_FP16", np.float16),
+    (11, "FP32", "TYPE_FP32", np.float32),
+    (12, "FP64", "TYPE_FP64", np.float64),
+    (13, "BYTES", "TYPE_STRING", np.object_),
+]
+_WIRE_TO_NUMPY = {t[1]: t[3] for t in _TYPES}
+_CODE_TO_WIRE = {t[0]: t[1] for t in _TYPES}
+_WIRE_TO_CODE = {t[1]: t[0] for t in _TYPES}
+
+TRITON_STRING_TO_NUMPY = {t[2]: (bool if t[3] is np.bool_ else t[3]) for t in _TYPES}
+
+
+def triton_to_numpy_type(data_type):
+    """The numpy type of a TRITONSERVER_DataType value (None when it has none)."""
+    for code, _, _, np_type in _TYPES:
+        if code == data_type:
+            return np_type
+    return None
+
+
+def numpy_to_triton_type(data_type):
+    """The TRITONSERVER_DataType value of a numpy type (None when Triton has none)."""
+    if data_type == np.bytes_:
+        return 13
+    for code, _, _, np_type in _TYPES:
+        if data_type == np_type:
+            return code
+    return None
+
+
+def triton_string_to_numpy(triton_type_string):
+    """The numpy type of a config data type name such as 'TYPE_FP32'."""
+    return TRITON_STRING_TO_NUMPY[triton_type_string]
+
+
+def _wire_datatype(array):
+    if array.dtype == np.object_ or array.dtype.type == np.bytes_:
+        return "BYTES"
+    code = numpy_to_triton_type(array.dtype)
+    if code is None:
+        raise TritonModelException(f"unsupported numpy data type {array.dtype} for a Triton tensor")
+    return _CODE_TO_WIRE[code]
+
+
+def serialize_byte_tensor(input_tensor):
+    """BYTES elements of ``input_tensor`` in row-major order, each as a 4-byte little-endian
+    length and its bytes (str elements as UTF-8, other objects as their str()). Returns ()
+    for an empty tensor and None for a tensor that is not object/bytes typed."""
+    if input_tensor.size == 0:
+        return ()
+    if input_tensor.dtype != np.object_ and input_tensor.dtype.type != np.bytes_:
+        return None
+    parts = []
+    for item in input_tensor.reshape(-1, order="C"):
+        if isinstance(item, np.generic):
+            item = item.item()
+        if isinstance(item, (bytes, bytearray)):
+            data = bytes(item)
+        else:
+            data = str(item).encode("utf-8")
+        parts.append(struct.pack("<I", len(data)))
+        parts.append(data)
+    return b"".join(parts)
+
+
+def deserialize_bytes_tensor(encoded_tensor):
+    """The inverse of serialize_byte_tensor: a 1-D numpy object array of bytes."""
+    view = memoryview(encoded_tensor)
+    items = []
+    offset = 0
+    end = len(view)
+    while offset < end:
+        (length,) = struct.unpack_from("<I", view, offset)
+        offset += 4
+        items.append(bytes(view[offset : offset + length]))
+        offset += length
+    result = np.empty(len(items), dtype=np.object_)
+    result[:] = items
+    return result
+
+
+class TritonError(Exception):
+    """An error a model returns in a response (or a BLS response carries): a message and one
+    of Triton's error codes (INTERNAL when none is given)."""
+
+    # TRITONSERVER_Error_Code values.
+    UNKNOWN = 0
+    INTERNAL = 1
+    NOT_FOUND = 2
+    INVALID_ARG = 3
+    UNAVAILABLE = 4
+    UNSUPPORTED = 5
+    ALREADY_EXISTS = 6
+    CANCELLED = 7
+
+    def __init__(self, message, code=1):
+        if message is None:
+            raise TypeError("TritonError: message must not be None")
+        super().__init__(message)
+        self._message = str(message)
+        self._code = code
+
+    def message(self):
+        return self._message
+
+    def code(self):
+        return self._code
+
+    def __str__(self):
+        return self._message
+
+
+class TritonModelException(Exception):
+    """Raised by models (and by this module) for errors in initialize, execute or finalize."""
+
+
+class _DLPackCapsule:
+    """Lets numpy.from_dlpack read a bare DLPack capsule (CPU memory only)."""
+
+    def __init__(self, capsule):
+        self._capsule = capsule
+
+    def __dlpack__(self, stream=None, **_kwargs):
+        return self._capsule
+
+    def __dlpack_device__(self):
+        return (1, 0)
+
+
+class Tensor:
+    """A named tensor over a numpy array (BYTES tensors: numpy object arrays of bytes)."""
+
+    def __init__(self, name, data, *_rest):
+        if not isinstance(data, np.ndarray):
+            raise TritonModelException(f"tensor '{name}': expected a numpy array, got {type(data).__name__}")
+        if data.dtype.type == np.bytes_:
+            converted = np.empty(data.shape, dtype=np.object_)
+            converted[...] = [bytes(x) for x in data.reshape(-1)] if data.size else []
+            data = converted.reshape(data.shape)
+        elif not data.flags["C_CONTIGUOUS"]:
+            data = np.ascontiguousarray(data)
+        self._name = name
+        self._array = data
+        self._datatype = _wire_datatype(data)
+
+    def name(self):
+        return self._name
+
+    def as_numpy(self):
+        return self._array
+
+    def triton_dtype(self):
+        return _WIRE_TO_CODE[self._datatype]
+
+    def shape(self):
+        return list(self._array.shape)
+
+    def is_cpu(self):
+        return True
+
+    def to_dlpack(self):
+        if self._datatype == "BYTES":
+            raise TritonModelException("DLPack does not support BYTES tensors")
+        return self._array.__dlpack__()
+
+    def __dlpack__(self, stream=None):
+        return self.to_dlpack()
+
+    def __dlpack_device__(self):
+        return (1, 0)
+
+    @staticmethod
+    def from_dlpack(name, capsule):
+        source = capsule if hasattr(capsule, "__dlpack__") else _DLPackCapsule(capsule)
+        return Tensor(name, np.from_dlpack(source))
+
+
+class PreferredMemory:
+    """Where BLS outputs should be placed; infera keeps them in CPU memory."""
+
+    def __init__(self, preferred_memory_type, preferred_device_id=0):
+        self.preferred_memory_type = preferred_memory_type
+        self.preferred_device_id = preferred_device_id
+
+
+class InferenceTrace:
+    def get_context(self):
+        return None
+
+
+def _parameters_json(parameters):
+    if parameters is None:
+        return "{}"
+    if not isinstance(parameters, dict):
+        raise TritonModelException("parameters must be a dictionary")
+    for key, value in parameters.items():
+        if not isinstance(key, str):
+            raise TritonModelException("Expect parameters keys to have type str, found type " + type(key).__name__)
+        if not isinstance(value, (bool, int, str)):
+            raise TritonModelException(
+                "Expect parameters values to have type bool/int/str, found type " + type(value).__name__
+            )
+    return json.dumps(parameters)
+
+
+class InferenceResponse:
+    """A response: output tensors, or an error; optional parameters (bool/int/str values)."""
+
+    def __init__(self, output_tensors=None, error=None, parameters=None):
+        self._outputs = list(output_tensors) if output_tensors is not None else []
+        self._error = error
+        self._parameters = _parameters_json(parameters)
+
+    def output_tensors(self):
+        return self._outputs
+
+    def has_error(self):
+        return self._error is not None
+
+    def error(self):
+        return self._error
+
+    def parameters(self):
+        return self._parameters
+
+
+class InferenceResponseSender:
+    """Sends the responses of one request (decoupled models, and default models since 24.06)."""
+
+    def __init__(self, request, decoupled):
+        self._request = request
+        self._decoupled = decoupled
+        self._closed = False
+        self._sent = 0
+        self._lock = threading.Lock()
+
+    def send(self, response=None, flags=0):
+        if flags not in (0, TRITONSERVER_RESPONSE_COMPLETE_FINAL):
+            raise TritonModelException("Unable to send response. Unsupported flag provided.")
+        with self._lock:
+            if self._closed:
+                raise TritonModelException("Unable to send response. Response sender has been closed.")
+            if not self._decoupled:
+                if response is not None and self._sent > 0:
+                    raise TritonModelException(
+                        "Unable to send response. Non-decoupled model cannot send more than one response."
+                    )
+                if response is None and flags == TRITONSERVER_RESPONSE_COMPLETE_FINAL and self._sent == 0:
+                    raise TritonModelException(
+                        "Unable to send response. Non-decoupled model cannot send complete final before sending a response."
+                    )
+            if response is not None:
+                self._sent += 1
+            final = flags == TRITONSERVER_RESPONSE_COMPLETE_FINAL
+            if final:
+                self._closed = True
+        self._request._used_sender = True
+        _stub.send_response(self._request, response, final)
+
+    def is_cancelled(self):
+        return self._request.is_cancelled()
+
+
+class InferenceRequest:
+    """An inference request: one the model is given in ``execute``, or one the model builds
+    for BLS (``exec`` / ``async_exec`` run it on another model of the server)."""
+
+    def __init__(
+        self,
+        request_id="",
+        correlation_id=0,
+        inputs=None,
+        requested_output_names=None,
+        model_name=None,
+        model_version=-1,
+        flags=0,
+        timeout=0,
+        preferred_memory=None,
+        trace=None,
+        parameters=None,
+    ):
+        if inputs is None or requested_output_names is None or model_name is None:
+            raise TypeError("InferenceRequest needs inputs, requested_output_names and model_name")
+        if not isinstance(correlation_id, (int, str)):
+            raise TritonModelException("Correlation ID must be integer or string")
+        self._request_id = request_id
+        self._correlation_id = correlation_id
+        self._inputs = list(inputs)
+        self._requested = list(requested_output_names)
+        self._model_name = model_name
+        self._model_version = model_version
+        self._flags = flags
+        self._timeout = timeout
+        self._parameters = _parameters_json(parameters)
+        self._trace = trace if trace is not None else InferenceTrace()
+        # Set for requests the server hands to execute (stub.py).
+        self._execution = None
+        self._index = -1
+        self._sender = None
+        self._used_sender = False
+        self._cancelled = False
+        self._release_flags = TRITONSERVER_REQUEST_RELEASE_ALL
+
+    def inputs(self):
+        return self._inputs
+
+    def requested_output_names(self):
+        return self._requested
+
+    def request_id(self):
+        return self._request_id
+
+    def correlation_id(self):
+        return self._correlation_id
+
+    def flags(self):
+        return self._flags
+
+    def set_flags(self, flags):
+        self._flags = flags
+
+    def timeout(self):
+        return self._timeout
+
+    def parameters(self):
+        return self._parameters
+
+    def trace(self):
+        return self._trace
+
+    def model_name(self):
+        return self._model_name
+
+    def is_cancelled(self):
+        return self._cancelled
+
+    def set_release_flags(self, flags):
+        if flags == TRITONSERVER_REQUEST_RELEASE_RESCHEDULE:
+            raise TritonModelException("Request rescheduling is not supported by infera's Python backend")
+        self._release_flags = flags
+
+    def get_response_sender(self):
+        if self._execution is None:
+            raise TritonModelException("get_response_sender is only available on requests given to execute")
+        if self._sender is None:
+            self._sender = InferenceResponseSender(self, _stub.decoupled)
+        return self._sender
+
+    def exec(self, decoupled=False):
+        """Runs the request on the server and waits: an InferenceResponse (its error set on
+        failure), or with decoupled=True a ResponseIterator over the responses."""
+        return _stub.bls(self, decoupled)
+
+    def async_exec(self, decoupled=False):
+        """exec() in the running event loop's executor: an awaitable of its result."""
+        loop = asyncio.get_running_loop()
+        return loop.run_in_executor(None, lambda: _stub.bls(self, decoupled))
+
+
+class ResponseIterator:
+    """The responses of a BLS request on a decoupled model, ending after the final one (a
+    final response without outputs is yielded as an empty response, as Triton does)."""
+
+    def __init__(self, call):
+        self._call = call
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        response = self._call.next_response()
+        if response is None:
+            raise StopIteration
+        return response
+
+    def cancel(self):
+        self._call.cancel()
+
+
+class Logger:
+    """Writes to the server's log, tagged with the model (Triton's pb_utils.Logger)."""
+
+    INFO = 0
+    WARNING = 1
+    ERROR = 2
+    VERBOSE = 3
+    _NAMES = {0: "INFO", 1: "WARNING", 2: "ERROR", 3: "VERBOSE"}
+
+    @staticmethod
+    def log(message, level=0):
+        _stub.log(Logger._NAMES.get(level, "INFO"), str(message))
+
+    @staticmethod
+    def log_info(message):
+        Logger.log(message, Logger.INFO)
+
+    @staticmethod
+    def log_warn(message):
+        Logger.log(message, Logger.WARNING)
+
+    @staticmethod
+    def log_error(message):
+        Logger.log(message, Logger.ERROR)
+
+    @staticmethod
+    def log_verbose(message):
+        Logger.log(message, Logger.VERBOSE)
+
+
+class MetricFamily:
+    """A custom metric family exported on the server's /metrics (Triton's custom metrics)."""
+
+    COUNTER = 0
+    GAUGE = 1
+    HISTOGRAM = 2
+
+    def __init__(self, name, description, kind):
+        if kind not in (MetricFamily.COUNTER, MetricFamily.GAUGE, MetricFamily.HISTOGRAM):
+            raise TritonModelException("Unknown metric family kind")
+        self._id = _stub.call("metric_family", {"name": name, "description": description, "kind": kind})
+        self._kind = kind
+
+    def Metric(self, labels=None, buckets=None):
+        if self._kind == MetricFamily.HISTOGRAM and buckets is None:
+            raise TritonModelException("Missing required buckets for histogram metrics")
+        if self._kind != MetricFamily.HISTOGRAM and buckets is not None:
+            raise TritonModelException("Unexpected buckets for non-histogram metrics")
+        labels = dict(labels or {})
+        for key, value in labels.items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise TritonModelException("metric labels must map str to str")
+        metric_id = _stub.call(
+            "metric", {"family": self._id, "labels": labels, "buckets": list(buckets) if buckets else None}
+        )
+        return Metric(metric_id, self._kind)
+
+
+class Metric:
+    """One labelled metric of a MetricFamily."""
+
+    def __init__(self, metric_id, kind):
+        self._id = metric_id
+        self._kind = kind
+
+    def increment(self, value):
+        if self._kind == MetricFamily.HISTOGRAM:
+            raise TritonModelException("Failed to increment metric value. Metric kind is histogram.")
+        _stub.call("metric_update", {"metric": self._id, "op": "increment", "value": float(value)})
+
+    def set(self, value):
+        if self._kind != MetricFamily.GAUGE:
+            raise TritonModelException("Failed to set metric value. Metric kind is not gauge.")
+        _stub.call("metric_update", {"metric": self._id, "op": "set", "value": float(value)})
+
+    def observe(self, value):
+        if self._kind != MetricFamily.HISTOGRAM:
+            raise TritonModelException("Failed to observe metric value. Metric kind is not histogram.")
+        _stub.call("metric_update", {"metric": self._id, "op": "observe", "value": float(value)})
+
+    def value(self):
+        return _stub.call("metric_value", {"metric": self._id})
+
+
+def load_model(model_name, config="", files=None):
+    """Loads (or reloads) a model of the repository (the repository extension's load)."""
+    encoded = None
+    if files is not None:
+        import base64
+
+        encoded = {key: base64.b64encode(bytes(value)).decode("ascii") for key, value in files.items()}
+    _stub.call("load_model", {"model_name": model_name, "config": config, "files": encoded})
+
+
+def unload_model(model_name, unload_dependents=False):
+    _stub.call("unload_model", {"model_name": model_name, "unload_dependents": bool(unload_dependents)})
+
+
+def is_model_ready(model_name, model_version=""):
+    return bool(_stub.call("is_model_ready", {"model_name": model_name, "model_version": str(model_version)}))
+
+
+def get_input_tensor_by_name(inference_request, name):
+    """The input tensor called ``name`` of a request, or None."""
+    return next((t for t in inference_request.inputs() if t.name() == name), None)
+
+
+def get_output_tensor_by_name(inference_response, name):
+    """The output tensor called ``name`` of a response, or None."""
+    return next((t for t in inference_response.output_tensors() if t.name() == name), None)
+
+
+def get_input_config_by_name(model_config, name):
+    """The config entry (dict) of input ``name`` in a model config dict, or None."""
+    return next((i for i in model_config.get("input", []) if i["name"] == name), None)
+
+
+def get_output_config_by_name(model_config, name):
+    """The config entry (dict) of output ``name`` in a model config dict, or None."""
+    return next((o for o in model_config.get("output", []) if o["name"] == name), None)
+
+
+def using_decoupled_model_transaction_policy(model_config):
+    """Whether a model config dict sets model_transaction_policy { decoupled: true }."""
+    return bool(model_config.get("model_transaction_policy", {}).get("decoupled", False))
+
+
+from _infera_model_config import ModelConfig  # noqa: E402,F401  (re-exported as Triton's)

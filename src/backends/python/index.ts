@@ -1,0 +1,2 @@
+export { PythonBackend } from './python-backend.js';
+export type { PythonBackendServices } from './services.js';

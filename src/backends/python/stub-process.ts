@@ -1,0 +1,121 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { PACKAGE_ROOT } from '../../native/binding.js';
+import type { Logger } from '../../observability/logger.js';
+
+/** The stub's Python files, shipped in the package (package.json "files": python/). */
+export const STUB_DIR = path.join(PACKAGE_ROOT, 'python', 'infera_python_stub');
+export const STUB_SCRIPT = path.join(STUB_DIR, 'stub.py');
+
+/** A control message (one JSON line) between the server and a stub; see stub.py. */
+export type StubMessage = { op: string } & Record<string, unknown>;
+
+export interface StubProcessOptions {
+  /** The interpreter (an absolute path, or a name looked up on PATH). */
+  python: string;
+  /** Extra environment for the stub (an execution environment's variables). */
+  env?: NodeJS.ProcessEnv;
+  /** Who the stub's stdout/stderr lines and failures are logged as. */
+  logger?: Logger;
+  logContext: Record<string, unknown>;
+  onMessage: (message: StubMessage) => void;
+  /** The process ended (or could not start: `spawnError`). Called once. */
+  onExit: (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => void;
+}
+
+/**
+ * One stub process: `python3 -u stub.py`, with JSON-line control messages on fds 3 (to the
+ * stub) and 4 (from it). Its stdout and stderr (the model's prints, tracebacks) go to the
+ * server's log line by line, as Triton forwards a stub's output to its own console.
+ */
+export class StubProcess {
+  readonly #child: ChildProcess;
+  readonly #toStub: Writable;
+  #exited = false;
+
+  constructor(opts: StubProcessOptions) {
+    const child = spawn(opts.python, ['-u', STUB_SCRIPT], {
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      // Its own process group: a Ctrl-C or SIGTERM meant for the server must not kill the stub
+      // before the server unloads it (finalize). A server that dies closes fd 3: the stub exits.
+      detached: true,
+      env: { ...process.env, ...opts.env, PYTHONDONTWRITEBYTECODE: '1' },
+    });
+    this.#child = child;
+    this.#toStub = child.stdio[3] as Writable;
+    // A stub that died leaves a broken pipe: its exit is what reports the failure.
+    this.#toStub.on('error', () => undefined);
+    const fromStub = child.stdio[4] as Readable;
+    createInterface({ input: fromStub, crlfDelay: Infinity }).on('line', (line) => {
+      let message: StubMessage;
+      try {
+        message = JSON.parse(line) as StubMessage;
+      } catch {
+        opts.logger?.warn(opts.logContext, `python stub sent an unreadable message: ${line.slice(0, 200)}`);
+        return;
+      }
+      opts.onMessage(message);
+    });
+    for (const [stream, level] of [
+      [child.stdout, 'info'],
+      [child.stderr, 'warn'],
+    ] as const) {
+      if (stream === null) continue;
+      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => opts.logger?.[level](opts.logContext, line));
+    }
+    let spawnError: Error | undefined;
+    child.on('error', (err) => {
+      spawnError = err;
+      // 'exit' does not follow a failed spawn.
+      if (child.pid === undefined) this.#exit(opts, null, null, err);
+    });
+    // 'close' waits for the stdio pipes, so every message the stub wrote is read first.
+    child.on('close', (code, signal) => this.#exit(opts, code, signal, spawnError));
+    // The process and its message pipe keep the server alive while the stub has work (ref and
+    // unref below); its output pipes never do.
+    for (const s of [child.stdout, child.stderr, child.stdio[3]]) (s as { unref?: () => void } | null)?.unref?.();
+  }
+
+  #exit(opts: StubProcessOptions, code: number | null, signal: NodeJS.Signals | null, err?: Error): void {
+    if (this.#exited) return;
+    this.#exited = true;
+    opts.onExit(code, signal, err);
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  get exited(): boolean {
+    return this.#exited;
+  }
+
+  /** Writes one message; ignored once the stub is gone (its exit reports that). */
+  send(message: StubMessage): void {
+    if (this.#exited) return;
+    this.#toStub.write(`${JSON.stringify(message)}\n`);
+  }
+
+  /** Keeps the server's event loop alive while the stub has work (executions in flight). */
+  ref(): void {
+    this.#child.ref();
+    (this.#child.stdio[4] as unknown as { ref?: () => void }).ref?.();
+  }
+
+  unref(): void {
+    this.#child.unref();
+    (this.#child.stdio[4] as unknown as { unref?: () => void }).unref?.();
+  }
+
+  /** Ends the process (SIGKILL: a stub may be stuck in model code). */
+  kill(): void {
+    if (!this.#exited) this.#child.kill('SIGKILL');
+  }
+
+  /** Closes the channel to the stub: it exits at once (no finalize). */
+  closeChannel(): void {
+    this.#toStub.end();
+  }
+}
