@@ -196,8 +196,8 @@ export class InferenceServer implements ServerCore {
 
   isModelReady(name: string, version?: number): boolean {
     const entry = this.#repository.entry(name);
-    if (version === undefined) return entry.latestReady() !== undefined;
-    return entry.versions.get(version)?.state === 'READY';
+    const mv = version === undefined ? entry.latestReady() : entry.versions.get(version);
+    return mv?.state === 'READY' && mv.instances.every((i) => i.isReady?.() !== false);
   }
 
   modelMetadata(name: string, version?: number): ModelMetadata {

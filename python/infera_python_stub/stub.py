@@ -131,6 +131,10 @@ class Stub:
                     slot["event"].set()
             elif op == "bls_response":
                 self._on_bls_response(msg)
+            elif op == "is_ready":
+                # Off the execute thread, as in Triton: a readiness check does not wait for
+                # an execution in progress.
+                threading.Thread(target=self._is_ready, args=(msg,), daemon=True).start()
             elif op == "cancel":
                 ex = self._executions.get(msg["id"])
                 if ex is not None and 0 <= msg["index"] < len(ex):
@@ -218,8 +222,6 @@ class Stub:
             op = msg["op"]
             if op == "execute":
                 self.execute(msg)
-            elif op == "is_ready":
-                self._is_ready(msg)
             elif op == "finalize":
                 self._finalize()
                 return

@@ -8,7 +8,6 @@ the server goes through ``_stub`` (set by ``stub.py``, the process that runs the
 
 import asyncio
 import json
-import struct
 import threading
 
 import numpy as np
@@ -25,97 +24,18 @@ TRITONSERVER_REQUEST_RELEASE_RESCHEDULE = 2
 TRITONSERVER_MEMORY_CPU = 0
 TRITONSERVER_MEMORY_GPU = 2
 
-# Triton's TRITONSERVER_DataType values, wire names and numpy types.
-_TYPES = [
-    # (TRITONSERVER_DataType, wire name, config name, numpy type)
-    (1, "BOOL", "TYPE_BOOL", np.bool_),
-    (2, "UINT8", "TYPE_UINT8", np.uint8),
-    (3, "UINT16", "TYPE_UINT16", np.uint16),
-    (4, "UINT32", "TYPE_UINT32", np.uint32),
-    (5, "UINT64", "TYPE_UINT64", np.uint64),
-    (6, "INT8", "TYPE_INT8", np.int8),
-    (7, "INT16", "TYPE_INT16", np.int16),
-    (8, "INT32", "TYPE_INT32", np.int32),
-    (9, "INT64", "TYPE_INT64", np.int64),
-    (10, "FP16", "TYPE_FP16", np.float16),
-    (11, "FP32", "TYPE_FP32", np.float32),
-    (12, "FP64", "TYPE_FP64", np.float64),
-    (13, "BYTES", "TYPE_STRING", np.object_),
-]
-_WIRE_TO_NUMPY = {t[1]: t[3] for t in _TYPES}
-_CODE_TO_WIRE = {t[0]: t[1] for t in _TYPES}
-_WIRE_TO_CODE = {t[1]: t[0] for t in _TYPES}
-
-TRITON_STRING_TO_NUMPY = {t[2]: (bool if t[3] is np.bool_ else t[3]) for t in _TYPES}
-
-
-def triton_to_numpy_type(data_type):
-    """The numpy type of a TRITONSERVER_DataType value (None when it has none)."""
-    for code, _, _, np_type in _TYPES:
-        if code == data_type:
-            return np_type
-    return None
-
-
-def numpy_to_triton_type(data_type):
-    """The TRITONSERVER_DataType value of a numpy type (None when Triton has none)."""
-    if data_type == np.bytes_:
-        return 13
-    for code, _, _, np_type in _TYPES:
-        if data_type == np_type:
-            return code
-    return None
-
-
-def triton_string_to_numpy(triton_type_string):
-    """The numpy type of a config data type name such as 'TYPE_FP32'."""
-    return TRITON_STRING_TO_NUMPY[triton_type_string]
-
-
-def _wire_datatype(array):
-    if array.dtype == np.object_ or array.dtype.type == np.bytes_:
-        return "BYTES"
-    code = numpy_to_triton_type(array.dtype)
-    if code is None:
-        raise TritonModelException(f"unsupported numpy data type {array.dtype} for a Triton tensor")
-    return _CODE_TO_WIRE[code]
-
-
-def serialize_byte_tensor(input_tensor):
-    """BYTES elements of ``input_tensor`` in row-major order, each as a 4-byte little-endian
-    length and its bytes (str elements as UTF-8, other objects as their str()). Returns ()
-    for an empty tensor and None for a tensor that is not object/bytes typed."""
-    if input_tensor.size == 0:
-        return ()
-    if input_tensor.dtype != np.object_ and input_tensor.dtype.type != np.bytes_:
-        return None
-    parts = []
-    for item in input_tensor.reshape(-1, order="C"):
-        if isinstance(item, np.generic):
-            item = item.item()
-        if isinstance(item, (bytes, bytearray)):
-            data = bytes(item)
-        else:
-            data = str(item).encode("utf-8")
-        parts.append(struct.pack("<I", len(data)))
-        parts.append(data)
-    return b"".join(parts)
-
-
-def deserialize_bytes_tensor(encoded_tensor):
-    """The inverse of serialize_byte_tensor: a 1-D numpy object array of bytes."""
-    view = memoryview(encoded_tensor)
-    items = []
-    offset = 0
-    end = len(view)
-    while offset < end:
-        (length,) = struct.unpack_from("<I", view, offset)
-        offset += 4
-        items.append(bytes(view[offset : offset + length]))
-        offset += length
-    result = np.empty(len(items), dtype=np.object_)
-    result[:] = items
-    return result
+from _infera_types import (  # noqa: F401  (Triton's names, re-exported)
+    TRITON_STRING_TO_NUMPY,
+    _CODE_TO_WIRE,
+    _WIRE_TO_CODE,
+    _WIRE_TO_NUMPY,
+    _wire_datatype,
+    deserialize_bytes_tensor,
+    numpy_to_triton_type,
+    serialize_byte_tensor,
+    triton_string_to_numpy,
+    triton_to_numpy_type,
+)
 
 
 class TritonError(Exception):
@@ -416,108 +336,6 @@ class ResponseIterator:
         self._call.cancel()
 
 
-class Logger:
-    """Writes to the server's log, tagged with the model (Triton's pb_utils.Logger)."""
-
-    INFO = 0
-    WARNING = 1
-    ERROR = 2
-    VERBOSE = 3
-    _NAMES = {0: "INFO", 1: "WARNING", 2: "ERROR", 3: "VERBOSE"}
-
-    @staticmethod
-    def log(message, level=0):
-        _stub.log(Logger._NAMES.get(level, "INFO"), str(message))
-
-    @staticmethod
-    def log_info(message):
-        Logger.log(message, Logger.INFO)
-
-    @staticmethod
-    def log_warn(message):
-        Logger.log(message, Logger.WARNING)
-
-    @staticmethod
-    def log_error(message):
-        Logger.log(message, Logger.ERROR)
-
-    @staticmethod
-    def log_verbose(message):
-        Logger.log(message, Logger.VERBOSE)
-
-
-class MetricFamily:
-    """A custom metric family exported on the server's /metrics (Triton's custom metrics)."""
-
-    COUNTER = 0
-    GAUGE = 1
-    HISTOGRAM = 2
-
-    def __init__(self, name, description, kind):
-        if kind not in (MetricFamily.COUNTER, MetricFamily.GAUGE, MetricFamily.HISTOGRAM):
-            raise TritonModelException("Unknown metric family kind")
-        self._id = _stub.call("metric_family", {"name": name, "description": description, "kind": kind})
-        self._kind = kind
-
-    def Metric(self, labels=None, buckets=None):
-        if self._kind == MetricFamily.HISTOGRAM and buckets is None:
-            raise TritonModelException("Missing required buckets for histogram metrics")
-        if self._kind != MetricFamily.HISTOGRAM and buckets is not None:
-            raise TritonModelException("Unexpected buckets for non-histogram metrics")
-        labels = dict(labels or {})
-        for key, value in labels.items():
-            if not isinstance(key, str) or not isinstance(value, str):
-                raise TritonModelException("metric labels must map str to str")
-        metric_id = _stub.call(
-            "metric", {"family": self._id, "labels": labels, "buckets": list(buckets) if buckets else None}
-        )
-        return Metric(metric_id, self._kind)
-
-
-class Metric:
-    """One labelled metric of a MetricFamily."""
-
-    def __init__(self, metric_id, kind):
-        self._id = metric_id
-        self._kind = kind
-
-    def increment(self, value):
-        if self._kind == MetricFamily.HISTOGRAM:
-            raise TritonModelException("Failed to increment metric value. Metric kind is histogram.")
-        _stub.call("metric_update", {"metric": self._id, "op": "increment", "value": float(value)})
-
-    def set(self, value):
-        if self._kind != MetricFamily.GAUGE:
-            raise TritonModelException("Failed to set metric value. Metric kind is not gauge.")
-        _stub.call("metric_update", {"metric": self._id, "op": "set", "value": float(value)})
-
-    def observe(self, value):
-        if self._kind != MetricFamily.HISTOGRAM:
-            raise TritonModelException("Failed to observe metric value. Metric kind is not histogram.")
-        _stub.call("metric_update", {"metric": self._id, "op": "observe", "value": float(value)})
-
-    def value(self):
-        return _stub.call("metric_value", {"metric": self._id})
-
-
-def load_model(model_name, config="", files=None):
-    """Loads (or reloads) a model of the repository (the repository extension's load)."""
-    encoded = None
-    if files is not None:
-        import base64
-
-        encoded = {key: base64.b64encode(bytes(value)).decode("ascii") for key, value in files.items()}
-    _stub.call("load_model", {"model_name": model_name, "config": config, "files": encoded})
-
-
-def unload_model(model_name, unload_dependents=False):
-    _stub.call("unload_model", {"model_name": model_name, "unload_dependents": bool(unload_dependents)})
-
-
-def is_model_ready(model_name, model_version=""):
-    return bool(_stub.call("is_model_ready", {"model_name": model_name, "model_version": str(model_version)}))
-
-
 def get_input_tensor_by_name(inference_request, name):
     """The input tensor called ``name`` of a request, or None."""
     return next((t for t in inference_request.inputs() if t.name() == name), None)
@@ -543,4 +361,6 @@ def using_decoupled_model_transaction_policy(model_config):
     return bool(model_config.get("model_transaction_policy", {}).get("decoupled", False))
 
 
-from _infera_model_config import ModelConfig  # noqa: E402,F401  (re-exported as Triton's)
+# Re-exported under Triton's names.
+from _infera_model_config import ModelConfig  # noqa: E402,F401
+from _infera_services import Logger, Metric, MetricFamily, is_model_ready, load_model, unload_model  # noqa: E402,F401

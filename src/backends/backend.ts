@@ -97,6 +97,12 @@ export interface ModelInstance {
    * has none, and its execution finishes in the background.
    */
   terminate?(reason: string): Promise<void>;
+  /**
+   * Whether the instance can serve right now, for the model readiness endpoints (optional;
+   * absent: ready while loaded). A Python instance is not ready while its stub process is
+   * down and restarting, or when the model's own `is_ready()` said False.
+   */
+  isReady?(): boolean;
 }
 
 /**

@@ -6,7 +6,8 @@
  * errors raised in execute, a stub that exits (only its request fails, the instance
  * restarts), custom metrics on /metrics, and no shared memory left after the server stops.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GrpcClient, type StreamItem } from '../../src/client/index.js';
 import { addSubModel, writeModel } from '../fixtures/onnx-models.js';
@@ -210,7 +211,10 @@ describe.skipIf(skip !== undefined)('python backend', () => {
 
   test('a stub that exits fails only its request; the instance restarts and serves the next one', async () => {
     const pid = server.process.pid;
+    const ready = async () => (await fetch(`${server.url}/v2/models/faulty/ready`)).status;
     const crashed = await faulty(3);
+    // Not ready while its stub restarts (initialize takes a second after a crash).
+    expect(await ready()).toBe(400);
     expect(crashed).toEqual({
       status: 500,
       json: { error: expect.stringMatching(/^model 'faulty' version 1 instance 'faulty_0': its stub process exited \(code 7\); the instance is restarting$/) },
@@ -220,8 +224,24 @@ describe.skipIf(skip !== undefined)('python backend', () => {
     // A new process: its execution count started again.
     expect(output(next.json, 'EXECUTIONS').data).toEqual([1]);
     expect(server.logs.some((l) => /faulty_0' restarted$/.test(String(l.msg)))).toBe(true);
+    expect(await ready()).toBe(200);
     // The dead stub's shared memory is gone: two arenas per live stub remain.
     expect(shmObjects(pid).length).toBe(2 * 8);
+  });
+
+  test("the model's is_ready() decides readiness", async () => {
+    const flag = path.join(tmp.dir, 'faulty', 'not_ready');
+    const status = async () => (await fetch(`${server.url}/v2/models/faulty/ready`)).status;
+    // Each check asks the model; the answer shows from the next check on.
+    const until = async (want: number) => {
+      for (let i = 0; i < 200 && (await status()) !== want; i++) await new Promise((r) => setTimeout(r, 20));
+      return status();
+    };
+    expect(await until(200)).toBe(200);
+    writeFileSync(flag, '');
+    expect(await until(400)).toBe(400);
+    rmSync(flag);
+    expect(await until(200)).toBe(200);
   });
 
   test('custom metrics from pb_utils.MetricFamily are on /metrics', async () => {

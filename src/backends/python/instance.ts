@@ -25,6 +25,8 @@ interface Execution {
 type State = 'ready' | 'restarting' | 'broken' | 'closing' | 'closed';
 
 const FINALIZE_TIMEOUT_MS = 10_000;
+/** How long a model's `is_ready()` may take before the check counts as not ready (Triton: 5 s). */
+const IS_READY_TIMEOUT_MS = 5_000;
 const ZERO_TIMING: ComputeTiming = { inputNs: 0, inferNs: 0, outputNs: 0 };
 
 /**
@@ -56,6 +58,10 @@ export class PythonInstance implements RequestInstance {
   #closing: Promise<void> | undefined;
   #onIdle: (() => void) | undefined;
   #onFinalized: (() => void) | undefined;
+  /** The last answer of the model's `is_ready()`, and the check in flight. */
+  #userReady = true;
+  #readyCheck: { call: number; timer: NodeJS.Timeout } | undefined;
+  #nextReadyCall = 1;
 
   private constructor(opts: LaunchOptions, stub: LaunchedStub) {
     this.name = opts.args.model_instance_name;
@@ -112,6 +118,32 @@ export class PythonInstance implements RequestInstance {
     });
   }
 
+  /**
+   * Not ready while the stub is down (restarting or broken) or closing. For a model that
+   * defines `is_ready()`, each check asks the stub anew (one question in flight, 5 s limit)
+   * and answers with the latest completed answer, since the readiness endpoints are
+   * synchronous: a change shows from the check after the model's answer changed.
+   */
+  isReady(): boolean {
+    const stub = this.#stub;
+    if (this.#state !== 'ready' || stub === undefined) return false;
+    if (stub.hasIsReady && this.#readyCheck === undefined) {
+      const call = this.#nextReadyCall++;
+      const timer = setTimeout(() => this.#readyAnswer(call, false), IS_READY_TIMEOUT_MS);
+      timer.unref();
+      this.#readyCheck = { call, timer };
+      stub.process.send({ op: 'is_ready', call });
+    }
+    return this.#userReady;
+  }
+
+  #readyAnswer(call: number, ready: boolean): void {
+    if (this.#readyCheck?.call !== call) return;
+    clearTimeout(this.#readyCheck.timer);
+    this.#readyCheck = undefined;
+    this.#userReady = ready;
+  }
+
   /** Lets the running execution finish, calls `finalize`, ends the stub, frees its shared memory. */
   close(): Promise<void> {
     this.#closing ??= this.#shutdown();
@@ -158,6 +190,9 @@ export class PythonInstance implements RequestInstance {
 
   #attach(stub: LaunchedStub): void {
     this.#stub = stub;
+    if (this.#readyCheck !== undefined) clearTimeout(this.#readyCheck.timer);
+    this.#readyCheck = undefined;
+    this.#userReady = true;
     stub.process.unref();
   }
 
@@ -210,6 +245,10 @@ export class PythonInstance implements RequestInstance {
         }
         return;
       }
+      case 'ready_result':
+        if (typeof msg['error'] === 'string') this.#opts.logger?.warn({ model: this.#opts.args.model_name }, `${this.#label}: is_ready failed: ${msg['error']}`);
+        this.#readyAnswer(Number(msg['call']), msg['ready'] === true);
+        return;
       case 'finalized':
         if (typeof msg['error'] === 'string') this.#opts.logger?.warn({ model: this.#opts.args.model_name }, `${this.#label}: finalize failed: ${msg['error']}`);
         this.#onFinalized?.();

@@ -42,6 +42,8 @@ export interface LaunchedStub {
   /** The stub writes outputs and BLS inputs here. */
   outputArena: ShmArena;
   calls: StubCalls;
+  /** The model defines `is_ready()`. */
+  hasIsReady: boolean;
   /** Kills the stub and frees its shared memory and metrics. Idempotent. */
   dispose(): Promise<void>;
 }
@@ -87,6 +89,7 @@ export function launchStub(
       inputArena,
       outputArena,
       calls,
+      hasIsReady: false,
       dispose: () => {
         disposed ??= (async () => {
           stub.process.kill();
@@ -115,6 +118,7 @@ export function launchStub(
         switch (msg.op) {
           case 'ready':
             started = true;
+            stub.hasIsReady = msg['is_ready'] === true;
             resolve(stub);
             return;
           case 'init_error':
