@@ -268,7 +268,10 @@ class Stub:
             self.input_maps.keep_only(msg["shm"])
             mapping = self.input_maps.get(msg["shm"])
         requests = [self._make_request(r, mapping, execution_id, i) for i, r in enumerate(msg["requests"])]
-        self._executions[execution_id] = requests
+        # The server sends an execution only after every request of the one before got its
+        # final response, so earlier requests can no longer be cancelled. Decoupled requests
+        # stay here after execute returns: their senders may still be answering them.
+        self._executions = {execution_id: requests}
         started = time.perf_counter_ns()
         error = None
         try:
@@ -276,7 +279,6 @@ class Stub:
             self._answer(requests, result)
         except BaseException as exc:  # noqa: BLE001  every request of the batch fails
             error = f"Failed to process the request(s) for model '{self.name}', message: {_format_exception(exc)}"
-        self._executions.pop(execution_id, None)
         self.send({"op": "done", "id": execution_id, "error": error, "ns": time.perf_counter_ns() - started})
 
     def _answer(self, requests, result):

@@ -6,7 +6,7 @@
  * errors raised in execute, a stub that exits (only its request fails, the instance
  * restarts), custom metrics on /metrics, and no shared memory left after the server stops.
  */
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GrpcClient, type StreamItem } from '../../src/client/index.js';
@@ -15,6 +15,7 @@ import {
   ADD_SUB_CONFIG,
   ASYNC_SQUARE_CONFIG,
   BLS_CONFIG,
+  ENSEMBLE_CONFIG,
   FAULTY_CONFIG,
   PYADD_CONFIG,
   pythonSkipReason,
@@ -44,6 +45,8 @@ beforeAll(async () => {
   writePyModel(tmp.dir, 'faulty', 'faulty.py', FAULTY_CONFIG);
   writePyModel(tmp.dir, 'bls', 'bls.py', BLS_CONFIG);
   writePyModel(tmp.dir, 'auto', 'auto_complete.py');
+  mkdirSync(path.join(tmp.dir, 'ens', '1'), { recursive: true });
+  writeFileSync(path.join(tmp.dir, 'ens', 'config.pbtxt'), ENSEMBLE_CONFIG);
   writeModel(tmp.dir, 'simple', addSubModel(), { config: 'instance_group [{ count: 1, kind: KIND_CPU }]' });
   server = await startServer(['--model-repository', tmp.dir]);
   client = new GrpcClient({ url: server.grpcUrl! });
@@ -159,6 +162,45 @@ describe.skipIf(skip !== undefined)('python backend', () => {
       .filter((e) => e !== '')
       .map((e) => (JSON.parse(e.slice('data: '.length)) as { outputs: Output[] }).outputs[0]!.data[0]);
     expect(events).toEqual([0, 1]);
+  });
+
+  test('a cancelled stream is seen by the model (response sender is_cancelled)', async () => {
+    const abort = new AbortController();
+    const res = await fetch(`${server.url}/v2/models/repeat/infer_stream`, {
+      method: 'POST',
+      signal: abort.signal,
+      body: JSON.stringify({
+        inputs: [
+          { name: 'COUNT', datatype: 'INT32', shape: [1], data: [100000] },
+          { name: 'DELAY_MS', datatype: 'INT32', shape: [1], data: [5] },
+        ],
+      }),
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    abort.abort();
+    await reader.cancel().catch(() => undefined);
+    for (let i = 0; i < 500 && !server.logs.some((l) => /repeat: cancelled after \d+ responses/.test(String(l.msg))); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(server.logs.some((l) => /repeat: cancelled after \d+ responses/.test(String(l.msg)))).toBe(true);
+    // The instance is free again.
+    const after = await fetch(`${server.url}/v2/models/repeat/infer_stream`, {
+      method: 'POST',
+      body: JSON.stringify({ inputs: [{ name: 'COUNT', datatype: 'INT32', shape: [1], data: [1] }] }),
+    });
+    expect((await after.text()).split('\n\n').filter((e) => e !== '').length).toBe(1);
+  });
+
+  test('a Python model as ensemble steps', async () => {
+    const res = await infer('ens', {
+      inputs: [
+        { name: 'X', datatype: 'FP32', shape: [4], data: [1, 2, 3, 4] },
+        { name: 'Y', datatype: 'FP32', shape: [4], data: [5, 5, 5, 5] },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(output(res.json, 'OUT')).toEqual({ name: 'OUT', datatype: 'FP32', shape: [4], data: [1, 2, 3, 4] });
   });
 
   test('BLS into an ONNX model (exec), a Python model (async_exec), a decoupled model, and a missing model', async () => {
