@@ -55,6 +55,10 @@ class SharedMemoryMaps:
                 self._maps[key] = mapping
             return mapping
 
+    def keys(self):
+        with self._lock:
+            return list(self._maps)
+
     def drop(self, key):
         with self._lock:
             mapping = self._maps.pop(key, None)
@@ -113,6 +117,10 @@ class OutputArena:
         self._key = key
         self._mapping, self._size = _map(key)
         self._offset = 0
+
+    @property
+    def key(self):
+        return self._key
 
     def reset(self):
         with self._lock:

@@ -95,6 +95,7 @@ class Stub:
         self.model = None
         self.name = ""
         self._executions = {}
+        self._input_key = None
         self._loop = None
 
     # -- channel ---------------------------------------------------------------------------
@@ -143,7 +144,16 @@ class Stub:
                 with self._work_cond:
                     self._work.append(msg)
                     self._work_cond.notify()
-        # The server closed the channel: it is gone or unloading us without finalize.
+        # The server closed the channel: it is unloading us without finalize, or it died. A
+        # server that died (SIGKILL) could not unlink the shared-memory objects it made for us:
+        # unlinking them here leaves nothing behind in /dev/shm either way.
+        known = [self.arena.key if self.arena else None, self._input_key, *self.input_maps.keys(), *self.maps.keys()]
+        for key in known:
+            if key:
+                try:
+                    os.unlink("/dev/shm/" + key.lstrip("/"))
+                except OSError:
+                    pass
         os._exit(0)
 
     def _next_work(self):
@@ -197,6 +207,7 @@ class Stub:
         self.name = msg["args"]["model_name"]
         self.decoupled = bool(msg["decoupled"])
         self.arena = OutputArena(self, msg["arena"]["key"], msg["arena"]["size"])
+        self._input_key = msg.get("input_arena")
         self._start_loop()
         try:
             cls = self._import_model(msg["model_file"])
@@ -266,6 +277,7 @@ class Stub:
         mapping = None
         if msg.get("shm"):
             self.input_maps.keep_only(msg["shm"])
+            self._input_key = msg["shm"]
             mapping = self.input_maps.get(msg["shm"])
         requests = [self._make_request(r, mapping, execution_id, i) for i, r in enumerate(msg["requests"])]
         # The server sends an execution only after every request of the one before got its

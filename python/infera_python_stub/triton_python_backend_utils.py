@@ -147,6 +147,10 @@ class InferenceTrace:
         return None
 
 
+def _text(value):
+    return value.decode("utf-8") if isinstance(value, (bytes, np.bytes_)) else value
+
+
 def _parameters_json(parameters):
     if parameters is None:
         return "{}"
@@ -242,11 +246,12 @@ class InferenceRequest:
             raise TypeError("InferenceRequest needs inputs, requested_output_names and model_name")
         if not isinstance(correlation_id, (int, str)):
             raise TritonModelException("Correlation ID must be integer or string")
-        self._request_id = request_id
+        # Triton's binding takes bytes where it wants str (a model name read from a BYTES tensor).
+        self._request_id = _text(request_id)
         self._correlation_id = correlation_id
         self._inputs = list(inputs)
-        self._requested = list(requested_output_names)
-        self._model_name = model_name
+        self._requested = [_text(n) for n in requested_output_names]
+        self._model_name = _text(model_name)
         self._model_version = model_version
         self._flags = flags
         self._timeout = timeout

@@ -293,3 +293,20 @@ describe.skipIf(skip !== undefined)('python backend', () => {
     expect(text).toMatch(/add_sub_executions_total\{model="pyadd"\} [1-9]/);
   });
 });
+
+describe.skipIf(skip !== undefined)('python backend: a server that is killed', () => {
+  test('its stubs exit and unlink their shared memory', async () => {
+    const repo = tempDir('infera-python-kill-');
+    try {
+      writePyModel(repo.dir, 'add_sub', 'add_sub.py', ADD_SUB_CONFIG);
+      const killed = await startServer(['--model-repository', repo.dir]);
+      const pid = killed.process.pid;
+      expect(shmObjects(pid).length).toBe(2);
+      await killed.stop('SIGKILL');
+      for (let i = 0; i < 250 && shmObjects(pid).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(shmObjects(pid)).toEqual([]);
+    } finally {
+      repo.cleanup();
+    }
+  }, 60_000);
+});

@@ -169,6 +169,7 @@ export function launchStub(
       args: opts.args,
       decoupled: opts.decoupled,
       arena: { key: outputArena.current.key, size: outputArena.current.byteSize },
+      input_arena: inputArena.current.key,
     });
   });
 }
