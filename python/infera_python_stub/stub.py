@@ -286,20 +286,28 @@ class Stub:
         self._executions = {execution_id: requests}
         started = time.perf_counter_ns()
         error = None
+        responses = []
         try:
             result = self._run(self.model.execute(requests))
-            self._answer(requests, result)
+            responses = self._answer(requests, result)
         except BaseException as exc:  # noqa: BLE001  every request of the batch fails
             error = f"Failed to process the request(s) for model '{self.name}', message: {_format_exception(exc)}"
-        self.send({"op": "done", "id": execution_id, "error": error, "ns": time.perf_counter_ns() - started})
+        # The responses execute returned ride with the end of the execution: one message.
+        done = {"op": "done", "id": execution_id, "error": error, "ns": time.perf_counter_ns() - started}
+        if responses:
+            done["responses"] = responses
+        self.send(done)
 
     def _answer(self, requests, result):
+        """The response messages of what execute returned (checked as Triton checks it)."""
         if result is None:
-            if not self.decoupled:
-                for request in requests:
-                    if not request._used_sender:
-                        self._send_error(request, "the model's execute returned None and sent no response for the request")
-            return
+            if self.decoupled:
+                return []
+            return [
+                self._error_message(request, "the model's execute returned None and sent no response for the request")
+                for request in requests
+                if not request._used_sender
+            ]
         if self.decoupled:
             raise pb_utils.TritonModelException(
                 f"Python model '{self.name}' is using the decoupled mode and the execute function must return None."
@@ -313,19 +321,24 @@ class Stub:
                 "Number of InferenceResponse objects do not match the number of InferenceRequest objects. "
                 f"InferenceRequest(s) size is:{len(requests)}, and InferenceResponse(s) size is:{len(result)}\n"
             )
+        messages = []
         for request, response in zip(requests, result):
             if response is None:
-                self._send_error(request, "the model returned None as the response of a request")
+                messages.append(self._error_message(request, "the model returned None as the response of a request"))
             elif not isinstance(response, pb_utils.InferenceResponse):
-                self._send_error(request, f"Expected an InferenceResponse, found type '{type(response)}'.")
+                messages.append(self._error_message(request, f"Expected an InferenceResponse, found type '{type(response)}'."))
             else:
-                self.send_response(request, response, True)
+                messages.append(self._response_message(request, response, True))
+        return messages
 
-    def _send_error(self, request, message):
-        self.send_response(request, pb_utils.InferenceResponse(error=pb_utils.TritonError(message)), True)
+    def _error_message(self, request, message):
+        return self._response_message(request, pb_utils.InferenceResponse(error=pb_utils.TritonError(message)), True)
 
     def send_response(self, request, response, final):
         """Sends one response (or, with response None, the final flag alone) of a request."""
+        self.send(self._response_message(request, response, final))
+
+    def _response_message(self, request, response, final):
         message = {"op": "response", "id": request._execution, "index": request._index, "final": final}
         if response is not None:
             error = response.error()
@@ -339,7 +352,7 @@ class Stub:
                 params = json.loads(response.parameters())
                 if params:
                     message["parameters"] = params
-        self.send(message)
+        return message
 
     # -- BLS -------------------------------------------------------------------------------
 

@@ -235,6 +235,7 @@ export class PythonInstance implements RequestInstance {
       case 'done': {
         const ex = this.#current;
         if (ex === undefined || ex.id !== msg['id']) return;
+        for (const response of (msg['responses'] as StubMessage[] | undefined) ?? []) this.#onResponse(stub, response);
         ex.returned = true;
         ex.inferNs = Number(msg['ns'] ?? 0);
         if (typeof msg['error'] === 'string') {
