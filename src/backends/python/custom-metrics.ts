@@ -57,7 +57,9 @@ export class CustomMetrics {
   metric(familyId: number, labels: Record<string, string>, buckets: number[] | null): number {
     const family = this.#byId.get(familyId);
     if (family === undefined) throw new NotFoundError(`metric family ${familyId} not found`);
-    const labelNames = Object.keys(labels).sort();
+    // Sorted: prom-client prints labels in the order of the object's keys.
+    labels = Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const labelNames = Object.keys(labels);
     if (family.metric === undefined) {
       const opts = { name: family.name, help: family.description, labelNames, registers: [this.#registry!] };
       family.metric =
