@@ -240,6 +240,13 @@ describe.skipIf(skip !== undefined)('python backend', () => {
     expect(JSON.parse(String(output(py.json, 'INFO').data[0]))).toEqual({ same: true });
     const stream = await bls(2, a.map(() => 3));
     expect(JSON.parse(String(output(stream.json, 'INFO').data[0]))).toEqual({ stream: [0, 1, 2, null] });
+    const cancelled = () => server.logs.filter((l) => /repeat: cancelled after \d+ responses/.test(String(l.msg))).length;
+    const cancelledBefore = cancelled();
+    const timedOut = await bls(4);
+    expect(JSON.parse(String(output(timedOut.json, 'INFO').data[0]))).toEqual({ some: true, error: ['Request timeout expired', 4] });
+    // The timed-out stream was cancelled: the repeat model saw it (and its instance is free).
+    for (let i = 0; i < 250 && cancelled() === cancelledBefore; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(cancelled()).toBe(cancelledBefore + 1);
     const missing = await bls(3);
     expect(JSON.parse(String(output(missing.json, 'INFO').data[0]))).toEqual({
       error: expect.stringContaining("'missing'"),
