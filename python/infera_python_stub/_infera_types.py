@@ -51,15 +51,21 @@ def triton_string_to_numpy(triton_type_string):
     return TRITON_STRING_TO_NUMPY[triton_type_string]
 
 
+# Wire datatype by (numpy kind, item size): one lookup per tensor, any byte order.
+_KIND_SIZE_TO_WIRE = {(np.dtype(t[3]).kind, np.dtype(t[3]).itemsize): t[1] for t in _TYPES if t[1] != "BYTES"}
+
+
 def _wire_datatype(array):
-    if array.dtype == np.object_ or array.dtype.type == np.bytes_:
+    dtype = array.dtype
+    kind = dtype.kind
+    if kind == "O" or kind == "S":
         return "BYTES"
-    code = numpy_to_triton_type(array.dtype)
-    if code is None:
+    wire = _KIND_SIZE_TO_WIRE.get((kind, dtype.itemsize))
+    if wire is None:
         import triton_python_backend_utils as pb
 
-        raise pb.TritonModelException(f"unsupported numpy data type {array.dtype} for a Triton tensor")
-    return _CODE_TO_WIRE[code]
+        raise pb.TritonModelException(f"unsupported numpy data type {dtype} for a Triton tensor")
+    return wire
 
 
 def serialize_byte_tensor(input_tensor):

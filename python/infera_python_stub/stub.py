@@ -265,8 +265,11 @@ class Stub:
             model_name=self.name,
             flags=wire.get("flags", 0),
             timeout=wire.get("timeout", 0),
-            parameters=wire.get("parameters") or {},
         )
+        # The server's parameters are valid already: no check, kept as Triton's JSON string.
+        params = wire.get("parameters")
+        if params:
+            request._parameters = json.dumps(params)
         request._execution = execution_id
         request._index = index
         return request
@@ -349,9 +352,9 @@ class Stub:
                 wanted = set(request.requested_output_names())
                 tensors = [t for t in response.output_tensors() if t.name() in wanted]
                 message["outputs"] = self.arena.write_all(tensors)
-                params = json.loads(response.parameters())
-                if params:
-                    message["parameters"] = params
+                params = response.parameters()
+                if params != "{}":
+                    message["parameters"] = json.loads(params)
         return message
 
     # -- BLS -------------------------------------------------------------------------------
