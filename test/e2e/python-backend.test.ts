@@ -260,6 +260,11 @@ describe.skipIf(skip !== undefined)('python backend', () => {
     expect(config['dynamic_batching']).toBeDefined();
     const res = await infer('auto', { inputs: [{ name: 'X', datatype: 'FP32', shape: [1, 2], data: [1.5, 2] }] });
     expect(output(res.json, 'Y')).toEqual({ name: 'Y', datatype: 'FP32', shape: [1, 2], data: [3, 4] });
+    // Concurrent requests through its dynamic batcher each get their own rows back.
+    const many = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => infer('auto', { inputs: [{ name: 'X', datatype: 'FP32', shape: [1, 2], data: [i, i + 1] }] })),
+    );
+    expect(many.map((r) => output(r.json, 'Y').data)).toEqual(Array.from({ length: 12 }, (_, i) => [2 * i, 2 * i + 2]));
   });
 
   const faulty = (mode: number) => infer('faulty', { inputs: [{ name: 'MODE', datatype: 'INT32', shape: [1], data: [mode] }] });
@@ -271,6 +276,8 @@ describe.skipIf(skip !== undefined)('python backend', () => {
     expect(String(raised.json['error'])).toContain('line');
     const exception = await faulty(4);
     expect(String(exception.json['error'])).toMatch(/message: TritonModelException: model exception/);
+    // A default-mode model may answer through the response sender and return None.
+    expect(output((await faulty(6)).json, 'EXECUTIONS').data).toEqual([-1]);
     const notFound = await faulty(2);
     expect(notFound).toEqual({ status: 404, json: { error: 'no such thing' } });
     expect((await faulty(0)).status).toBe(200);
