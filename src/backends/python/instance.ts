@@ -46,6 +46,8 @@ const ZERO_TIMING: ComputeTiming = { inputNs: 0, inferNs: 0, outputNs: 0 };
  */
 export class PythonInstance implements RequestInstance {
   readonly name: string;
+  /** `model_transaction_policy { decoupled: true }`: zero, one or many responses per request. */
+  readonly decoupled: boolean;
   readonly #opts: LaunchOptions;
   readonly #label: string;
   #stub: LaunchedStub | undefined;
@@ -65,6 +67,7 @@ export class PythonInstance implements RequestInstance {
 
   private constructor(opts: LaunchOptions, stub: LaunchedStub) {
     this.name = opts.args.model_instance_name;
+    this.decoupled = opts.decoupled;
     this.#opts = opts;
     this.#label = opts.label;
     this.#watchdog = new ExecutionWatchdog(opts.executionTimeoutMs, () => {
