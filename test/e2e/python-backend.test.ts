@@ -6,7 +6,7 @@
  * errors raised in execute, a stub that exits (only its request fails, the instance
  * restarts), custom metrics on /metrics, and no shared memory left after the server stops.
  */
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GrpcClient, type StreamItem } from '../../src/client/index.js';
@@ -302,6 +302,17 @@ describe.skipIf(skip !== undefined)('python backend', () => {
     expect(await ready()).toBe(200);
     // The dead stub's shared memory is gone: the new stub has two arenas, as the old one had.
     expect(shmObjects(pid).length).toBe(objectsBefore);
+  });
+
+  test('a stub that exits while a process it started holds its stdout fails its request at once', async () => {
+    const pidFile = path.join(tmp.dir, 'faulty', 'sleeper.pid');
+    try {
+      const crashed = await faulty(7);
+      expect(crashed.json['error']).toMatch(/its stub process exited \(code 8\); the instance is restarting$/);
+    } finally {
+      if (existsSync(pidFile)) process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    }
+    expect((await faulty(0)).status).toBe(200);
   });
 
   test("the model's is_ready() decides readiness", async () => {

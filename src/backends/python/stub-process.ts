@@ -71,8 +71,22 @@ export class StubProcess {
       // 'exit' does not follow a failed spawn.
       if (child.pid === undefined) this.#exit(opts, null, null, err);
     });
-    // 'close' waits for the stdio pipes, so every message the stub wrote is read first.
-    child.on('close', (code, signal) => this.#exit(opts, code, signal, spawnError));
+    // The exit is reported once the process ended and its message pipe is drained, so every
+    // message the stub wrote is read first. Not 'close': that also waits for stdout/stderr,
+    // which a process the model started may still hold open.
+    let exitStatus: [number | null, NodeJS.Signals | null] | undefined;
+    let drained = false;
+    const report = (): void => {
+      if (exitStatus !== undefined && drained) this.#exit(opts, exitStatus[0], exitStatus[1], spawnError);
+    };
+    fromStub.on('close', () => {
+      drained = true;
+      report();
+    });
+    child.on('exit', (code, signal) => {
+      exitStatus = [code, signal];
+      report();
+    });
     // The process and its message pipe keep the server alive while the stub has work (ref and
     // unref below); its output pipes never do.
     for (const s of [child.stdout, child.stderr, child.stdio[3]]) (s as { unref?: () => void } | null)?.unref?.();
