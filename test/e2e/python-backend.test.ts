@@ -6,7 +6,7 @@
  * errors raised in execute, a stub that exits (only its request fails, the instance
  * restarts), custom metrics on /metrics, and no shared memory left after the server stops.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GrpcClient, type StreamItem } from '../../src/client/index.js';
@@ -47,6 +47,9 @@ beforeAll(async () => {
   writePyModel(tmp.dir, 'bls', 'bls.py', BLS_CONFIG);
   writePyModel(tmp.dir, 'auto', 'auto_complete.py');
   writePyModel(tmp.dir, 'acc', 'accumulate.py', ACCUMULATE_CONFIG);
+  // default_model_filename: the model file has another name.
+  writePyModel(tmp.dir, 'renamed', 'faulty.py', `${FAULTY_CONFIG}\ndefault_model_filename: "faulty_model.py"`);
+  renameSync(path.join(tmp.dir, 'renamed', '1', 'model.py'), path.join(tmp.dir, 'renamed', '1', 'faulty_model.py'));
   mkdirSync(path.join(tmp.dir, 'ens', '1'), { recursive: true });
   writeFileSync(path.join(tmp.dir, 'ens', 'config.pbtxt'), ENSEMBLE_CONFIG);
   writeModel(tmp.dir, 'simple', addSubModel(), { config: 'instance_group [{ count: 1, kind: KIND_CPU }]' });
@@ -95,6 +98,12 @@ describe.skipIf(skip !== undefined)('python backend', () => {
     });
     expect(JSON.parse(args['model_config']!)).toMatchObject({ name: 'add_sub', backend: 'python' });
     expect(server.logs.some((l) => /add_sub initialized as add_sub_0_0/.test(String(l.msg)))).toBe(true);
+  });
+
+  test('default_model_filename names the Python file', async () => {
+    const res = await infer('renamed', { inputs: [{ name: 'MODE', datatype: 'INT32', shape: [1], data: [0] }] });
+    expect(res.status).toBe(200);
+    expect(output(res.json, 'EXECUTIONS').data).toEqual([1]);
   });
 
   test('add_sub over gRPC, asking for one output', async () => {
