@@ -14,6 +14,7 @@ import inspect
 import json
 import mmap
 import os
+import queue
 import sys
 import threading
 import time
@@ -85,8 +86,8 @@ class Stub:
         self._calls = {}
         self._calls_lock = threading.Lock()
         self._next_call = 1
-        self._work = []
-        self._work_cond = threading.Condition()
+        # Messages for the main thread (execute, finalize); SimpleQueue hands over cheaply.
+        self._work = queue.SimpleQueue()
         # BLS responses (one object each) and the input arena (replaced when it grows).
         self.maps = SharedMemoryMaps()
         self.input_maps = SharedMemoryMaps()
@@ -141,9 +142,7 @@ class Stub:
                 if ex is not None and 0 <= msg["index"] < len(ex):
                     ex[msg["index"]]._cancelled = True
             else:
-                with self._work_cond:
-                    self._work.append(msg)
-                    self._work_cond.notify()
+                self._work.put(msg)
         # The server closed the channel: it is unloading us without finalize, or it died. A
         # server that died (SIGKILL) could not unlink the shared-memory objects it made for us:
         # unlinking them here leaves nothing behind in /dev/shm either way.
@@ -157,10 +156,7 @@ class Stub:
         os._exit(0)
 
     def _next_work(self):
-        with self._work_cond:
-            while not self._work:
-                self._work_cond.wait()
-            return self._work.pop(0)
+        return self._work.get()
 
     # -- model -----------------------------------------------------------------------------
 
