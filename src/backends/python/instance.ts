@@ -1,9 +1,9 @@
 import { errorFromCode, InternalError, UnavailableError } from '../../errors/index.js';
 import type { ComputeTiming } from '../../infer/compute-timing.js';
 import type { Tensor } from '../../infer/tensor.js';
-import type { ExecuteResult } from '../backend.js';
+import type { ExecuteResult, ModelInstance } from '../backend.js';
 import { executionTimeoutError, ExecutionWatchdog } from '../execution-watchdog.js';
-import type { InstanceRequest, RequestInstance } from '../request-instance.js';
+import type { InstanceRequest } from '../request-instance.js';
 import { requestToWire } from './request-wire.js';
 import { launchStub, type LaunchOptions, type LaunchedStub } from './stub-launch.js';
 import type { StubMessage } from './stub-process.js';
@@ -44,7 +44,9 @@ const ZERO_TIMING: ComputeTiming = { inputNs: 0, inferNs: 0, outputNs: 0 };
  * restarts at once (new stub, `initialize` again) and requests wait for it. If the restart
  * fails they get UnavailableError and the next request tries again.
  */
-export class PythonInstance implements RequestInstance {
+// A ModelInstance with executeRequests (the schedulers hand it whole requests when it has
+// one); `execute` serves merged batches.
+export class PythonInstance implements ModelInstance {
   readonly name: string;
   /** `model_transaction_policy { decoupled: true }`: zero, one or many responses per request. */
   readonly decoupled: boolean;
