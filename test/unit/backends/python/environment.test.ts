@@ -54,10 +54,19 @@ describe.skipIf(skip !== undefined)('python environment', () => {
     const src = fakeEnv(path.join(tmp.dir, 'tarsrc'), '');
     const tarball = path.join(tmp.dir, 'env.tar.gz');
     execFileSync('tar', ['-czf', tarball, '-C', src, '.']);
-    const instance = await start('tarenv', tarball);
-    await instance.close();
-    const again = await start('tarenv2', tarball);
-    await again.close();
+    // The cache folder is under the system temp directory: this test's own.
+    const saved = process.env['TMPDIR'];
+    process.env['TMPDIR'] = tmp.dir;
+    try {
+      const instance = await start('tarenv', tarball);
+      await instance.close();
+      const again = await start('tarenv2', tarball);
+      await again.close();
+      expect(readdirSync(path.join(tmp.dir, 'infera-python-envs'))).toHaveLength(1);
+    } finally {
+      if (saved === undefined) delete process.env['TMPDIR'];
+      else process.env['TMPDIR'] = saved;
+    }
   });
 
   it('an environment without bin/python3 fails the load naming it', async () => {
