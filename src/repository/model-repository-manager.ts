@@ -1,5 +1,4 @@
 import type { BackendRegistry } from '../backends/registry.js';
-import { modelConfigFromJson } from '../config/index.js';
 import {
   InternalError,
   InvalidArgumentError,
@@ -9,9 +8,8 @@ import {
 } from '../errors/index.js';
 import type { ModelConfig } from '../generated/model_config_pb.js';
 import type { Logger } from '../observability/logger.js';
-import type { LoadModelParameters } from './load-parameters.js';
+import { pollFailed, resolveLoadParameters, type LoadModelParameters } from './load-parameters.js';
 import type { ModelIndexEntry } from './model-index.js';
-import { codeCarryingOverride } from './file-override.js';
 import type { LoaderOptions } from './model-loader.js';
 import { ModelOperations, type LoadRequest, type LoadResult } from './model-operations.js';
 import type { ModelEntry, ModelVersion } from './model-version.js';
@@ -52,10 +50,6 @@ export interface RepositoryManagerOptions extends LoaderOptions {
 const DUPLICATE_REASON = 'model appears in two or more repositories';
 
 const CONTROL_DISABLED = 'explicit model load / unload is not allowed if polling is enabled';
-
-function pollFailed(name: string): string {
-  return `failed to load '${name}', failed to poll from model repository`;
-}
 
 /**
  * Triton's model-name check for loads (core `ValidateModelName`), extended to every character
@@ -187,29 +181,7 @@ export class ModelRepositoryManager {
   async load(name: string, parameters: LoadModelParameters = {}): Promise<void> {
     this.#checkControl();
     validateModelName(name);
-    const files = parameters.files ?? new Map<string, Uint8Array>();
-    if (files.size > 0 && !(this.opts.allowFileOverride ?? false)) {
-      throw new UnsupportedError(
-        `failed to load '${name}': model file overrides ('${[...files.keys()][0]}') are disabled; start the server with --model-load-allow-file-override to accept 'file:' load parameters`,
-      );
-    }
-    let config: ModelConfig | undefined;
-    if (parameters.config !== undefined) {
-      try {
-        config = modelConfigFromJson(parameters.config);
-      } catch (err) {
-        throw new InvalidArgumentError(`${pollFailed(name)}: Invalid config override: ${(err as Error).message}`);
-      }
-    }
-    if (files.size > 0 && config === undefined) {
-      throw new InvalidArgumentError(`${pollFailed(name)}: Load parameter 'config' must be specified for model file override`);
-    }
-    const code = files.size > 0 && !(this.opts.allowCodeOverride ?? false) ? codeCarryingOverride(files, config!.backend) : undefined;
-    if (code !== undefined) {
-      throw new UnsupportedError(
-        `failed to load '${name}': file overrides that carry code ('${code}') are disabled: they would let any client that can load models run code as the server's user; start the server with --model-load-allow-code-override=true to accept them`,
-      );
-    }
+    const { config, files } = resolveLoadParameters(name, parameters, this.opts);
     const results = await this.#track(this.#ops.load([{ name, explicit: true, skipUnchanged: true, config, files }]));
     throwLoadError(name, results.get(name));
   }
