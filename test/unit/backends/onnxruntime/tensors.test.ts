@@ -1,10 +1,10 @@
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { fromOrtTensor, toOrtTensor } from '../../../src/backends/onnxruntime/tensors.js';
-import { classifyLoadError, classifyRunError } from '../../../src/backends/onnxruntime/ort-errors.js';
-import { InvalidArgumentError, UnsupportedError } from '../../../src/errors/index.js';
-import { decodeBytesElements, encodeBytesElements } from '../../../src/infer/bytes-codec.js';
-import type { Tensor } from '../../../src/infer/tensor.js';
+import { fromOrtTensor, toOrtTensor } from '../../../../src/backends/onnxruntime/tensors.js';
+import { classifyLoadError, classifyRunError } from '../../../../src/backends/onnxruntime/ort-errors.js';
+import { InvalidArgumentError, UnsupportedError } from '../../../../src/errors/index.js';
+import { decodeBytesElements, encodeBytesElements } from '../../../../src/infer/bytes-codec.js';
+import type { Tensor } from '../../../../src/infer/tensor.js';
 
 const bytes = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 

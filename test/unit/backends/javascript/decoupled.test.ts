@@ -4,10 +4,10 @@
  * and unary infer refusing decoupled models. (The wire forms are in test/e2e/decoupled-stream.)
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { InferenceServer, InvalidArgumentError, UnsupportedError, type InferenceResponse } from '../../../src/index.js';
-import { tempDir } from '../../e2e/helpers/temp-repo.js';
-import { REPEAT_CONFIG, writeJsModel } from '../../fixtures/js-models/repo.js';
-import { addSubModel, writeModel } from '../../fixtures/onnx-models.js';
+import { InferenceServer, InvalidArgumentError, UnsupportedError, type InferenceResponse } from '../../../../src/index.js';
+import { tempDir } from '../../../e2e/helpers/temp-repo.js';
+import { REPEAT_CONFIG, writeJsModel } from '../../../fixtures/js-models/repo.js';
+import { addSubModel, writeModel } from '../../../fixtures/onnx-models.js';
 
 const tmp = tempDir('infera-decoupled-');
 let server: InferenceServer;

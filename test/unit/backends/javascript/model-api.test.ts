@@ -6,16 +6,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { AutoCompleteModelConfig } from '../../../src/backends/javascript/auto-complete-config.js';
-import { loadModelClass } from '../../../src/backends/javascript/model-module.js';
-import { responseToTensors, type ResponseRules } from '../../../src/backends/javascript/response-outputs.js';
-import { dataToBytes, toModelTensor } from '../../../src/backends/javascript/tensor-convert.js';
+import { AutoCompleteModelConfig } from '../../../../src/backends/javascript/auto-complete-config.js';
+import { loadModelClass } from '../../../../src/backends/javascript/model-module.js';
+import { responseToTensors, type ResponseRules } from '../../../../src/backends/javascript/response-outputs.js';
+import { dataToBytes, toModelTensor } from '../../../../src/backends/javascript/tensor-convert.js';
 import { create } from '@bufbuild/protobuf';
-import { resolveBackendFields } from '../../../src/config/backend-fields.js';
-import { InvalidArgumentError } from '../../../src/errors/index.js';
-import { ModelConfigSchema } from '../../../src/generated/model_config_pb.js';
-import { encodeBytesElements } from '../../../src/infer/bytes-codec.js';
-import { tempDir } from '../../e2e/helpers/temp-repo.js';
+import { resolveBackendFields } from '../../../../src/config/backend-fields.js';
+import { InvalidArgumentError } from '../../../../src/errors/index.js';
+import { ModelConfigSchema } from '../../../../src/generated/model_config_pb.js';
+import { encodeBytesElements } from '../../../../src/infer/bytes-codec.js';
+import { tempDir } from '../../../e2e/helpers/temp-repo.js';
 
 const tmp = tempDir('infera-js-api-');
 afterAll(() => tmp.cleanup());

@@ -7,9 +7,9 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { InferenceServer, InternalError, UnavailableError, type Tensor } from '../../../src/index.js';
-import { tempDir } from '../../e2e/helpers/temp-repo.js';
-import { writeJsModel } from '../../fixtures/js-models/repo.js';
+import { InferenceServer, InternalError, UnavailableError, type Tensor } from '../../../../src/index.js';
+import { tempDir } from '../../../e2e/helpers/temp-repo.js';
+import { writeJsModel } from '../../../fixtures/js-models/repo.js';
 
 const tmp = tempDir('infera-js-limits-');
 let server: InferenceServer;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type { InstanceOptions } from '../../../src/backends/backend.js';
-import type { Tensor } from '../../../src/infer/tensor.js';
+import type { InstanceOptions } from '../../../../src/backends/backend.js';
+import type { Tensor } from '../../../../src/infer/tensor.js';
 
 /** Shared fixtures for the onnxruntime backend tests: the real OCR models from npm. */
 

@@ -1,13 +1,13 @@
 import ort from 'onnxruntime-node';
 import { afterAll, bench, describe } from 'vitest';
-import { OnnxRuntimeBackend } from '../../../src/backends/onnxruntime/index.js';
-import { CLS_MODEL, fp32Tensor, instanceOptions, pseudoRandomFloats } from './onnxruntime-helpers.js';
-import { executeRequest } from '../../../src/backends/execute-request.js';
+import { OnnxRuntimeBackend } from '../../src/backends/onnxruntime/index.js';
+import { CLS_MODEL, fp32Tensor, instanceOptions, pseudoRandomFloats } from '../../test/unit/backends/onnxruntime/helpers.js';
+import { executeRequest } from '../../src/backends/execute-request.js';
 
 /**
  * Per-execute overhead of the worker-thread instance against onnxruntime-node in-process, cls
  * model at batch 1, one intra-op thread each. Not a test (vitest run ignores *.bench.ts):
- *   npx tsc -p tsconfig.json && npx vitest bench --run test/unit/backends/onnxruntime-overhead.bench.ts
+ *   npx tsc -p tsconfig.json && npx vitest bench --run bench/onnxruntime/overhead.bench.ts
  * Both sides copy the 110 KB input once per call, as a server would when it owns the body.
  */
 

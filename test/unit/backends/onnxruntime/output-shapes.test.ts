@@ -4,8 +4,8 @@
  */
 import type ort from 'onnxruntime-node';
 import { describe, expect, test } from 'vitest';
-import { OutputShapes } from '../../../src/backends/onnxruntime/output-shapes.js';
-import type { Tensor } from '../../../src/infer/tensor.js';
+import { OutputShapes } from '../../../../src/backends/onnxruntime/output-shapes.js';
+import type { Tensor } from '../../../../src/infer/tensor.js';
 
 const meta = (name: string, shape: (number | string)[]): ort.InferenceSession.ValueMetadata => ({ name, isTensor: true, type: 'float32', shape });
 const input = (name: string, shape: number[]): Tensor => ({ name, datatype: 'FP32', shape, data: new Uint8Array(0) });

@@ -6,9 +6,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { InferenceServer } from '../../../src/index.js';
-import { decodeBytesElements } from '../../../src/infer/bytes-codec.js';
-import { tempDir } from '../../e2e/helpers/temp-repo.js';
+import { InferenceServer } from '../../../../src/index.js';
+import { decodeBytesElements } from '../../../../src/infer/bytes-codec.js';
+import { tempDir } from '../../../e2e/helpers/temp-repo.js';
 
 const tmp = tempDir('infera-js-batching-');
 let server: InferenceServer;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { packForTransfer } from '../../../src/backends/onnxruntime/transfer.js';
-import type { Tensor } from '../../../src/infer/tensor.js';
+import { packForTransfer } from '../../../../src/backends/onnxruntime/transfer.js';
+import type { Tensor } from '../../../../src/infer/tensor.js';
 
 const tensor = (name: string, data: Uint8Array): Tensor => ({ name, datatype: 'UINT8', shape: [data.byteLength], data });
 

@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { InferenceServer, InternalError, InvalidArgumentError, NotFoundError, type Tensor } from '../../../src/index.js';
-import { tempDir } from '../../e2e/helpers/temp-repo.js';
-import { writeJsModel } from '../../fixtures/js-models/repo.js';
-import { addSubModel, writeModel } from '../../fixtures/onnx-models.js';
+import { InferenceServer, InternalError, InvalidArgumentError, NotFoundError, type Tensor } from '../../../../src/index.js';
+import { tempDir } from '../../../e2e/helpers/temp-repo.js';
+import { writeJsModel } from '../../../fixtures/js-models/repo.js';
+import { addSubModel, writeModel } from '../../../fixtures/onnx-models.js';
 
 const tmp = tempDir('infera-js-');
 const events = path.join(tmp.dir, 'events.jsonl');
