@@ -1,7 +1,9 @@
 #include "addon/addon.h"
 
+#include "addon/status_to_js.h"
 #include "addon/wraps.h"
 #include "core/cuda_device.h"
+#include "core/reuse_port_socket.h"
 #include "core/status.h"
 
 namespace infera { namespace addon {
@@ -22,6 +24,7 @@ InferaAddon::InferaAddon(Napi::Env env, Napi::Object exports)
           InstanceMethod("buildInfo", &InferaAddon::BuildInfo, napi_enumerable),
           InstanceMethod("deviceQuery", &InferaAddon::DeviceQuery, napi_enumerable),
           InstanceMethod("detachBuffer", &InferaAddon::DetachBuffer, napi_enumerable),
+          InstanceMethod("bindReusePort", &InferaAddon::BindReusePort, napi_enumerable),
           InstanceValue("PinnedMemoryPool", InitPinnedMemoryPool(env, this), napi_enumerable),
           InstanceValue("CudaMemoryPool", InitCudaMemoryPool(env, this), napi_enumerable),
           InstanceValue(
@@ -68,6 +71,24 @@ InferaAddon::DetachBuffer(const Napi::CallbackInfo& info)
   Napi::ArrayBuffer buffer = info[0].As<Napi::TypedArray>().ArrayBuffer();
   if (!buffer.IsDetached()) buffer.Detach();
   return env.Undefined();
+}
+
+Napi::Value
+InferaAddon::BindReusePort(const Napi::CallbackInfo& info)
+{
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber()) {
+    throw Napi::TypeError::New(env, "bindReusePort(host: string, port: number)");
+  }
+  core::BoundSocket bound;
+  ThrowIfError(
+      env, core::BindReusePortSocket(
+               info[0].As<Napi::String>().Utf8Value(),
+               info[1].As<Napi::Number>().Int32Value(), &bound));
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("fd", bound.fd);
+  o.Set("port", bound.port);
+  return o;
 }
 
 }}  // namespace infera::addon

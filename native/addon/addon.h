@@ -9,7 +9,7 @@ namespace infera { namespace addon {
 
 /// Bumped whenever the exported surface changes; src/native/binding.ts
 /// refuses an addon whose `abiVersion` differs (a stale build or prebuild).
-constexpr int kAbiVersion = 2;
+constexpr int kAbiVersion = 3;
 
 class InferaAddon : public Napi::Addon<InferaAddon> {
  public:
@@ -36,6 +36,12 @@ class InferaAddon : public Napi::Addon<InferaAddon> {
   /// instead of whenever V8 collects it. Idempotent.
   /// @throws TypeError unless `view` is a typed array.
   Napi::Value DetachBuffer(const Napi::CallbackInfo& info);
+  /// [sync] bindReusePort(host, port) -> { fd, port }: a TCP socket bound
+  /// with SO_REUSEPORT (not yet listening) for `server.listen({ fd })` in
+  /// each protocol thread; port 0 picks one. The caller owns the fd.
+  /// @throws Error with code INVALID_ARG / UNAVAILABLE / UNSUPPORTED
+  ///   (core/reuse_port_socket.h).
+  Napi::Value BindReusePort(const Napi::CallbackInfo& info);
 };
 
 }}  // namespace infera::addon

@@ -16,7 +16,7 @@ export type * from './native-types.js';
  */
 
 /** Bumped with native/addon/addon.h `kAbiVersion` whenever the exported surface changes. */
-export const NATIVE_ABI_VERSION = 2;
+export const NATIVE_ABI_VERSION = 3;
 
 /**
  * Native status codes by value (native/core/status.h `StatusCode`; static_assert'ed there).
@@ -41,6 +41,7 @@ export const NATIVE_EXPORT_KEYS = [
   'buildInfo',
   'deviceQuery',
   'detachBuffer',
+  'bindReusePort',
   'PinnedMemoryPool',
   'CudaMemoryPool',
   'SystemSharedMemoryRegion',

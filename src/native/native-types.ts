@@ -227,6 +227,14 @@ export interface NativeAddon {
    * buffer reads as empty afterwards: only for buffers nothing else uses. Idempotent.
    */
   detachBuffer(view: ArrayBufferView): void;
+  /**
+   * A TCP socket bound with SO_REUSEPORT to `host` (an IP literal) and `port` (0 = pick),
+   * not yet listening, for `server.listen({ fd })` in one protocol thread: each thread binds
+   * its own and the kernel spreads connections over them (Node 20 has no `reusePort`).
+   * @throws Error with code INVALID_ARG (bad host or port), UNAVAILABLE (errno's text, e.g.
+   *   EADDRINUSE from a holder without SO_REUSEPORT), UNSUPPORTED (no SO_REUSEPORT).
+   */
+  bindReusePort(host: string, port: number): { fd: number; port: number };
   PinnedMemoryPool: new (byteSize: number) => NativePinnedMemoryPool;
   CudaMemoryPool: new (device: number, byteSize: number) => NativeCudaMemoryPool;
   SystemSharedMemoryRegion: NativeSystemSharedMemoryRegionStatic;
