@@ -1,5 +1,6 @@
-import { createHttpFrontend, type HttpFrontend } from '../protocol/http/index.js';
-import { createGrpcFrontend, grpcFrontendOptions, type GrpcFlags, type GrpcFrontend } from '../protocol/grpc/index.js';
+import type { HttpFrontend } from '../protocol/http/index.js';
+import { grpcFrontendOptions, type GrpcFlags, type GrpcFrontend } from '../protocol/grpc/index.js';
+import { createThreadedGrpcFrontend, createThreadedHttpFrontend } from '../protocol/threads/threaded-frontends.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { metricsConfigFrom, parseMetricsConfigOption } from '../observability/metrics-config.js';
 import { createMetricsService, type MetricsService } from '../observability/metrics-service.js';
@@ -25,6 +26,10 @@ export interface ServeOptions extends GrpcFlags {
   /** `--allow-console`: the web console and Swagger UI on the HTTP port. */
   allowConsole?: boolean;
   httpMaxInputSize: number;
+  /** `--http-thread-count`: HTTP protocol threads (0 or 1 = the main thread). */
+  httpThreadCount: number;
+  /** `--grpc-thread-count`: gRPC protocol threads (0 or 1 = the main thread). */
+  grpcThreadCount: number;
   httpRequestTimeoutSecs: number;
   httpIdleTimeoutSecs: number;
   /** Unset: the frontend's default, 8 × httpMaxInputSize. */
@@ -150,14 +155,15 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let grpc: GrpcFrontend | undefined;
   const banner: BannerInput = { version: server.serverMetadata().version, models: server.modelIndex().filter((r) => r.state === 'READY').map((r) => r.name) };
   if (grpcOptions !== undefined) {
-    grpc = createGrpcFrontend(server, grpcOptions);
+    grpc = createThreadedGrpcFrontend(server, { ...grpcOptions, threadCount: opts.grpcThreadCount });
     const bound = (banner.grpc = await grpc.listen());
     logger.info(SRC, `Started GRPCInferenceService at ${bound.address}:${bound.port}`);
   }
 
   let http: HttpFrontend | undefined;
   if (opts.allowHttp) {
-    http = createHttpFrontend(server, {
+    http = createThreadedHttpFrontend(server, {
+      threadCount: opts.httpThreadCount,
       address: opts.httpAddress,
       port: opts.httpPort,
       maxInputSize: opts.httpMaxInputSize,

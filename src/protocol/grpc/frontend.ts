@@ -162,13 +162,13 @@ export function createGrpcFrontend(core: ServerCore, options: GrpcFrontendOption
 }
 
 /** The status of a call still open when the exit timeout ends. */
-const EXIT_TIMEOUT_MESSAGE = 'GRPC server exit timeout reached before the request completed';
+export const EXIT_TIMEOUT_MESSAGE = 'GRPC server exit timeout reached before the request completed';
 
 /**
  * How long calls ended at the exit timeout get to send their status before the connections
  * are destroyed (statuses are small; a client that does not read loses its own).
  */
-const FLUSH_MS = 250;
+export const FLUSH_MS = 250;
 
 /** IPv6 literals need brackets in a gRPC target ("[::1]:8001"). */
 function hostForUri(address: string): string {

@@ -25,6 +25,11 @@ export function rememberReceived(msg: ModelInferRequest, bytes: Uint8Array): Mod
   return msg;
 }
 
+/** The bytes `msg` was decoded from (what the ModelInfer deserializer was given), if known. */
+export function receivedBytes(msg: ModelInferRequest): Uint8Array | undefined {
+  return received.get(msg);
+}
+
 /**
  * Frees the bytes `msg` was decoded from. Call only once the request has been answered
  * successfully, when nothing reads its inputs any more: not after an error or a cancellation,

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TritonError, UnavailableError } from '../../errors/index.js';
 import type { ServerCore } from '../../server-types.js';
@@ -181,21 +181,7 @@ export function createHttpFrontend(core: ServerCore, options: HttpFrontendOption
     await serverClosed;
   };
 
-  const server: Server = createServer(
-    {
-      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-      // Node requires headersTimeout <= requestTimeout when the latter is set.
-      headersTimeout: requestTimeoutMs > 0 ? Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs) : HEADERS_TIMEOUT_MS,
-      requestTimeout: requestTimeoutMs,
-      // Both timeouts are checked on this period (Node's default 30 s would let a short
-      // timeout run up to 30 s late).
-      connectionsCheckingInterval: checkingIntervalMs(requestTimeoutMs),
-      noDelay: true,
-      // Triton does not require Host; HTTP/1.0 tools and some clients omit it.
-      requireHostHeader: false,
-    },
-    onRequest,
-  );
+  const server: Server = createServer(httpServerOptions(requestTimeoutMs), onRequest);
   // A body over the limit is refused before the client sends it; anything else is invited.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (Number(req.headers['content-length']) > maxInputSize) res.shouldKeepAlive = false;
@@ -231,6 +217,25 @@ export function createHttpFrontend(core: ServerCore, options: HttpFrontendOption
       closed ??= shutDown(timeoutMs);
       return closed;
     },
+  };
+}
+
+/**
+ * The node:http server options of the frontend (and of each protocol thread's server):
+ * timeouts from `requestTimeoutMs` (0 = none), Nagle off, Host not required.
+ */
+export function httpServerOptions(requestTimeoutMs: number): ServerOptions {
+  return {
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // Node requires headersTimeout <= requestTimeout when the latter is set.
+    headersTimeout: requestTimeoutMs > 0 ? Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs) : HEADERS_TIMEOUT_MS,
+    requestTimeout: requestTimeoutMs,
+    // Both timeouts are checked on this period (Node's default 30 s would let a short
+    // timeout run up to 30 s late).
+    connectionsCheckingInterval: checkingIntervalMs(requestTimeoutMs),
+    noDelay: true,
+    // Triton does not require Host; HTTP/1.0 tools and some clients omit it.
+    requireHostHeader: false,
   };
 }
 

@@ -105,9 +105,7 @@ async function inferAndRespond(
     const out = responseEncoding(req.headers['accept-encoding']);
     const response = await ctx.core.infer(decoded.request, undefined, { transfer: true, model });
     shm.writeOutputs(response.outputs);
-    const encoded = encodeInferResponse(response, decoded.outputs, decoded.request.id, shm);
-    if (out === 'identity') return sendEncoded(res, encoded);
-    await sendCompressed(res, encoded, out);
+    await sendInferResponse(res, encodeInferResponse(response, decoded.outputs, decoded.request.id, shm), out);
   } finally {
     shm.release();
     // The request's tensors were views of the body; the answer is written, nothing reads them.
@@ -140,6 +138,15 @@ function decodeBody(
     });
   }
   return decodeRawRequest(body, model.spec, { modelName: model.name, modelVersion: version });
+}
+
+/**
+ * Writes an encoded infer response: 200, compressed with `encoding` when it is not identity
+ * (uncompressed when compression fails, as Triton). Shared with the protocol threads.
+ */
+export function sendInferResponse(res: ServerResponse, encoded: EncodedInferResponse, encoding: 'identity' | 'gzip' | 'deflate'): Promise<void> | void {
+  if (encoding === 'identity') return sendEncoded(res, encoded);
+  return sendCompressed(res, encoded, encoding);
 }
 
 /** 200 with the encoded response, uncompressed: JSON, or a JSON header then binary outputs. */

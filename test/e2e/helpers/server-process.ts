@@ -29,7 +29,16 @@ export interface ExitedServer {
 }
 
 /** gRPC on an ephemeral loopback port, so parallel servers never collide on 8001. */
-const GRPC_DEFAULTS = ['--grpc-port', '0', '--grpc-address', '127.0.0.1'];
+const GRPC_DEFAULTS = ['--grpc-port', '0', '--grpc-address', '127.0.0.1', ...threadFlags()];
+
+/**
+ * INFERA_TEST_THREAD_COUNT, when set, is passed as --http-thread-count and --grpc-thread-count,
+ * so that the same tests cover the in-thread frontends (0) and the protocol threads.
+ */
+function threadFlags(): string[] {
+  const n = process.env['INFERA_TEST_THREAD_COUNT'];
+  return n === undefined ? [] : ['--http-thread-count', n, '--grpc-thread-count', n];
+}
 /** Metrics on an ephemeral port (its address follows --http-address), so servers never collide on 8002. */
 const METRICS_DEFAULTS = ['--metrics-port', '0'];
 

@@ -4,7 +4,8 @@
  */
 import { Client, credentials, Metadata, type MethodDefinition, type ServiceError } from '@grpc/grpc-js';
 import { GrpcClient, GrpcClientError, type StreamItem } from '../../../../src/client/index.js';
-import { createGrpcFrontend, type GrpcFrontend } from '../../../../src/protocol/grpc/index.js';
+import type { GrpcFrontend } from '../../../../src/protocol/grpc/index.js';
+import { createThreadedGrpcFrontend } from '../../../../src/protocol/threads/threaded-frontends.js';
 import { parseRestrictedProtocols } from '../../../../src/protocol/grpc/restricted-protocols.js';
 import type { ServerCore } from '../../../../src/server-types.js';
 
@@ -18,7 +19,9 @@ export interface Running {
 const running: Running[] = [];
 
 export async function start(core: ServerCore, restricted: string[] = []): Promise<Running> {
-  const frontend = createGrpcFrontend(core, {
+  // INFERA_TEST_THREAD_COUNT: protocol threads (default 0, in-thread), as the HTTP helpers.
+  const frontend = createThreadedGrpcFrontend(core, {
+    threadCount: Number(process.env['INFERA_TEST_THREAD_COUNT'] ?? 0),
     address: '127.0.0.1',
     port: 0,
     restrictedProtocols: parseRestrictedProtocols(restricted),

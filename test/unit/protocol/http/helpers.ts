@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
-import { createHttpFrontend, type HttpFrontend, type HttpFrontendOptions } from '../../../../src/protocol/http/index.js';
+import type { HttpFrontend, HttpFrontendOptions } from '../../../../src/protocol/http/index.js';
+import { createThreadedHttpFrontend } from '../../../../src/protocol/threads/threaded-frontends.js';
 import { FakeCore } from './fake-core.js';
 
 export interface Started {
@@ -9,9 +10,15 @@ export interface Started {
   port: number;
 }
 
+/**
+ * Protocol threads the frontends under test get: INFERA_TEST_THREAD_COUNT (default 0, in-thread),
+ * so that the same tests cover `--http-thread-count 0` and the threaded frontends.
+ */
+export const TEST_THREAD_COUNT = Number(process.env['INFERA_TEST_THREAD_COUNT'] ?? 0);
+
 /** Starts the real frontend on an ephemeral localhost port. Close it in afterEach. */
 export async function start(options: Partial<HttpFrontendOptions> = {}, core = new FakeCore()): Promise<Started> {
-  const frontend = createHttpFrontend(core, { address: '127.0.0.1', port: 0, ...options });
+  const frontend = createThreadedHttpFrontend(core, { address: '127.0.0.1', port: 0, threadCount: TEST_THREAD_COUNT, ...options });
   const { port } = await frontend.listen();
   return { core, frontend, base: `http://127.0.0.1:${port}`, port };
 }

@@ -1,0 +1,88 @@
+import { errorFromCode, isErrorCode, TritonError } from '../../errors/index.js';
+import type { InferenceRequest, InferenceResponse } from '../../infer/tensor.js';
+import { packForTransfer } from '../../infer/transfer.js';
+
+/**
+ * Messages between a protocol thread and the core thread (the main thread, which owns the
+ * server and its schedulers). A protocol thread posts decoded infer requests; the core thread
+ * answers each with the response or the error. Tensor bytes move by transfer (the received
+ * body's ArrayBuffer when it is the body's own, else one fresh copy of the views: see
+ * `packForTransfer`), never by JSON.
+ *
+ * Several requests (or replies) that are ready in the same tick travel in one message: a
+ * postMessage costs a few microseconds on each side, which is what this layer exists to save
+ * on the core thread.
+ */
+
+/** One infer request from a protocol thread. `id` is unique per thread. */
+export interface InferCall {
+  id: number;
+  request: InferenceRequest;
+  /** HTTP/gRPC frontends refuse decoupled models on infer; the core thread checks that. */
+  refuseDecoupled?: 'http' | 'grpc';
+  /** A `cancel` message may follow (gRPC: client cancel or deadline). */
+  cancellable?: boolean;
+}
+
+/** Protocol thread → core thread. */
+export type ToCore = { t: 'infer'; calls: InferCall[] } | { t: 'cancel'; id: number; error: WireError };
+
+/** An error as it crosses threads: a TritonError keeps its code (and so its HTTP/gRPC status). */
+export interface WireError {
+  code?: string;
+  message: string;
+  detail?: string;
+}
+
+export interface InferReply {
+  id: number;
+  response?: InferenceResponse;
+  error?: WireError;
+}
+
+/** Core thread → protocol thread. */
+export type FromCore = { t: 'replies'; replies: InferReply[] };
+
+/** `err` for postMessage: code, message and the `detail` some errors carry for the log. */
+export function toWireError(err: unknown): WireError {
+  if (err instanceof Error) {
+    const code = err instanceof TritonError ? err.code : undefined;
+    const detail = (err as { detail?: unknown }).detail;
+    return { code, message: err.message, ...(typeof detail === 'string' ? { detail } : {}) };
+  }
+  return { message: String(err) };
+}
+
+/** The error again, as the TritonError subclass of its code (a plain Error without one). */
+export function fromWireError(wire: WireError): Error {
+  const err = isErrorCode(wire.code) ? errorFromCode(wire.code, wire.message) : new Error(wire.message);
+  if (wire.detail !== undefined) (err as { detail?: string }).detail = wire.detail;
+  return err;
+}
+
+/**
+ * `request` ready to post: inputs packed for transfer. The caller must not read the inputs'
+ * data afterwards (their buffers may be detached).
+ * @param owned the received body's ArrayBuffer when the request owns all of it (a body read
+ *   into a buffer of its own): when every input views it, it moves whole, whatever its size,
+ *   and the core thread sees the same views of it (no copy at all).
+ */
+export function packRequest(request: InferenceRequest, transfer: ArrayBuffer[], owned?: ArrayBuffer): InferenceRequest {
+  if (owned !== undefined && owned.byteLength > 0 && request.inputs.every((t) => t.data.buffer === owned)) {
+    transfer.push(owned);
+    return request;
+  }
+  const packed = packForTransfer(request.inputs);
+  for (const b of packed.transfer) transfer.push(b);
+  return { ...request, inputs: packed.tensors };
+}
+
+/** `response` ready to post: outputs packed for transfer. */
+export function packResponse(response: InferenceResponse, transfer: ArrayBuffer[]): InferenceResponse {
+  const packed = packForTransfer(response.outputs);
+  for (const b of packed.transfer) transfer.push(b);
+  const out: InferenceResponse = { modelName: response.modelName, modelVersion: response.modelVersion, outputs: packed.tensors };
+  if (response.id !== undefined) out.id = response.id;
+  if (response.parameters !== undefined) out.parameters = response.parameters;
+  return out;
+}
