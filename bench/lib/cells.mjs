@@ -2,7 +2,7 @@
 // reading the server's CPU time, so every row has throughput, latency and server CPU µs per
 // request (independent of how fast the client is).
 import { h2load } from './h2load.mjs';
-import { cpuSeconds, untilIdle } from './proc.mjs';
+import { cpuSeconds, threadCpuSeconds, untilIdle } from './proc.mjs';
 import { inferaStats } from './servers.mjs';
 import { wrk } from './wrk.mjs';
 
@@ -16,6 +16,7 @@ import { wrk } from './wrk.mjs';
  *   headerLength?, stats?: { httpUrl, model } }
  * @param load { concurrency, seconds, warmup, cpus }
  * @returns { rps, p50Us, p90Us, p99Us, meanUs, requests, seconds, serverCpuUsPerReq, serverCpuPercent,
+ *   coreCpuUsPerReq (the server's main thread only: infera's core thread),
  *   server?: { inferences, executions, avgBatch } }
  * @throws Error when a request failed (HTTP status, or gRPC failures the server counted)
  */
@@ -32,13 +33,17 @@ export async function measureCell(target, load) {
   }
   const before = target.stats ? await inferaStats(target.stats.httpUrl, target.stats.model) : undefined;
   const cpu0 = cpuSeconds(target.pid);
+  const core0 = threadCpuSeconds(target.pid);
   const r = await gen(seconds);
   const cpu1 = cpuSeconds(target.pid);
+  const core1 = threadCpuSeconds(target.pid);
   const after = target.stats ? await inferaStats(target.stats.httpUrl, target.stats.model) : undefined;
   const out = {
     ...r,
     serverCpuUsPerReq: ((cpu1 - cpu0) * 1e6) / r.requests,
     serverCpuPercent: ((cpu1 - cpu0) / r.seconds) * 100,
+    coreCpuUsPerReq: ((core1 - core0) * 1e6) / r.requests,
+    coreCpuPercent: ((core1 - core0) / r.seconds) * 100,
   };
   if (before !== undefined && after !== undefined) {
     // h2load resets the streams still open when its duration ends (up to one per stream, for

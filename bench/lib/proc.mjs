@@ -29,6 +29,16 @@ export function cpuSeconds(pid) {
 }
 
 /**
+ * CPU seconds one thread of a live process has used so far (`tid` defaults to `pid`, the
+ * process's main thread: for infera the core thread, which owns scheduling).
+ */
+export function threadCpuSeconds(pid, tid = pid) {
+  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/**
  * The error a load generator throws when not one request completed in its run: the server is
  * stalled or each request takes longer than the run (`measureCell` then runs longer).
  */

@@ -13,14 +13,17 @@ const SHM_FLAG = execFileSync(process.execPath, [CLI, 'serve', '--help']).toStri
   ? ['--allow-client-shm', 'true']
   : [];
 
-/** infera serve on ephemeral ports, metrics off. Resolves { pid, httpUrl, grpcUrl, stop }. */
-export async function startInfera(repo, cpus) {
+/**
+ * infera serve on ephemeral ports, metrics off. Resolves { pid, httpUrl, grpcUrl, stop }.
+ * `extra`: more flags; `cli`: another build's bin/infera.js (an older commit built beside).
+ */
+export async function startInfera(repo, cpus, extra = [], cli = CLI) {
   const p = await startProcess({
     cmd: process.execPath,
     args: [
-      CLI, 'serve', '--model-repository', repo, '--http-address', '127.0.0.1', '--http-port', '0',
+      cli, 'serve', '--model-repository', repo, '--http-address', '127.0.0.1', '--http-port', '0',
       '--grpc-address', '127.0.0.1', '--grpc-port', '0', '--allow-metrics', 'false', '--log-format', 'json',
-      '--disable-auto-complete-config', ...SHM_FLAG,
+      '--disable-auto-complete-config', ...(cli === CLI ? SHM_FLAG : ['--allow-client-shm', 'true']), ...extra,
     ],
     cpus,
     ready: /Started HTTPService at [^"]*:(\d+)"/,

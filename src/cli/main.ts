@@ -7,7 +7,7 @@ import { serve, type ServeOptions } from './serve.js';
 import { addPerfCommand } from './perf.js';
 import { addAnalyzeCommand } from './analyze.js';
 import { parseCompressionLevel } from '../protocol/grpc/index.js';
-import { DEFAULT_PROTOCOL_THREAD_COUNT } from '../protocol/threads/threaded-frontends.js';
+import { defaultProtocolThreadCount } from '../protocol/threads/threaded-frontends.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -24,9 +24,9 @@ function addServeFlags(cmd: Command): Command {
     .option('--http-request-timeout-secs <secs>', 'a whole HTTP request (headers and body) must arrive within this (0 = no limit)', parseNonNegativeInt, 300)
     .option('--http-idle-timeout-secs <secs>', 'an HTTP request body that stops arriving for this long is answered 408 (0 = no limit)', parseNonNegativeInt, 30)
     .option('--http-max-receiving-size <bytes>', 'memory all HTTP request bodies being received may hold (default 8 x --http-max-input-size; 0 = no cap)', parseNonNegativeInt)
-    .option('--http-thread-count <n>', 'threads that receive, decode and encode HTTP requests (0 or 1 = the main thread)', parseNonNegativeInt, DEFAULT_PROTOCOL_THREAD_COUNT)
+    .option('--http-thread-count <n>', 'threads that receive, decode and encode HTTP requests (0 or 1 = the main thread; default 2, 0 on one CPU)', parseNonNegativeInt)
     .option('--allow-grpc [bool]', 'serve gRPC', parseBool, true)
-    .option('--grpc-thread-count <n>', 'threads that receive, decode and encode gRPC requests (0 or 1 = the main thread)', parseNonNegativeInt, DEFAULT_PROTOCOL_THREAD_COUNT)
+    .option('--grpc-thread-count <n>', 'threads that receive, decode and encode gRPC requests (0 or 1 = the main thread; default 2, 0 on one CPU)', parseNonNegativeInt)
     .option('--grpc-port <port>', 'gRPC port', parsePort, 8001)
     .option('--grpc-address <address>', 'address the gRPC server binds', '0.0.0.0')
     .option('--grpc-keepalive-time <ms>', 'ms between keepalive pings the server sends', parseNonNegativeInt, 7_200_000)

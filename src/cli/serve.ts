@@ -1,6 +1,6 @@
 import type { HttpFrontend } from '../protocol/http/index.js';
 import { grpcFrontendOptions, type GrpcFlags, type GrpcFrontend } from '../protocol/grpc/index.js';
-import { createThreadedGrpcFrontend, createThreadedHttpFrontend } from '../protocol/threads/threaded-frontends.js';
+import { createThreadedGrpcFrontend, createThreadedHttpFrontend, defaultProtocolThreadCount } from '../protocol/threads/threaded-frontends.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { metricsConfigFrom, parseMetricsConfigOption } from '../observability/metrics-config.js';
 import { createMetricsService, type MetricsService } from '../observability/metrics-service.js';
@@ -26,10 +26,10 @@ export interface ServeOptions extends GrpcFlags {
   /** `--allow-console`: the web console and Swagger UI on the HTTP port. */
   allowConsole?: boolean;
   httpMaxInputSize: number;
-  /** `--http-thread-count`: HTTP protocol threads (0 or 1 = the main thread). */
-  httpThreadCount: number;
-  /** `--grpc-thread-count`: gRPC protocol threads (0 or 1 = the main thread). */
-  grpcThreadCount: number;
+  /** `--http-thread-count`: HTTP protocol threads (0 or 1 = the main thread; unset: `defaultProtocolThreadCount()`). */
+  httpThreadCount?: number;
+  /** `--grpc-thread-count`: gRPC protocol threads (0 or 1 = the main thread; unset: `defaultProtocolThreadCount()`). */
+  grpcThreadCount?: number;
   httpRequestTimeoutSecs: number;
   httpIdleTimeoutSecs: number;
   /** Unset: the frontend's default, 8 × httpMaxInputSize. */
@@ -155,7 +155,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let grpc: GrpcFrontend | undefined;
   const banner: BannerInput = { version: server.serverMetadata().version, models: server.modelIndex().filter((r) => r.state === 'READY').map((r) => r.name) };
   if (grpcOptions !== undefined) {
-    grpc = createThreadedGrpcFrontend(server, { ...grpcOptions, threadCount: opts.grpcThreadCount });
+    grpc = createThreadedGrpcFrontend(server, { ...grpcOptions, threadCount: opts.grpcThreadCount ?? defaultProtocolThreadCount() });
     const bound = (banner.grpc = await grpc.listen());
     logger.info(SRC, `Started GRPCInferenceService at ${bound.address}:${bound.port}`);
   }
@@ -163,7 +163,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let http: HttpFrontend | undefined;
   if (opts.allowHttp) {
     http = createThreadedHttpFrontend(server, {
-      threadCount: opts.httpThreadCount,
+      threadCount: opts.httpThreadCount ?? defaultProtocolThreadCount(),
       address: opts.httpAddress,
       port: opts.httpPort,
       maxInputSize: opts.httpMaxInputSize,

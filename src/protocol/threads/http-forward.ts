@@ -55,8 +55,24 @@ export class HttpForwarder {
     res.on('close', () => {
       if (!res.writableFinished) out.destroy();
     });
-    if (body !== undefined) out.end(body);
-    else req.pipe(out);
+    if (body !== undefined) {
+      out.end(body);
+      return;
+    }
+    // Chunks the parser delivers in one turn go out in one write, still as separate chunks
+    // (the core thread's frontend counts them against its chunk limit).
+    let corked = false;
+    const uncork = (): void => {
+      corked = false;
+      out.uncork();
+    };
+    req.on('data', () => {
+      if (corked) return;
+      corked = true;
+      out.cork();
+      process.nextTick(uncork);
+    });
+    req.pipe(out);
   }
 
   close(): void {

@@ -1,14 +1,21 @@
+import { availableParallelism } from 'node:os';
 import type { ServerCore } from '../../server-types.js';
 import { createGrpcFrontend, type GrpcFrontend, type GrpcFrontendOptions } from '../grpc/frontend.js';
 import { createHttpFrontend, type HttpFrontend, type HttpFrontendOptions } from '../http/frontend.js';
 import { protocolThreadsUnavailable, startProtocolThreads, type ProtocolThreads } from './protocol-threads.js';
 
 /**
- * The CLI's `--http-thread-count` and `--grpc-thread-count` default (bench/RESULTS.md, protocol
- * threads: two threads take the protocol work off the core thread; more only add hand-offs on
- * a machine with few cores).
+ * The CLI's `--http-thread-count` and `--grpc-thread-count` default: none (the main thread)
+ * when the process may run on one CPU only, where protocol threads only add hand-offs
+ * (measured: trivial model over HTTP pinned to one core, 2 threads serve about a third fewer
+ * requests than in-thread; bench/results/threads.md); else 2, which takes the protocol work
+ * off the core thread (its CPU per request falls from about 115 µs to 35 µs for the trivial
+ * model over HTTP, below a bare node:http server's), while more threads would compete with the
+ * model instances for the few cores of small machines.
  */
-export const DEFAULT_PROTOCOL_THREAD_COUNT = 2;
+export function defaultProtocolThreadCount(cpus = availableParallelism()): number {
+  return cpus <= 1 ? 0 : 2;
+}
 
 /**
  * `--http-thread-count` / `--grpc-thread-count`: how many protocol threads receive, decode,

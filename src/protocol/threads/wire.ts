@@ -1,5 +1,6 @@
 import { errorFromCode, isErrorCode, TritonError } from '../../errors/index.js';
-import type { InferenceRequest, InferenceResponse } from '../../infer/tensor.js';
+import type { InferenceRequest, InferenceResponse, Tensor } from '../../infer/tensor.js';
+import { isUntransferable } from '../../infer/untransferable.js';
 import { packForTransfer } from '../../infer/transfer.js';
 
 /**
@@ -43,6 +44,30 @@ export interface InferReply {
 /** Core thread → protocol thread. */
 export type FromCore = { t: 'replies'; replies: InferReply[] };
 
+/**
+ * Buffers up to this size are cloned with the message rather than transferred: a transfer
+ * detaches and re-wraps the buffer on each side, which costs more than copying a few KiB, and
+ * this is the core thread's time.
+ */
+const CLONE_MAX_BYTES = 16 * 1024;
+
+/**
+ * Whether every tensor's whole ArrayBuffer is small (a view is cloned with all of its buffer).
+ * SharedArrayBuffers and marked (untransferable) buffers go through `packForTransfer`.
+ */
+function allSmall(tensors: readonly Tensor[]): boolean {
+  for (const t of tensors) {
+    const b = t.data.buffer;
+    if (b.byteLength > CLONE_MAX_BYTES || !(b instanceof ArrayBuffer) || isUntransferable(b)) return false;
+  }
+  return true;
+}
+
+/** A fresh tensor object: nothing else a caller hung on its Tensor is cloned along. */
+function plain(t: Tensor): Tensor {
+  return { name: t.name, datatype: t.datatype, shape: t.shape, data: t.data };
+}
+
 /** `err` for postMessage: code, message and the `detail` some errors carry for the log. */
 export function toWireError(err: unknown): WireError {
   if (err instanceof Error) {
@@ -69,9 +94,10 @@ export function fromWireError(wire: WireError): Error {
  */
 export function packRequest(request: InferenceRequest, transfer: ArrayBuffer[], owned?: ArrayBuffer): InferenceRequest {
   if (owned !== undefined && owned.byteLength > 0 && request.inputs.every((t) => t.data.buffer === owned)) {
-    transfer.push(owned);
+    if (owned.byteLength > CLONE_MAX_BYTES) transfer.push(owned);
     return request;
   }
+  if (allSmall(request.inputs)) return request;
   const packed = packForTransfer(request.inputs);
   for (const b of packed.transfer) transfer.push(b);
   return { ...request, inputs: packed.tensors };
@@ -79,7 +105,7 @@ export function packRequest(request: InferenceRequest, transfer: ArrayBuffer[], 
 
 /** `response` ready to post: outputs packed for transfer. */
 export function packResponse(response: InferenceResponse, transfer: ArrayBuffer[]): InferenceResponse {
-  const packed = packForTransfer(response.outputs);
+  const packed = allSmall(response.outputs) ? { tensors: response.outputs.map(plain), transfer: [] } : packForTransfer(response.outputs);
   for (const b of packed.transfer) transfer.push(b);
   const out: InferenceResponse = { modelName: response.modelName, modelVersion: response.modelVersion, outputs: packed.tensors };
   if (response.id !== undefined) out.id = response.id;
