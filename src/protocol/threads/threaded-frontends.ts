@@ -5,16 +5,17 @@ import { createHttpFrontend, type HttpFrontend, type HttpFrontendOptions } from 
 import { protocolThreadsUnavailable, startProtocolThreads, type ProtocolThreads } from './protocol-threads.js';
 
 /**
- * The CLI's `--http-thread-count` and `--grpc-thread-count` default: none (the main thread)
- * when the process may run on one CPU only, where protocol threads only add hand-offs
- * (measured: trivial model over HTTP pinned to one core, 2 threads serve about a third fewer
- * requests than in-thread; bench/results/threads.md); else 2, which takes the protocol work
- * off the core thread (its CPU per request falls from about 115 µs to 35 µs for the trivial
- * model over HTTP, below a bare node:http server's), while more threads would compete with the
- * model instances for the few cores of small machines.
+ * The CLI's `--http-thread-count` and `--grpc-thread-count` default, from the CPUs this process
+ * may use: protocol threads pay only where they get cores of their own, beside the core thread
+ * and the model instances. Measured on 2 cores (bench/results/threads*.md): 2 threads cut the
+ * core thread's CPU per trivial request about 3× (≈110 → 35–43 µs) but, sharing the cores with
+ * the instances and the load generator, did not raise throughput consistently (−17% to +33%
+ * between cells), and pinned to one core they lose up to a third. So: none below 4 CPUs; from 4,
+ * half the CPUs, at most 4 (4 threads decode about as many requests as the core thread can
+ * schedule, ≈ 130 µs each against ≈ 35 µs).
  */
 export function defaultProtocolThreadCount(cpus = availableParallelism()): number {
-  return cpus <= 1 ? 0 : 2;
+  return cpus < 4 ? 0 : Math.min(4, Math.floor(cpus / 2));
 }
 
 /**
