@@ -52,6 +52,8 @@ export interface InferenceServerOptions {
   logger?: Logger;
   /** `--metrics-config`: which latency metrics are kept (counters by default). */
   metricsConfig?: MetricsConfig;
+  /** `--allow-metrics` (default true): false keeps the metrics from every endpoint, the console's too. */
+  allowMetrics?: boolean;
   /** `--trace-config` and the deprecated `--trace-*` flags; tracing is OFF by default. */
   trace?: TraceOptions;
   /** `--allow-client-shm`: allow registering system/CUDA shared memory, default false. */

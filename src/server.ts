@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
 import { BackendRegistry } from './backends/registry.js';
 import { modelConfigToJson } from './config/index.js';
-import { UnavailableError } from './errors/index.js';
+import { NotFoundError, UnavailableError } from './errors/index.js';
 import { ServerMemory, type ServerMemoryUsage, type SharedMemoryService } from './memory/index.js';
 import { ResponseCache } from './cache/response-cache.js';
 import type { InferenceRequest, InferenceResponse } from './infer/tensor.js';
@@ -22,6 +21,7 @@ import { tryLoadNativeAddon } from './native/binding.js';
 import type { ComputeTiming } from './infer/compute-timing.js';
 import { readyModelOf, runInference, streamInference, type PipelineContext } from './server-pipeline.js';
 import type { InferenceServerOptions } from './server-options.js';
+import { serverMetadataOf } from './server-metadata.js';
 import type {
   InferOptions,
   InferStreamOptions,
@@ -34,29 +34,7 @@ import type {
   ServerMetadata,
 } from './server-types.js';
 
-const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
-
 export type { InferenceServerOptions } from './server-options.js';
-
-/**
- * Extensions reported in server metadata: only what is implemented (reference §1.2).
- * `parameters` = request/response parameters are accepted and passed through.
- */
-const EXTENSIONS = [
-  'classification',
-  'sequence',
-  'model_repository',
-  'model_repository(unload_dependents)',
-  'schedule_policy',
-  'model_configuration',
-  'system_shared_memory',
-  'cuda_shared_memory',
-  'binary_tensor_data',
-  'parameters',
-  'statistics',
-  'trace',
-  'logging',
-];
 
 const OWNED: InferOptions = { transfer: true };
 
@@ -81,6 +59,7 @@ export class InferenceServer implements ServerCore {
   readonly #repository: ModelRepositoryManager;
   readonly #id: string;
   readonly #strictReadiness: boolean;
+  readonly #allowMetrics: boolean;
   readonly #logger: Logger;
   readonly #metrics: ServerMetrics;
   readonly #traces: TraceManager;
@@ -94,6 +73,7 @@ export class InferenceServer implements ServerCore {
   private constructor(opts: InferenceServerOptions, logger: Logger) {
     this.#id = opts.id ?? 'triton';
     this.#strictReadiness = opts.strictReadiness ?? true;
+    this.#allowMetrics = opts.allowMetrics ?? true;
     this.#logger = logger;
     this.#cache = opts.responseCacheByteSize ? new ResponseCache(opts.responseCacheByteSize) : undefined;
     this.#metrics = new ServerMetrics(() => this.#repository.readyVersions(), opts.metricsConfig, {
@@ -182,7 +162,7 @@ export class InferenceServer implements ServerCore {
   }
 
   serverMetadata(): ServerMetadata {
-    return { name: this.#id, version: pkg.version, extensions: [...EXTENSIONS] };
+    return serverMetadataOf(this.#id);
   }
 
   isLive(): boolean {
@@ -363,8 +343,12 @@ export class InferenceServer implements ServerCore {
     return this.#repository.controlMode;
   }
 
-  /** `/metrics`' text (Prometheus exposition format), for the web console's charts. */
+  /**
+   * `/metrics`' text (Prometheus exposition format), for the web console's charts.
+   * @throws NotFoundError (404) when the server runs with `--allow-metrics false`.
+   */
   metricsText(): Promise<string> {
+    if (!this.#allowMetrics) return Promise.reject(new NotFoundError('Not Found'));
     return this.#metrics.text();
   }
 

@@ -129,6 +129,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     defaultMaxBatchSize: maxBatch !== undefined ? Number(maxBatch) : undefined,
     logger,
     metricsConfig,
+    allowMetrics: opts.allowMetrics,
     trace,
     allowClientShm: opts.allowClientShm,
     pinnedMemoryPoolByteSize: opts.pinnedMemoryPoolByteSize,
