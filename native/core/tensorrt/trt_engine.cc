@@ -6,7 +6,6 @@
 #include <NvInferRuntime.h>
 #include <cuda_runtime_api.h>
 
-#include <chrono>
 #include <mutex>
 #include <unordered_map>
 
@@ -83,14 +82,6 @@ ShapeText(const std::vector<int64_t>& s)
   std::string t = "[";
   for (size_t i = 0; i < s.size(); i++) t += (i ? "," : "") + std::to_string(s[i]);
   return t + "]";
-}
-
-uint64_t
-NowNs()
-{
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
 }
 
 Status

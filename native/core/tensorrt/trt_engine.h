@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/host_output.h"
 #include "core/pinned_memory_pool.h"
 #include "core/status.h"
 
@@ -42,24 +43,13 @@ struct HostTensor {
 
 /// An output of one execution, in host memory from the pinned pool (or the
 /// heap when none was given). Whoever holds it frees it with `Release`.
-struct OutputTensor {
-  std::string name;
-  std::string datatype;
-  std::vector<int64_t> shape;
-  uint8_t* data = nullptr;
-  size_t byte_size = 0;
+struct OutputTensor : HostOutputTensor {
   /// Returns `data` to where it came from. Idempotent.
   void Release();
   std::shared_ptr<PinnedMemoryPool> pool;
 };
 
-/// Where the time of one execution went, in nanoseconds (Triton's
-/// compute_input / compute_infer / compute_output).
-struct ExecuteTiming {
-  uint64_t input_ns = 0;
-  uint64_t infer_ns = 0;
-  uint64_t output_ns = 0;
-};
+using core::ExecuteTiming;
 
 class ExecutionContext;
 

@@ -8,7 +8,6 @@
 #include <torch/csrc/jit/python/update_graph_executor_opt.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -18,14 +17,6 @@
 namespace infera { namespace core { namespace torchscript {
 
 namespace {
-
-uint64_t
-NowNs()
-{
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 /// Triton's ConvertDataTypeToTorchType: the wire datatypes libtorch has.
 bool

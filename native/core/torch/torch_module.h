@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/host_output.h"
 #include "core/status.h"
 
 namespace infera { namespace core { namespace torchscript {
@@ -71,25 +72,14 @@ struct OutputRequest {
   std::string datatype;
 };
 
-/// An output of one execution, copied once into heap memory that whoever
-/// holds it frees with Release.
-struct OutputTensor {
-  std::string name;
-  std::string datatype;
-  std::vector<int64_t> shape;
-  uint8_t* data = nullptr;
-  size_t byte_size = 0;
+/// An output of one execution, copied once into heap memory (malloc) that
+/// whoever holds it frees with Release.
+struct OutputTensor : HostOutputTensor {
   /// Frees `data`. Idempotent.
   void Release();
 };
 
-/// Where one execution's time went, in nanoseconds (Triton's compute_input /
-/// compute_infer / compute_output).
-struct ExecuteTiming {
-  uint64_t input_ns = 0;
-  uint64_t infer_ns = 0;
-  uint64_t output_ns = 0;
-};
+using core::ExecuteTiming;
 
 /// A loaded TorchScript module. Execute is used by one thread at a time (the
 /// instance's JobThread), never by a JS thread.
