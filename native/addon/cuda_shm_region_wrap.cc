@@ -21,10 +21,7 @@ class CudaShmRegionWrap : public Napi::ObjectWrap<CudaShmRegionWrap> {
   explicit CudaShmRegionWrap(const Napi::CallbackInfo& info)
       : Napi::ObjectWrap<CudaShmRegionWrap>(info)
   {
-    if (info.Length() != 1 || !info[0].IsExternal()) {
-      throw Napi::TypeError::New(info.Env(), "use CudaSharedMemoryRegion.open()");
-    }
-    region_ = *info[0].As<Napi::External<RegionRef>>().Data();
+    region_ = *ExternalArg<RegionRef>(info, "use CudaSharedMemoryRegion.open()");
     name_ = region_->Name();
     device_ = region_->Device();
     byte_size_ = region_->ByteSize();

@@ -39,4 +39,16 @@ int32_t IntArg(const Napi::CallbackInfo& info, size_t index, const char* name);
 /// A device pointer: a BigInt holding a uint64.
 uint64_t PointerArg(const Napi::CallbackInfo& info, size_t index, const char* name);
 
+/// The one argument of a wrap's constructor that a factory (load(), open(),
+/// createContext()) passes: an External holding a `T`.
+/// @throws TypeError `usage` (e.g. "use TorchModule.load()") when JS calls
+///   the constructor itself.
+template <typename T>
+T*
+ExternalArg(const Napi::CallbackInfo& info, const char* usage)
+{
+  if (info.Length() != 1 || !info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), usage);
+  return info[0].As<Napi::External<T>>().Data();
+}
+
 }}  // namespace infera::addon

@@ -31,12 +31,8 @@ class SystemShmRegionWrap : public Napi::ObjectWrap<SystemShmRegionWrap> {
   explicit SystemShmRegionWrap(const Napi::CallbackInfo& info)
       : Napi::ObjectWrap<SystemShmRegionWrap>(info)
   {
-    if (info.Length() != 1 || !info[0].IsExternal()) {
-      throw Napi::TypeError::New(
-          info.Env(),
-          "use SystemSharedMemoryRegion.open() or SystemSharedMemoryRegion.create()");
-    }
-    region_ = *info[0].As<Napi::External<RegionRef>>().Data();
+    region_ = *ExternalArg<RegionRef>(
+        info, "use SystemSharedMemoryRegion.open() or SystemSharedMemoryRegion.create()");
     name_ = region_->Name();
     key_ = region_->Key();
     offset_ = region_->Offset();

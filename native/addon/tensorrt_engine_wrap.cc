@@ -9,9 +9,9 @@
 #include <memory>
 #include <vector>
 
+#include "addon/engine_execution.h"
 #include "addon/status_to_js.h"
 #include "addon/wraps.h"
-#include "core/job_thread.h"
 #include "core/tensorrt/trt_engine.h"
 
 namespace infera { namespace addon {
@@ -79,24 +79,12 @@ class LoadWorker : public Napi::AsyncWorker {
   EngineRef engine_;
 };
 
-class TensorRtContextWrap;
-
 /// Everything one execution needs, converted from JS on the JS thread.
-struct ExecuteBaton {
-  explicit ExecuteBaton(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise::Deferred deferred;
-  // Holds each input's Uint8Array until completion.
-  std::vector<Napi::Reference<Napi::Uint8Array>> keep_alive;
+struct ExecuteBaton : ExecutionBaton<trt::OutputTensor> {
+  using ExecutionBaton::ExecutionBaton;
   std::vector<trt::HostTensor> inputs;
   std::vector<std::string> output_names;
-  std::vector<trt::OutputTensor> outputs;
-  trt::ExecuteTiming timing;
-  core::Status status;
-  TensorRtContextWrap* self = nullptr;
 };
-
-void CompleteOnJs(Napi::Env env, Napi::Function, std::nullptr_t*, ExecuteBaton* baton);
-using CompletionFn = Napi::TypedThreadSafeFunction<std::nullptr_t, ExecuteBaton, CompleteOnJs>;
 
 struct ContextParts {
   EngineRef engine;
@@ -108,16 +96,10 @@ class TensorRtContextWrap : public Napi::ObjectWrap<TensorRtContextWrap> {
   explicit TensorRtContextWrap(const Napi::CallbackInfo& info)
       : Napi::ObjectWrap<TensorRtContextWrap>(info)
   {
-    if (info.Length() != 1 || !info[0].IsExternal()) {
-      throw Napi::TypeError::New(info.Env(), "use engine.createContext()");
-    }
-    ContextParts* parts = info[0].As<Napi::External<ContextParts>>().Data();
+    ContextParts* parts = ExternalArg<ContextParts>(info, "use engine.createContext()");
     engine_ = std::move(parts->engine);
     context_ = std::move(parts->context);
-    thread_.reset(new core::JobThread());
-    completion_ = CompletionFn::New(info.Env(), "infera.TensorRtContext", 0, 1);
-    // Idle contexts must not keep the process alive.
-    completion_.Unref(info.Env());
+    execution_.reset(new ExecutionThread<ExecuteBaton>(info.Env(), "infera.TensorRtContext", this));
   }
 
   ~TensorRtContextWrap() override { Shutdown(); }
@@ -131,13 +113,11 @@ class TensorRtContextWrap : public Napi::ObjectWrap<TensorRtContextWrap> {
   Napi::Value Execute(const Napi::CallbackInfo& info)
   {
     Napi::Env env = info.Env();
-    auto baton = std::make_unique<ExecuteBaton>(env);
-    Napi::Promise promise = baton->deferred.Promise();
     if (context_ == nullptr) {
-      baton->deferred.Reject(StatusToError(env, core::Status(
-          core::StatusCode::UNAVAILABLE, "TensorRT context is disposed")).Value());
-      return promise;
+      return RejectedPromise(env, core::Status(
+          core::StatusCode::UNAVAILABLE, "TensorRT context is disposed"));
     }
+    auto baton = std::make_unique<ExecuteBaton>(env);
     if (!info[0].IsArray() || !info[1].IsArray()) {
       throw Napi::TypeError::New(env, "Expected arrays for inputs and outputNames");
     }
@@ -146,133 +126,47 @@ class TensorRtContextWrap : public Napi::ObjectWrap<TensorRtContextWrap> {
       Napi::Object in = inputs.Get(i).As<Napi::Object>();
       trt::HostTensor t;
       t.name = in.Get("name").As<Napi::String>().Utf8Value();
-      Napi::Array shape = in.Get("shape").As<Napi::Array>();
-      for (uint32_t d = 0; d < shape.Length(); d++) {
-        t.shape.push_back(static_cast<int64_t>(shape.Get(d).As<Napi::Number>().Int64Value()));
-      }
-      Napi::Value data = in.Get("data");
-      if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-        throw Napi::TypeError::New(env, "Expected a Uint8Array for input data");
-      }
-      Napi::Uint8Array bytes = data.As<Napi::Uint8Array>();
-      t.data = bytes.Data();
-      t.byte_size = bytes.ByteLength();
-      baton->keep_alive.push_back(Napi::Persistent(bytes));
+      baton->ReadInputBytes(env, in, &t);
       baton->inputs.push_back(std::move(t));
     }
     Napi::Array names = info[1].As<Napi::Array>();
     for (uint32_t i = 0; i < names.Length(); i++) {
       baton->output_names.push_back(names.Get(i).As<Napi::String>().Utf8Value());
     }
-    baton->self = this;
-    if (in_flight_++ == 0) {
-      completion_.Ref(env);
-      // The baton points at this object: keep it from being collected until the last
-      // execution completed.
-      Ref();
-    }
-    ExecuteBaton* raw = baton.release();
     trt::ExecutionContext* context = context_.get();
-    CompletionFn completion = completion_;
-    thread_->Submit([raw, context, completion]() mutable {
-      raw->status = context->Execute(raw->inputs, raw->output_names, &raw->outputs, &raw->timing);
-      completion.BlockingCall(raw);
+    return execution_->Submit(env, std::move(baton), [context](ExecuteBaton* b) {
+      return context->Execute(b->inputs, b->output_names, &b->outputs, &b->timing);
     });
-    return promise;
   }
 
   /// [sync] dispose(): releases the context and its thread.
   /// @throws UNAVAILABLE while executions are in flight (await them first).
   void Dispose(const Napi::CallbackInfo& info)
   {
-    if (in_flight_ > 0) {
-      ThrowIfError(info.Env(), core::Status(
-          core::StatusCode::UNAVAILABLE,
-          "cannot dispose a TensorRT context while an execution is running"));
-    }
+    execution_->ThrowIfBusy(info.Env(), "cannot dispose a TensorRT context while an execution is running");
     Shutdown();
-  }
-
-  void Completed(Napi::Env env)
-  {
-    if (--in_flight_ > 0) return;
-    if (context_ != nullptr) completion_.Unref(env);
-    Unref();
   }
 
  private:
   void Shutdown()
   {
     if (context_ == nullptr) return;
-    thread_->Stop();
-    completion_.Release();
+    execution_->Stop();
     context_.reset();
     engine_.reset();
   }
 
   EngineRef engine_;
   std::unique_ptr<trt::ExecutionContext> context_;
-  std::unique_ptr<core::JobThread> thread_;
-  CompletionFn completion_;
-  size_t in_flight_ = 0;
+  std::unique_ptr<ExecutionThread<ExecuteBaton>> execution_;
 };
-
-void
-CompleteOnJs(Napi::Env env, Napi::Function, std::nullptr_t*, ExecuteBaton* raw)
-{
-  std::unique_ptr<ExecuteBaton> baton(raw);
-  if (env == nullptr) {
-    // The environment is going away: nobody to answer.
-    for (auto& out : baton->outputs) out.Release();
-    return;
-  }
-  baton->self->Completed(env);
-  if (!baton->status.IsOk()) {
-    for (auto& out : baton->outputs) out.Release();
-    baton->deferred.Reject(StatusToError(env, baton->status).Value());
-    return;
-  }
-  Napi::Array outputs = Napi::Array::New(env, baton->outputs.size());
-  for (size_t i = 0; i < baton->outputs.size(); i++) {
-    auto* out = new trt::OutputTensor(std::move(baton->outputs[i]));
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("name", out->name);
-    o.Set("datatype", out->datatype);
-    Napi::Array shape = Napi::Array::New(env, out->shape.size());
-    for (size_t d = 0; d < out->shape.size(); d++) {
-      shape.Set(static_cast<uint32_t>(d), static_cast<double>(out->shape[d]));
-    }
-    o.Set("shape", shape);
-    const size_t size = out->byte_size;
-    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(
-        env, out->data, size,
-        [](Napi::Env, void*, trt::OutputTensor* t) {
-          t->Release();
-          delete t;
-        },
-        out);
-    o.Set("data", Napi::Uint8Array::New(env, size, buffer, 0));
-    outputs.Set(static_cast<uint32_t>(i), o);
-  }
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("outputs", outputs);
-  Napi::Object timing = Napi::Object::New(env);
-  timing.Set("inputNs", static_cast<double>(baton->timing.input_ns));
-  timing.Set("inferNs", static_cast<double>(baton->timing.infer_ns));
-  timing.Set("outputNs", static_cast<double>(baton->timing.output_ns));
-  result.Set("timing", timing);
-  baton->deferred.Resolve(result);
-}
 
 class TensorRtEngineWrap : public Napi::ObjectWrap<TensorRtEngineWrap> {
  public:
   explicit TensorRtEngineWrap(const Napi::CallbackInfo& info)
       : Napi::ObjectWrap<TensorRtEngineWrap>(info)
   {
-    if (info.Length() != 1 || !info[0].IsExternal()) {
-      throw Napi::TypeError::New(info.Env(), "use TensorRtEngine.load()");
-    }
-    engine_ = *info[0].As<Napi::External<EngineRef>>().Data();
+    engine_ = *ExternalArg<EngineRef>(info, "use TensorRtEngine.load()");
   }
 
   /// [async] TensorRtEngine.load(plan: Uint8Array, device) ->

@@ -13,8 +13,8 @@
 #include <memory>
 #include <vector>
 
+#include "addon/engine_execution.h"
 #include "addon/status_to_js.h"
-#include "core/job_thread.h"
 #include "core/torch/torch_module.h"
 
 namespace infera { namespace addon {
@@ -60,8 +60,6 @@ OptionsArg(const Napi::CallbackInfo& info, size_t index)
   return options;
 }
 
-class TorchModuleWrap;
-
 /// Loads a module off the JS thread.
 class LoadWorker : public Napi::AsyncWorker {
  public:
@@ -88,22 +86,13 @@ class LoadWorker : public Napi::AsyncWorker {
   std::unique_ptr<ts::Module> module_;
 };
 
-/// Everything one execution needs, converted from JS on the JS thread.
-struct ExecuteBaton {
-  explicit ExecuteBaton(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise::Deferred deferred;
-  // Holds each input's Uint8Array until completion: libtorch reads it in place.
-  std::vector<Napi::Reference<Napi::Uint8Array>> keep_alive;
+/// Everything one execution needs, converted from JS on the JS thread
+/// (libtorch reads the input bytes in place).
+struct ExecuteBaton : ExecutionBaton<ts::OutputTensor> {
+  using ExecutionBaton::ExecutionBaton;
   std::vector<ts::InputTensor> inputs;
   std::vector<ts::OutputRequest> requested;
-  std::vector<ts::OutputTensor> outputs;
-  ts::ExecuteTiming timing;
-  core::Status status;
-  TorchModuleWrap* self = nullptr;
 };
-
-void CompleteOnJs(Napi::Env env, Napi::Function, std::nullptr_t*, ExecuteBaton* baton);
-using CompletionFn = Napi::TypedThreadSafeFunction<std::nullptr_t, ExecuteBaton, CompleteOnJs>;
 
 std::string
 StringProp(Napi::Object o, const char* key)
@@ -118,14 +107,8 @@ class TorchModuleWrap : public Napi::ObjectWrap<TorchModuleWrap> {
   explicit TorchModuleWrap(const Napi::CallbackInfo& info)
       : Napi::ObjectWrap<TorchModuleWrap>(info)
   {
-    if (info.Length() != 1 || !info[0].IsExternal()) {
-      throw Napi::TypeError::New(info.Env(), "use TorchModule.load()");
-    }
-    module_ = std::move(*info[0].As<Napi::External<std::unique_ptr<ts::Module>>>().Data());
-    thread_.reset(new core::JobThread());
-    completion_ = CompletionFn::New(info.Env(), "infera.TorchModule", 0, 1);
-    // Idle modules must not keep the process alive.
-    completion_.Unref(info.Env());
+    module_ = std::move(*ExternalArg<std::unique_ptr<ts::Module>>(info, "use TorchModule.load()"));
+    execution_.reset(new ExecutionThread<ExecuteBaton>(info.Env(), "infera.TorchModule", this));
   }
 
   ~TorchModuleWrap() override { Shutdown(); }
@@ -171,13 +154,11 @@ class TorchModuleWrap : public Napi::ObjectWrap<TorchModuleWrap> {
   Napi::Value Execute(const Napi::CallbackInfo& info)
   {
     Napi::Env env = info.Env();
-    auto baton = std::make_unique<ExecuteBaton>(env);
-    Napi::Promise promise = baton->deferred.Promise();
     if (!module_) {
-      baton->deferred.Reject(StatusToError(env, core::Status(
-          core::StatusCode::UNAVAILABLE, "TorchScript module is disposed")).Value());
-      return promise;
+      return RejectedPromise(env, core::Status(
+          core::StatusCode::UNAVAILABLE, "TorchScript module is disposed"));
     }
+    auto baton = std::make_unique<ExecuteBaton>(env);
     if (!info[0].IsArray() || !info[1].IsArray()) {
       throw Napi::TypeError::New(env, "Expected arrays for inputs and outputs");
     }
@@ -187,18 +168,7 @@ class TorchModuleWrap : public Napi::ObjectWrap<TorchModuleWrap> {
       ts::InputTensor t;
       t.key = StringProp(in, "key");
       t.datatype = StringProp(in, "datatype");
-      Napi::Array shape = in.Get("shape").As<Napi::Array>();
-      for (uint32_t d = 0; d < shape.Length(); d++) {
-        t.shape.push_back(shape.Get(d).As<Napi::Number>().Int64Value());
-      }
-      Napi::Value data = in.Get("data");
-      if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-        throw Napi::TypeError::New(env, "Expected a Uint8Array for input data");
-      }
-      Napi::Uint8Array bytes = data.As<Napi::Uint8Array>();
-      t.data = bytes.Data();
-      t.byte_size = bytes.ByteLength();
-      baton->keep_alive.push_back(Napi::Persistent(bytes));
+      baton->ReadInputBytes(env, in, &t);
       baton->inputs.push_back(std::move(t));
     }
     Napi::Array outputs = info[1].As<Napi::Array>();
@@ -210,20 +180,10 @@ class TorchModuleWrap : public Napi::ObjectWrap<TorchModuleWrap> {
       r.datatype = StringProp(out, "datatype");
       baton->requested.push_back(std::move(r));
     }
-    baton->self = this;
-    if (in_flight_++ == 0) {
-      completion_.Ref(env);
-      // The baton points at this object: keep it until the last execution completed.
-      Ref();
-    }
-    ExecuteBaton* raw = baton.release();
     ts::Module* module = module_.get();
-    CompletionFn completion = completion_;
-    thread_->Submit([raw, module, completion]() mutable {
-      raw->status = module->Execute(raw->inputs, raw->requested, &raw->outputs, &raw->timing);
-      completion.BlockingCall(raw);
+    return execution_->Submit(env, std::move(baton), [module](ExecuteBaton* b) {
+      return module->Execute(b->inputs, b->requested, &b->outputs, &b->timing);
     });
-    return promise;
   }
 
   /// [sync] dispose(): joins the thread and frees the module, then hands the
@@ -231,83 +191,22 @@ class TorchModuleWrap : public Napi::ObjectWrap<TorchModuleWrap> {
   /// the RSS. @throws UNAVAILABLE while executions are in flight.
   void Dispose(const Napi::CallbackInfo& info)
   {
-    if (in_flight_ > 0) {
-      ThrowIfError(info.Env(), core::Status(
-          core::StatusCode::UNAVAILABLE,
-          "cannot dispose a TorchScript module while an execution is running"));
-    }
+    execution_->ThrowIfBusy(info.Env(), "cannot dispose a TorchScript module while an execution is running");
     Shutdown();
-  }
-
-  void Completed(Napi::Env env)
-  {
-    if (--in_flight_ > 0) return;
-    if (module_) completion_.Unref(env);
-    Unref();
   }
 
  private:
   void Shutdown()
   {
     if (!module_) return;
-    thread_->Stop();
-    completion_.Release();
+    execution_->Stop();
     module_.reset();
     malloc_trim(0);
   }
 
   std::unique_ptr<ts::Module> module_;
-  std::unique_ptr<core::JobThread> thread_;
-  CompletionFn completion_;
-  size_t in_flight_ = 0;
+  std::unique_ptr<ExecutionThread<ExecuteBaton>> execution_;
 };
-
-void
-CompleteOnJs(Napi::Env env, Napi::Function, std::nullptr_t*, ExecuteBaton* raw)
-{
-  std::unique_ptr<ExecuteBaton> baton(raw);
-  if (env == nullptr) {
-    for (auto& out : baton->outputs) out.Release();
-    return;
-  }
-  baton->self->Completed(env);
-  if (!baton->status.IsOk()) {
-    for (auto& out : baton->outputs) out.Release();
-    baton->deferred.Reject(StatusToError(env, baton->status).Value());
-    return;
-  }
-  Napi::Array outputs = Napi::Array::New(env, baton->outputs.size());
-  for (size_t i = 0; i < baton->outputs.size(); i++) {
-    auto* out = new ts::OutputTensor(std::move(baton->outputs[i]));
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("name", out->name);
-    o.Set("datatype", out->datatype);
-    Napi::Array shape = Napi::Array::New(env, out->shape.size());
-    for (size_t d = 0; d < out->shape.size(); d++) {
-      shape.Set(static_cast<uint32_t>(d), static_cast<double>(out->shape[d]));
-    }
-    o.Set("shape", shape);
-    const size_t size = out->byte_size;
-    // The copy made on the native thread becomes the ArrayBuffer: no second copy.
-    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(
-        env, out->data, size,
-        [](Napi::Env, void*, ts::OutputTensor* t) {
-          t->Release();
-          delete t;
-        },
-        out);
-    o.Set("data", Napi::Uint8Array::New(env, size, buffer, 0));
-    outputs.Set(static_cast<uint32_t>(i), o);
-  }
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("outputs", outputs);
-  Napi::Object timing = Napi::Object::New(env);
-  timing.Set("inputNs", static_cast<double>(baton->timing.input_ns));
-  timing.Set("inferNs", static_cast<double>(baton->timing.infer_ns));
-  timing.Set("outputNs", static_cast<double>(baton->timing.output_ns));
-  result.Set("timing", timing);
-  baton->deferred.Resolve(result);
-}
 
 /// Module state per Napi::Env (main thread and each worker get their own).
 struct TorchAddon : public Napi::Addon<TorchAddon> {
