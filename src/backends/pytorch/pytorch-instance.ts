@@ -1,8 +1,8 @@
-import { UnavailableError } from '../../errors/index.js';
 import type { Tensor } from '../../infer/tensor.js';
 import { callNative } from '../../native/binding.js';
 import type { NativeTorchModule } from '../../native/torch-binding.js';
 import type { BatchRunner, ExecuteResult } from '../backend.js';
+import { ExecutionGate } from '../execution-gate.js';
 import { runMergedBatch, type TorchRunPlan } from './merged-batch.js';
 
 /**
@@ -16,36 +16,25 @@ export class PyTorchModelInstance implements BatchRunner {
   readonly name: string;
   readonly #module: NativeTorchModule;
   readonly #plan: TorchRunPlan;
-  #inFlight = 0;
-  #drained: (() => void) | undefined;
-  #closing: Promise<void> | undefined;
+  readonly #gate: ExecutionGate;
 
   constructor(name: string, module: NativeTorchModule, plan: TorchRunPlan) {
     this.name = name;
     this.#module = module;
     this.#plan = plan;
+    this.#gate = new ExecutionGate(plan.label);
   }
 
   /**
    * Runs one merged batch (merged-batch.ts `runMergedBatch`).
    * @throws what runMergedBatch throws; UnavailableError once closing.
    */
-  async execute(inputs: Tensor[], outputNames: string[]): Promise<ExecuteResult> {
-    if (this.#closing !== undefined) throw new UnavailableError(`${this.#plan.label} is closing`);
-    this.#inFlight++;
-    try {
-      return await runMergedBatch(this.#module, this.#plan, inputs, outputNames);
-    } finally {
-      if (--this.#inFlight === 0) this.#drained?.();
-    }
+  execute(inputs: Tensor[], outputNames: string[]): Promise<ExecuteResult> {
+    return this.#gate.run(() => runMergedBatch(this.#module, this.#plan, inputs, outputNames));
   }
 
   /** Waits for executions in flight, then frees the module (its memory goes back at once). Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
-      callNative(() => this.#module.dispose());
-    })();
-    return this.#closing;
+    return this.#gate.close(() => callNative(() => this.#module.dispose()));
   }
 }

@@ -1,8 +1,9 @@
-import { InternalError, UnavailableError } from '../../errors/index.js';
+import { InternalError } from '../../errors/index.js';
 import { isDatatype } from '../../infer/datatype.js';
 import type { Tensor } from '../../infer/tensor.js';
 import { awaitNative, callNative, type NativeTensorRtContext, type NativeTensorRtEngine } from '../../native/binding.js';
 import type { BatchRunner, ExecuteResult, InstanceOptions } from '../backend.js';
+import { ExecutionGate } from '../execution-gate.js';
 
 /**
  * The runtime of one TensorRT model instance (a BatchRunner; the backend wraps it in
@@ -15,15 +16,14 @@ export class TensorRtModelInstance implements BatchRunner {
   readonly #label: string;
   readonly #engine: NativeTensorRtEngine;
   readonly #context: NativeTensorRtContext;
-  #inFlight = 0;
-  #drained: (() => void) | undefined;
-  #closing: Promise<void> | undefined;
+  readonly #gate: ExecutionGate;
 
   private constructor(options: InstanceOptions, engine: NativeTensorRtEngine, context: NativeTensorRtContext) {
     this.name = options.name;
     this.#label = `model '${options.modelName}' version ${options.version} instance '${options.name}'`;
     this.#engine = engine;
     this.#context = context;
+    this.#gate = new ExecutionGate(this.#label);
   }
 
   /** @throws the native error of createContext (INTERNAL for CUDA/TensorRT failures). */
@@ -40,10 +40,8 @@ export class TensorRtModelInstance implements BatchRunner {
    * @throws InvalidArgumentError when TensorRT refuses the inputs (names the tensor);
    *   InternalError for CUDA/TensorRT failures; UnavailableError once closing.
    */
-  async execute(inputs: Tensor[], outputNames: string[]): Promise<ExecuteResult> {
-    if (this.#closing !== undefined) throw new UnavailableError(`${this.#label} is closing`);
-    this.#inFlight++;
-    try {
+  execute(inputs: Tensor[], outputNames: string[]): Promise<ExecuteResult> {
+    return this.#gate.run(async () => {
       const result = await awaitNative(
         this.#context.execute(
           inputs.map((t) => ({ name: t.name, shape: t.shape, data: t.data })),
@@ -55,18 +53,14 @@ export class TensorRtModelInstance implements BatchRunner {
         return { name: o.name, datatype: o.datatype, shape: o.shape, data: o.data };
       });
       return { outputs, timing: result.timing };
-    } finally {
-      if (--this.#inFlight === 0) this.#drained?.();
-    }
+    });
   }
 
   /** Waits for executions in flight, then releases the context and the engine. Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+    return this.#gate.close(() => {
       callNative(() => this.#context.dispose());
       this.#engine.dispose();
-    })();
-    return this.#closing;
+    });
   }
 }
