@@ -4,7 +4,7 @@ import type { CancelSignal } from './infer/cancellation.js';
 import { classify } from './infer/classification.js';
 import type { ComputeTiming } from './infer/compute-timing.js';
 import { validateRequest } from './infer/request-validation.js';
-import type { InferenceRequest, InferenceResponse, Tensor } from './infer/tensor.js';
+import type { InferenceRequest, InferenceResponse, InferParameters, Tensor } from './infer/tensor.js';
 import type { RequestTrace } from './observability/request-trace.js';
 import { nowNs, type FailureReason } from './observability/stats-recorder.js';
 import type { TraceManager } from './observability/trace-manager.js';
@@ -219,7 +219,7 @@ function runUnary(
         if (result !== 'exists') mv.stats.cacheMiss?.(cached.lookupNs + insertNs);
       }
       onTiming?.(scheduled.timing);
-      return responseOf(mv, request, outputs, final);
+      return responseOf(mv, request, outputs, final, scheduled.parameters);
     },
     (err: unknown) => {
       recordFailure(admitted, err);
@@ -243,9 +243,9 @@ async function* runDecoupled(
   // The consumer stops waiting at once; the model learns of it through the same signal.
   controller.signal.addEventListener('abort', () => queue.fail(requestCancelledError()), { once: true });
   mv.scheduler!
-    .enqueueStream({ ...admitted.payload, signal: controller.signal }, (outputs, final) => {
+    .enqueueStream({ ...admitted.payload, signal: controller.signal }, (outputs, final, parameters) => {
       if (outputs !== undefined) trace?.tensorActivity('TENSOR_BACKEND_OUTPUT', outputs);
-      queue.push({ outputs, final });
+      queue.push({ outputs, final, parameters });
     })
     .then(
       ({ queueNs, timing }) => {
@@ -260,7 +260,7 @@ async function* runDecoupled(
   let complete = false;
   try {
     for await (const item of queue) {
-      if (item.outputs !== undefined) yield responseOf(mv, request, classifyOutputs(mv, request, item.outputs), item.final);
+      if (item.outputs !== undefined) yield responseOf(mv, request, classifyOutputs(mv, request, item.outputs), item.final, item.parameters);
       else if (item.final && emptyFinal) yield responseOf(mv, request, [], true);
       if (item.final) break;
     }
@@ -300,12 +300,20 @@ function failureReason(err: unknown): FailureReason {
 }
 
 /**
- * A response of `mv` to `request`: `id` echoed when non-empty; `final` (a streamed
- * response) sets `triton_final_response`.
+ * A response of `mv` to `request`: `id` echoed when non-empty; the model's own response
+ * `parameters` (Triton sends them in the HTTP response's `parameters` object and gRPC's
+ * `ModelInferResponse.parameters`); `final` (a streamed response) adds `triton_final_response`.
  */
-function responseOf(mv: ModelVersion, request: InferenceRequest, outputs: Tensor[], final: boolean | undefined): InferenceResponse {
+function responseOf(
+  mv: ModelVersion,
+  request: InferenceRequest,
+  outputs: Tensor[],
+  final: boolean | undefined,
+  parameters?: InferParameters,
+): InferenceResponse {
   const response: InferenceResponse = { modelName: mv.name, modelVersion: String(mv.version), outputs };
-  if (final !== undefined) response.parameters = { [FINAL_RESPONSE]: final };
+  if (parameters !== undefined) response.parameters = { ...parameters };
+  if (final !== undefined) response.parameters = { ...response.parameters, [FINAL_RESPONSE]: final };
   if (request.id !== undefined && request.id !== '') response.id = request.id;
   return response;
 }

@@ -1,10 +1,12 @@
-import type { Tensor } from './infer/tensor.js';
+import type { InferParameters, Tensor } from './infer/tensor.js';
 
 /** One response of a streamed request, as the scheduler handed it over. */
 export interface QueuedResponse {
   /** undefined = the final flag alone, without a payload. */
   outputs: Tensor[] | undefined;
   final: boolean;
+  /** The response's own parameters, as the model set them. */
+  parameters?: InferParameters;
 }
 
 /**

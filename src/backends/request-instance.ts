@@ -34,9 +34,11 @@ export interface InstanceRequest {
   /**
    * A response (outputs in `outputNames` order), or, with `outputs` undefined, the final flag
    * alone (Triton `TRITONSERVER_RESPONSE_COMPLETE_FINAL` with no response). After `final` the
-   * request is complete and neither method is called again.
+   * request is complete and neither method is called again. `parameters`: the response's own
+   * parameters (Triton's `TRITONBACKEND_ResponseSet*Parameter`, e.g. a Python model's
+   * `InferenceResponse(parameters=...)`), sent to the client in the response's `parameters`.
    */
-  respond(outputs: Tensor[] | undefined, final: boolean): void;
+  respond(outputs: Tensor[] | undefined, final: boolean, parameters?: InferParameters): void;
   /** An error response; it completes the request. */
   fail(error: Error): void;
 }

@@ -22,6 +22,7 @@ export class ScheduledRequest {
   readonly enqueuedNs = nowNs();
   #settled = false;
   #last: Tensor[] | undefined;
+  #lastParameters: InferParameters | undefined;
   #error: Error | undefined;
   #unlisten: (() => void) | undefined;
 
@@ -38,10 +39,13 @@ export class ScheduledRequest {
   ) {}
 
   /** A response from the instance (see InstanceRequest.respond). */
-  respond(outputs: Tensor[] | undefined, final: boolean): void {
+  respond(outputs: Tensor[] | undefined, final: boolean, parameters?: InferParameters): void {
     if (this.#settled) return;
-    if (this.listener !== undefined) this.listener(outputs, final);
-    else if (outputs !== undefined) this.#last = outputs;
+    if (this.listener !== undefined) this.listener(outputs, final, parameters);
+    else if (outputs !== undefined) {
+      this.#last = outputs;
+      this.#lastParameters = parameters;
+    }
   }
 
   /** An error response: rejects a streaming request now, a collecting one at `complete`. */
@@ -63,7 +67,9 @@ export class ScheduledRequest {
       return this.reject(new InternalError(`model '${this.label}' completed the request without a response`));
     }
     this.#settle();
-    this.onResolve({ outputs: this.#last ?? [], queueNs: outcome.queueNs, timing: outcome.timing });
+    const result: ScheduledResult = { outputs: this.#last ?? [], queueNs: outcome.queueNs, timing: outcome.timing };
+    if (this.#lastParameters !== undefined) result.parameters = this.#lastParameters;
+    this.onResolve(result);
   }
 
   reject(err: unknown): void {
@@ -123,8 +129,8 @@ class ForInstance implements InstanceRequest {
     return (this.#signal ??= toAbortSignal(this.scheduled.payload.signal));
   }
 
-  respond(outputs: Tensor[] | undefined, final: boolean): void {
-    this.scheduled.respond(outputs, final);
+  respond(outputs: Tensor[] | undefined, final: boolean, parameters?: InferParameters): void {
+    this.scheduled.respond(outputs, final, parameters);
   }
 
   fail(error: Error): void {

@@ -1,6 +1,6 @@
 import type { ComputeTiming } from '../infer/compute-timing.js';
 import type { CancelSignal } from '../infer/cancellation.js';
-import type { InferenceRequest, Tensor } from '../infer/tensor.js';
+import type { InferenceRequest, InferParameters, Tensor } from '../infer/tensor.js';
 import type { ModelInstance } from '../backends/backend.js';
 import type { ModelConfig } from '../generated/model_config_pb.js';
 import type { Logger } from '../observability/logger.js';
@@ -30,10 +30,12 @@ export interface ScheduledResult {
   queueNs: number;
   /** Compute split of the batch the request ran in. */
   timing: ComputeTiming;
+  /** The response's own parameters, as the model set them (none: undefined). */
+  parameters?: InferParameters;
 }
 
 /** Called for each response of a streamed request; `outputs` undefined = the final flag alone. */
-export type ResponseListener = (outputs: Tensor[] | undefined, final: boolean) => void;
+export type ResponseListener = (outputs: Tensor[] | undefined, final: boolean, parameters?: InferParameters) => void;
 
 /** How a streamed request ended. */
 export interface StreamOutcome {

@@ -137,6 +137,15 @@ describe.skipIf(skip !== undefined)('python backend', () => {
       requested: ['UPPER', 'LENGTHS', 'INFO'],
       types: ['bytes', 'bytes', 'bytes'],
     });
+    // InferenceResponse(parameters=...) reaches the client as Triton sends it: the response's
+    // "parameters" object (HTTP), ModelInferResponse.parameters (gRPC).
+    expect(res.json['parameters']).toEqual({ echo: 'req-7', count: 3, ok: true });
+    const r = await client.infer({
+      model: 'strings',
+      id: 'req-8',
+      inputs: [{ name: 'TEXT', datatype: 'BYTES', shape: [2], data: ['a', 'b'] }],
+    });
+    expect(r.parameters).toEqual({ echo: 'req-8', count: 2, ok: true });
   });
 
   test('decoupled: responses from a thread stream over gRPC ModelStreamInfer', async () => {

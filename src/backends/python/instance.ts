@@ -1,6 +1,6 @@
 import { errorFromCode, InternalError, UnavailableError } from '../../errors/index.js';
 import type { ComputeTiming } from '../../infer/compute-timing.js';
-import type { Tensor } from '../../infer/tensor.js';
+import type { InferParameters, Tensor } from '../../infer/tensor.js';
 import type { ExecuteResult, ModelInstance } from '../backend.js';
 import { executionTimeoutError, ExecutionWatchdog } from '../execution-watchdog.js';
 import type { InstanceRequest } from '../request-instance.js';
@@ -286,7 +286,8 @@ export class PythonInstance implements ModelInstance {
           return t;
         });
         if (final) ex.final[index] = true;
-        req.respond(outputs, final);
+        const parameters = msg['parameters'] as InferParameters | undefined;
+        req.respond(outputs, final, parameters !== undefined && Object.keys(parameters).length > 0 ? parameters : undefined);
       } catch (err) {
         ex.final[index] = true;
         req.fail(err as Error);
