@@ -13,7 +13,8 @@ import { wrk } from './wrk.mjs';
  * `load.seconds`, or longer where requests are so slow that fewer than three would complete per
  * connection (`cellSeconds`).
  * @param target { pid, kind: 'http'|'grpc', url (full URL for wrk / h2load), body, contentType?,
- *   headerLength?, stats?: { httpUrl, model } }
+ *   headerLength?, stats?: { httpUrl, model }, cpuSeconds?: () => number (the server's CPU
+ *   seconds so far; default: process `pid` alone, e.g. to count its child processes too) }
  * @param load { concurrency, seconds, warmup, cpus }
  * @returns { rps, p50Us, p90Us, p99Us, meanUs, requests, seconds, serverCpuUsPerReq, serverCpuPercent,
  *   coreCpuUsPerReq (the server's main thread only: infera's core thread),
@@ -32,10 +33,11 @@ export async function measureCell(target, load) {
     await untilIdle(target.pid);
   }
   const before = target.stats ? await inferaStats(target.stats.httpUrl, target.stats.model) : undefined;
-  const cpu0 = cpuSeconds(target.pid);
+  const serverCpu = target.cpuSeconds ?? (() => cpuSeconds(target.pid));
+  const cpu0 = serverCpu();
   const core0 = threadCpuSeconds(target.pid);
   const r = await gen(seconds);
-  const cpu1 = cpuSeconds(target.pid);
+  const cpu1 = serverCpu();
   const core1 = threadCpuSeconds(target.pid);
   const after = target.stats ? await inferaStats(target.stats.httpUrl, target.stats.model) : undefined;
   const out = {
