@@ -75,34 +75,39 @@ class SharedMemoryMaps:
 
 
 def read_tensor(mapping, wire, copy=False):
-    """The numpy array of a tensor in ``mapping``: a view of the shared bytes unless ``copy``."""
-    shape = tuple(int(d) for d in wire["shape"])
+    """The numpy array of a tensor in ``mapping``: a view of the shared bytes unless ``copy``.
+    The server wrote the message: shape, offset and size are ints already."""
     datatype = wire["datatype"]
-    size = int(wire["size"])
-    offset = int(wire["offset"])
+    dtype = pb_utils._WIRE_TO_NUMPY.get(datatype)
+    size = wire["size"]
     if datatype == "BYTES":
+        shape = wire["shape"]
         if size == 0:
             return np.empty(shape, dtype=np.object_)
+        offset = wire["offset"]
         with memoryview(mapping) as view:
             items = pb_utils.deserialize_bytes_tensor(view[offset : offset + size])
         return items.reshape(shape)
-    dtype = pb_utils._WIRE_TO_NUMPY.get(datatype)
     if dtype is None:
         raise pb_utils.TritonModelException(f"tensor '{wire['name']}': datatype {datatype} has no numpy type")
     if size == 0:
-        return np.empty(shape, dtype=dtype)
-    array = np.ndarray(shape, dtype=dtype, buffer=mapping, offset=offset)
+        return np.empty(wire["shape"], dtype=dtype)
+    array = np.ndarray(wire["shape"], dtype=dtype, buffer=mapping, offset=wire["offset"])
     return array.copy() if copy else array
 
 
 def _payload(tensor):
-    array = tensor.as_numpy()
-    if tensor.triton_dtype() == 13:
+    """The bytes of a tensor as the server reads them: the array itself where it already is
+    little-endian and C-contiguous (Tensor makes numeric arrays contiguous), else a copy."""
+    array = tensor._array
+    if tensor._datatype == "BYTES":
         data = pb_utils.serialize_byte_tensor(array)
-        return np.frombuffer(bytes(data), dtype=np.uint8) if data else np.empty(0, np.uint8)
+        return bytes(data) if data else b""
     if array.dtype.byteorder == ">":
         array = array.astype(array.dtype.newbyteorder("<"))
-    return np.ascontiguousarray(array).reshape(-1).view(np.uint8)
+    if not array.flags.c_contiguous:
+        array = np.ascontiguousarray(array)
+    return array
 
 
 class OutputArena:
@@ -128,7 +133,9 @@ class OutputArena:
 
     def write_all(self, tensors):
         payloads = [_payload(t) for t in tensors]
-        needed = sum(p.size + ALIGN for p in payloads)
+        needed = 0
+        for payload in payloads:
+            needed += payload.nbytes + ALIGN if type(payload) is np.ndarray else len(payload) + ALIGN
         with self._lock:
             if self._offset + needed > self._size:
                 reply = self._stub.call("grow_arena", {"size": needed, "key": self._key})
@@ -138,19 +145,23 @@ class OutputArena:
                     self._mapping, self._size = _map(self._key)
                 self._offset = 0
             wires = []
+            mapping = self._mapping
+            key = self._key
             for tensor, payload in zip(tensors, payloads):
                 offset = self._offset
-                if payload.size:
-                    np.ndarray((payload.size,), np.uint8, buffer=self._mapping, offset=offset)[:] = payload
-                self._offset = (offset + payload.size + ALIGN - 1) // ALIGN * ALIGN
+                size = payload.nbytes if type(payload) is np.ndarray else len(payload)
+                if size:
+                    # One memcpy from the array's buffer into the mapping.
+                    mapping[offset : offset + size] = payload
+                self._offset = (offset + size + ALIGN - 1) // ALIGN * ALIGN
                 wires.append(
                     {
-                        "name": tensor.name(),
-                        "datatype": pb_utils._CODE_TO_WIRE[tensor.triton_dtype()],
-                        "shape": [int(d) for d in tensor.as_numpy().shape],
+                        "name": tensor._name,
+                        "datatype": tensor._datatype,
+                        "shape": list(tensor._array.shape),
                         "offset": offset,
-                        "size": int(payload.size),
-                        "shm": self._key,
+                        "size": size,
+                        "shm": key,
                     }
                 )
             return wires

@@ -1,7 +1,10 @@
 """The process that runs one instance of a Triton Python-backend model for infera.
 
 The server starts one stub per model instance (and a short-lived one to auto-complete a
-config). Control messages are JSON lines: the server writes to fd 3, the stub to fd 4.
+config). Control messages are JSON lines: the server writes work (initialize, execute,
+finalize) to fd 3, which the main thread reads itself, and answers to the stub's calls,
+cancellations and readiness checks to fd 5, which a reader thread reads while the main
+thread runs the model; the stub writes to fd 4.
 Tensor bytes never travel in them: inputs are read from a shared-memory object the server
 wrote (POSIX shm under /dev/shm, mapped here with mmap); outputs are written into a
 shared-memory object the server created for this stub (the output arena) and the message
@@ -14,7 +17,6 @@ import inspect
 import json
 import mmap
 import os
-import queue
 import sys
 import threading
 import time
@@ -81,13 +83,15 @@ class _BlsCall:
 class Stub:
     def __init__(self):
         self._in = os.fdopen(3, "rb")
+        self._side = os.fdopen(5, "rb")
         self._out = os.fdopen(4, "wb")
         self._write_lock = threading.Lock()
         self._calls = {}
         self._calls_lock = threading.Lock()
         self._next_call = 1
-        # Messages for the main thread (execute, finalize); SimpleQueue hands over cheaply.
-        self._work = queue.SimpleQueue()
+        # Cancellations that arrived before their execution (the channels are independent).
+        self._early_cancels = set()
+        self._cancel_lock = threading.Lock()
         # BLS responses (one object each) and the input arena (replaced when it grows).
         self.maps = SharedMemoryMaps()
         self.input_maps = SharedMemoryMaps()
@@ -121,7 +125,7 @@ class Stub:
         return slot.get("result")
 
     def _reader(self):
-        for line in self._in:
+        for line in self._side:
             msg = json.loads(line)
             op = msg["op"]
             if op == "reply":
@@ -138,11 +142,15 @@ class Stub:
                 # an execution in progress.
                 threading.Thread(target=self._is_ready, args=(msg,), daemon=True).start()
             elif op == "cancel":
-                ex = self._executions.get(msg["id"])
-                if ex is not None and 0 <= msg["index"] < len(ex):
-                    ex[msg["index"]]._cancelled = True
-            else:
-                self._work.put(msg)
+                with self._cancel_lock:
+                    ex = self._executions.get(msg["id"])
+                    if ex is None:
+                        self._early_cancels.add((msg["id"], msg["index"]))
+                    elif 0 <= msg["index"] < len(ex):
+                        ex[msg["index"]]._cancelled = True
+        self._channel_closed()
+
+    def _channel_closed(self):
         # The server closed the channel: it is unloading us without finalize, or it died. A
         # server that died (SIGKILL) could not unlink the shared-memory objects it made for us:
         # unlinking them here leaves nothing behind in /dev/shm either way.
@@ -156,7 +164,10 @@ class Stub:
         os._exit(0)
 
     def _next_work(self):
-        return self._work.get()
+        line = self._in.readline()
+        if not line:
+            self._channel_closed()
+        return json.loads(line)
 
     # -- model -----------------------------------------------------------------------------
 
@@ -252,20 +263,19 @@ class Stub:
     # -- execute ---------------------------------------------------------------------------
 
     def _make_request(self, wire, mapping, execution_id, index):
-        inputs = [pb_utils.Tensor(t["name"], read_tensor(mapping, t)) for t in wire["inputs"]]
-        request = pb_utils.InferenceRequest(
-            request_id=wire.get("id", ""),
-            correlation_id=wire.get("correlation_id", 0),
-            inputs=inputs,
-            requested_output_names=wire["outputs"],
-            model_name=self.name,
-            flags=wire.get("flags", 0),
-            timeout=wire.get("timeout", 0),
-        )
+        inputs = [pb_utils.Tensor._from_server(t["name"], read_tensor(mapping, t), t["datatype"]) for t in wire["inputs"]]
         # The server's parameters are valid already: no check, kept as Triton's JSON string.
         params = wire.get("parameters")
-        if params:
-            request._parameters = json.dumps(params)
+        request = pb_utils.InferenceRequest._from_server(
+            wire.get("id", ""),
+            wire.get("correlation_id", 0),
+            inputs,
+            wire["outputs"],
+            self.name,
+            wire.get("flags", 0),
+            wire.get("timeout", 0),
+            json.dumps(params) if params else "{}",
+        )
         request._execution = execution_id
         request._index = index
         return request
@@ -282,7 +292,13 @@ class Stub:
         # The server sends an execution only after every request of the one before got its
         # final response, so earlier requests can no longer be cancelled. Decoupled requests
         # stay here after execute returns: their senders may still be answering them.
-        self._executions = {execution_id: requests}
+        with self._cancel_lock:
+            self._executions = {execution_id: requests}
+            if self._early_cancels:
+                for ex_id, index in self._early_cancels:
+                    if ex_id == execution_id and 0 <= index < len(requests):
+                        requests[index]._cancelled = True
+                self._early_cancels.clear()
         started = time.perf_counter_ns()
         error = None
         responses = []

@@ -86,21 +86,41 @@ class _DLPackCapsule:
         return (1, 0)
 
 
+# Wire datatype of the numeric numpy dtypes seen so far (filled by Tensor).
+_NUMERIC_WIRE = {}
+
+
 class Tensor:
     """A named tensor over a numpy array (BYTES tensors: numpy object arrays of bytes)."""
 
     def __init__(self, name, data, *_rest):
-        if not isinstance(data, np.ndarray):
+        if type(data) is not np.ndarray and not isinstance(data, np.ndarray):
             raise TritonModelException(f"tensor '{name}': expected a numpy array, got {type(data).__name__}")
-        if data.dtype.type == np.bytes_:
-            converted = np.empty(data.shape, dtype=np.object_)
-            converted[...] = [bytes(x) for x in data.reshape(-1)] if data.size else []
-            data = converted.reshape(data.shape)
-        elif not data.flags["C_CONTIGUOUS"]:
-            data = np.ascontiguousarray(data)
+        # The common case (a C-contiguous array of a numeric dtype seen before) is one dict
+        # lookup: this runs for every output of every response.
+        datatype = _NUMERIC_WIRE.get(data.dtype) if data.flags.c_contiguous else None
+        if datatype is None:
+            if data.dtype.type == np.bytes_:
+                converted = np.empty(data.shape, dtype=np.object_)
+                converted[...] = [bytes(x) for x in data.reshape(-1)] if data.size else []
+                data = converted.reshape(data.shape)
+            elif not data.flags.c_contiguous:
+                data = np.ascontiguousarray(data)
+            datatype = _wire_datatype(data)
+            if datatype != "BYTES":
+                _NUMERIC_WIRE[data.dtype] = datatype
         self._name = name
         self._array = data
-        self._datatype = _wire_datatype(data)
+        self._datatype = datatype
+
+    @classmethod
+    def _from_server(cls, name, array, datatype):
+        """A tensor over an array the stub built from the server's bytes (already checked)."""
+        tensor = cls.__new__(cls)
+        tensor._name = name
+        tensor._array = array
+        tensor._datatype = datatype
+        return tensor
 
     def name(self):
         return self._name
@@ -147,6 +167,9 @@ class InferenceTrace:
         return None
 
 
+_NO_TRACE = InferenceTrace()
+
+
 def _text(value):
     return value.decode("utf-8") if isinstance(value, (bytes, np.bytes_)) else value
 
@@ -172,7 +195,7 @@ class InferenceResponse:
     def __init__(self, output_tensors=None, error=None, parameters=None):
         self._outputs = list(output_tensors) if output_tensors is not None else []
         self._error = error
-        self._parameters = _parameters_json(parameters)
+        self._parameters = "{}" if parameters is None else _parameters_json(parameters)
 
     def output_tensors(self):
         return self._outputs
@@ -265,6 +288,29 @@ class InferenceRequest:
         self._cancelled = False
         self._release_flags = TRITONSERVER_REQUEST_RELEASE_ALL
 
+    @classmethod
+    def _from_server(cls, request_id, correlation_id, inputs, requested, model_name, flags, timeout, parameters_json):
+        """A request the server hands to execute: its fields are valid already, so none is
+        checked or converted (this runs for every request)."""
+        request = cls.__new__(cls)
+        request._request_id = request_id
+        request._correlation_id = correlation_id
+        request._inputs = inputs
+        request._requested = requested
+        request._model_name = model_name
+        request._model_version = -1
+        request._flags = flags
+        request._timeout = timeout
+        request._parameters = parameters_json
+        request._trace = _NO_TRACE
+        request._execution = None
+        request._index = -1
+        request._sender = None
+        request._used_sender = False
+        request._cancelled = False
+        request._release_flags = TRITONSERVER_REQUEST_RELEASE_ALL
+        return request
+
     def inputs(self):
         return self._inputs
 
@@ -343,12 +389,18 @@ class ResponseIterator:
 
 def get_input_tensor_by_name(inference_request, name):
     """The input tensor called ``name`` of a request, or None."""
-    return next((t for t in inference_request.inputs() if t.name() == name), None)
+    for tensor in inference_request.inputs():
+        if tensor.name() == name:
+            return tensor
+    return None
 
 
 def get_output_tensor_by_name(inference_response, name):
     """The output tensor called ``name`` of a response, or None."""
-    return next((t for t in inference_response.output_tensors() if t.name() == name), None)
+    for tensor in inference_response.output_tensors():
+        if tensor.name() == name:
+            return tensor
+    return None
 
 
 def get_input_config_by_name(model_config, name):

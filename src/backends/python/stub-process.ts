@@ -12,6 +12,14 @@ export const STUB_SCRIPT = path.join(STUB_DIR, 'stub.py');
 /** A control message (one JSON line) between the server and a stub; see stub.py. */
 export type StubMessage = { op: string } & Record<string, unknown>;
 
+/**
+ * Messages the stub's reader thread handles (answers to its calls, cancellations, readiness
+ * checks): they go on their own channel, fd 5, so that the work channel (fd 3: initialize,
+ * execute, finalize) is read by the stub's main thread itself, with no hand-over between
+ * threads for each execution.
+ */
+const SIDE_CHANNEL_OPS: ReadonlySet<string> = new Set(['reply', 'bls_response', 'cancel', 'is_ready']);
+
 export interface StubProcessOptions {
   /** The interpreter (an absolute path, or a name looked up on PATH). */
   python: string;
@@ -26,18 +34,19 @@ export interface StubProcessOptions {
 }
 
 /**
- * One stub process: `python3 -u stub.py`, with JSON-line control messages on fds 3 (to the
- * stub) and 4 (from it). Its stdout and stderr (the model's prints, tracebacks) go to the
+ * One stub process: `python3 -u stub.py`, with JSON-line control messages on fds 3 and 5 (to
+ * the stub: work, and answers; see SIDE_CHANNEL_OPS) and 4 (from it). Its stdout and stderr (the model's prints, tracebacks) go to the
  * server's log line by line, as Triton forwards a stub's output to its own console.
  */
 export class StubProcess {
   readonly #child: ChildProcess;
   readonly #toStub: Writable;
+  readonly #toStubSide: Writable;
   #exited = false;
 
   constructor(opts: StubProcessOptions) {
     const child = spawn(opts.python, ['-u', STUB_SCRIPT], {
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
       // Its own process group: a Ctrl-C or SIGTERM meant for the server must not kill the stub
       // before the server unloads it (finalize). A server that dies closes fd 3: the stub exits.
       detached: true,
@@ -45,8 +54,12 @@ export class StubProcess {
     });
     this.#child = child;
     this.#toStub = child.stdio[3] as Writable;
+    // ChildProcess types its stdio as a 5-tuple; the sixth pipe is there all the same.
+    const stdio = child.stdio as unknown as (Readable | Writable | null)[];
+    this.#toStubSide = stdio[5] as Writable;
     // A stub that died leaves a broken pipe: its exit is what reports the failure.
     this.#toStub.on('error', () => undefined);
+    this.#toStubSide.on('error', () => undefined);
     const fromStub = child.stdio[4] as Readable;
     createInterface({ input: fromStub, crlfDelay: Infinity }).on('line', (line) => {
       let message: StubMessage;
@@ -89,7 +102,7 @@ export class StubProcess {
     });
     // The process and its message pipe keep the server alive while the stub has work (ref and
     // unref below); its output pipes never do.
-    for (const s of [child.stdout, child.stderr, child.stdio[3]]) (s as { unref?: () => void } | null)?.unref?.();
+    for (const s of [child.stdout, child.stderr, child.stdio[3], this.#toStubSide]) (s as { unref?: () => void } | null)?.unref?.();
   }
 
   #exit(opts: StubProcessOptions, code: number | null, signal: NodeJS.Signals | null, err?: Error): void {
@@ -109,7 +122,7 @@ export class StubProcess {
   /** Writes one message; ignored once the stub is gone (its exit reports that). */
   send(message: StubMessage): void {
     if (this.#exited) return;
-    this.#toStub.write(`${JSON.stringify(message)}\n`);
+    (SIDE_CHANNEL_OPS.has(message.op) ? this.#toStubSide : this.#toStub).write(`${JSON.stringify(message)}\n`);
   }
 
   /** Keeps the server's event loop alive while the stub has work (executions in flight). */
@@ -131,5 +144,6 @@ export class StubProcess {
   /** Closes the channel to the stub: it exits at once (no finalize). */
   closeChannel(): void {
     this.#toStub.end();
+    this.#toStubSide.end();
   }
 }
