@@ -217,6 +217,7 @@ const md = [
   'Work: add/sub of INT32 [1,16]; one instance each, no dynamic batcher. CPU per request: the server process and its children (the Python stub), user + system.',
   'Added: CPU µs per request above the ONNX model at the same protocol and concurrency (goal: python ≤ 2 × js; no ratio where js costs',
   'no more than onnx). ÷ js and − js: the python model\'s server CPU per request against the JavaScript model\'s.',
+  ...(values.baseline === undefined ? [] : [`python (baseline): the same model on the server of ${path.basename(path.resolve(values.baseline))}/ (--baseline), in the same repetitions.`]),
   '',
   '| case | protocol | concurrency | infer/s | p50 µs | p99 µs | server CPU µs/request | of which stub | added µs | added / js added | ÷ js | − js µs |',
   '|---|---|---|---|---|---|---|---|---|---|---|---|',
