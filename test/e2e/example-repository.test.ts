@@ -5,8 +5,10 @@
  */
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { HttpClient } from '../../src/client/index.js';
+import { pythonSkipReason } from '../fixtures/python-models/repo.js';
 import { bytesOf, pseudoRandomFloats } from './helpers/data.js';
 import { startServer, type RunningServer } from './helpers/server-process.js';
 
@@ -144,6 +146,42 @@ describe('example repository', () => {
     expect(header.outputs[0]!.parameters.binary_data_size).toBe(8);
     const expected = await inProcess('text_direction', 'x', data, [1, 3, 48, 192]);
     expect(body.subarray(jsonLength).equals(bytesOf(expected))).toBe(true);
+  });
+});
+
+/** One text line rendered black on white by sharp (Pango, DejaVu Sans), as raw RGB pixels. */
+async function textLine(text: string, angle: 0 | 180): Promise<{ data: Uint8Array; shape: number[] }> {
+  const png = await sharp({ text: { text, font: 'DejaVu Sans', dpi: 150, rgba: true } })
+    .flatten({ background: '#ffffff' })
+    .extend({ top: 8, bottom: 8, left: 8, right: 8, background: '#ffffff' })
+    .png()
+    .toBuffer();
+  const { data, info } = await sharp(png).rotate(angle).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data), shape: [info.height, info.width, 3] };
+}
+
+const pySkip = pythonSkipReason();
+
+describe.skipIf(pySkip !== undefined)(`line_direction, a Python model in front of text_direction${pySkip ? ` (skipped: ${pySkip})` : ''}`, () => {
+  test('is READY, and reads a rendered line as upright (0) and the same line turned over as 180', async () => {
+    expect(await client.isModelReady('line_direction')).toBe(true);
+    for (const [text, angle] of [['Hello World', 0], ['Hello World', 180], ['Triton Python models 2026', 180], ['Triton Python models 2026', 0]] as const) {
+      const line = await textLine(text, angle);
+      const res = await client.infer({ model: 'line_direction', inputs: [{ name: 'PIXELS', datatype: 'UINT8', shape: line.shape, data: line.data }] });
+      expect([...(res.output('ANGLE').data as Int32Array)], `${text} at ${angle}`).toEqual([angle]);
+      const confidence = (res.output('CONFIDENCE').data as Float32Array)[0]!;
+      expect(confidence).toBeGreaterThan(0.5);
+      expect(confidence).toBeLessThanOrEqual(1);
+    }
+  });
+
+  test('an empty image is refused with INVALID_ARG naming the model and input', async () => {
+    const res = await fetch(`${server.url}/v2/models/line_direction/infer`, {
+      method: 'POST',
+      body: JSON.stringify({ inputs: [{ name: 'PIXELS', datatype: 'UINT8', shape: [0, 4, 3], data: [] }] }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toBe("line_direction: input 'PIXELS' must hold at least one pixel, got shape [0, 4, 3]");
   });
 });
 
