@@ -15,7 +15,11 @@
 // With --baseline <dir> (another checkout, built), its server runs the python case too, as
 // "python (baseline)", in the same repetitions: a before/after comparison on one machine state.
 //
+// --dynamic-batching gives all three models `dynamic_batching { }` (the Python model's execute
+// then gets the waiting requests as one list).
+//
 //   npm run build && node bench/python/run.mjs [--seconds 2] [--warmup 1] [--reps 5] [--baseline <dir>]
+//     [--dynamic-batching] [--concurrency 1,16] [--protocols http,grpc] [--out python-backend]
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,6 +41,7 @@ const { values } = parseArgs({
     protocols: { type: 'string', default: 'http,grpc' },
     out: { type: 'string', default: 'python-backend' },
     baseline: { type: 'string' },
+    'dynamic-batching': { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -52,7 +57,7 @@ const IO = `max_batch_size: 8
 input [ { name: "INPUT0" data_type: TYPE_INT32 dims: [ 16 ] }, { name: "INPUT1" data_type: TYPE_INT32 dims: [ 16 ] } ]
 output [ { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 16 ] }, { name: "OUTPUT1" data_type: TYPE_INT32 dims: [ 16 ] } ]
 instance_group [ { kind: KIND_CPU, count: 1 } ]
-`;
+${values['dynamic-batching'] ? 'dynamic_batching { }\n' : ''}`;
 
 const JS = `export default class Model {
   execute(requests) {
@@ -185,6 +190,7 @@ const rows = [...runs.entries()].map(([key, all]) => {
     p99_us: Math.round(r.p99Us),
     cpu_us_per_request: Math.round(median(list.map((x) => x.serverCpuUsPerReq))),
     stub_cpu_us_per_request: Math.round(median(list.map((x) => x.stubCpuUsPerReq))),
+    avg_batch: Number(median(list.map((x) => x.server?.avgBatch ?? NaN)).toFixed(1)),
     reps: list.length,
     ...(list.length < all.length ? { error: all.find((x) => x.error !== undefined).error } : {}),
   };
@@ -214,14 +220,15 @@ const md = [
   '',
   `${meta.date}, Node ${meta.node}, ${meta.cpus} CPUs; server (and its stubs) on CPU ${SERVER_CPUS}, wrk (HTTP JSON) / h2load (gRPC) on CPU ${CLIENT_CPUS};`,
   `${REPS} repetitions (one server each, model order rotating) × ${SECONDS} s per cell after ${WARMUP} s warm-up, medians.`,
-  'Work: add/sub of INT32 [1,16]; one instance each, no dynamic batcher. CPU per request: the server process and its children (the Python stub), user + system.',
+  `Work: add/sub of INT32 [1,16]; one instance each, ${values['dynamic-batching'] ? 'dynamic_batching { } on all three' : 'no dynamic batcher'}.`,
+  'CPU per request: the server process and its children (the Python stub), user + system.',
   'Added: CPU µs per request above the ONNX model at the same protocol and concurrency (goal: python ≤ 2 × js; no ratio where js costs',
   'no more than onnx). ÷ js and − js: the python model\'s server CPU per request against the JavaScript model\'s.',
   ...(values.baseline === undefined ? [] : [`python (baseline): the same model on the server of ${path.basename(path.resolve(values.baseline))}/ (--baseline), in the same repetitions.`]),
   '',
-  '| case | protocol | concurrency | infer/s | p50 µs | p99 µs | server CPU µs/request | of which stub | added µs | added / js added | ÷ js | − js µs |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.case} | ${r.protocol} | ${r.concurrency} | ${r.rps} | ${r.p50_us} | ${r.p99_us} | ${r.cpu_us_per_request} | ${r.stub_cpu_us_per_request} | ${r.added_cpu_us} | ${r.added_vs_js ?? ''} | ${r.cpu_vs_js ?? ''} | ${r.cpu_minus_js_us ?? ''} |`),
+  '| case | protocol | concurrency | infer/s | p50 µs | p99 µs | server CPU µs/request | of which stub | added µs | added / js added | ÷ js | − js µs | requests per execution |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.case} | ${r.protocol} | ${r.concurrency} | ${r.rps} | ${r.p50_us} | ${r.p99_us} | ${r.cpu_us_per_request} | ${r.stub_cpu_us_per_request} | ${r.added_cpu_us} | ${r.added_vs_js ?? ''} | ${r.cpu_vs_js ?? ''} | ${r.cpu_minus_js_us ?? ''} | ${r.avg_batch} |`),
   '',
 ].join('\n');
 writeFileSync(path.join(outDir, `${values.out}.md`), md);
