@@ -39,6 +39,7 @@ except ImportError as exc:  # the server turns this into an install hint
     _fail_startup("numpy", f"{exc}")
 
 import triton_python_backend_utils as pb_utils  # noqa: E402
+from _infera_bls import BlsCall  # noqa: E402
 from shm_io import OutputArena, SharedMemoryMaps, read_tensor  # noqa: E402
 
 
@@ -47,37 +48,6 @@ def _format_exception(exc):
     frames = traceback.format_tb(exc.__traceback__)
     head = f"{type(exc).__name__}: {exc}"
     return head + ("\n\nAt:\n" + "".join(frames) if frames else "")
-
-
-class _BlsCall:
-    """One BLS request in flight: its responses arrive from the reader thread."""
-
-    def __init__(self, stub, call_id, decoupled):
-        self.stub = stub
-        self.id = call_id
-        self.decoupled = decoupled
-        self.cond = threading.Condition()
-        self.responses = []
-        self.done = False
-
-    def push(self, response, final):
-        with self.cond:
-            if response is not None:
-                self.responses.append(response)
-            if final:
-                self.done = True
-            self.cond.notify_all()
-
-    def next_response(self):
-        with self.cond:
-            while not self.responses and not self.done:
-                self.cond.wait()
-            if self.responses:
-                return self.responses.pop(0)
-            return None
-
-    def cancel(self):
-        self.stub.send({"op": "bls_cancel", "call": self.id})
 
 
 class Stub:
@@ -375,7 +345,7 @@ class Stub:
         with self._calls_lock:
             call_id = self._next_call
             self._next_call += 1
-            call = _BlsCall(self, call_id, decoupled)
+            call = BlsCall(self, call_id, decoupled)
             self._calls[call_id] = call
         wire = {
             "model_name": request._model_name,
