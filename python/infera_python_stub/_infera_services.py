@@ -1,11 +1,11 @@
 """The server services of ``pb_utils``: Triton's Logger, custom metrics (MetricFamily and
 Metric, exported on the server's /metrics) and model management from Python."""
 
-import triton_python_backend_utils as _pb
+import _infera_stub_handle
 
 
 def _stub():
-    return _pb._stub
+    return _infera_stub_handle.current
 
 
 class Logger:

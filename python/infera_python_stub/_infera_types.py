@@ -4,6 +4,8 @@ import struct
 
 import numpy as np
 
+from _infera_errors import TritonModelException
+
 # Triton's TRITONSERVER_DataType values, wire names and numpy types.
 _TYPES = [
     # (TRITONSERVER_DataType, wire name, config name, numpy type)
@@ -62,9 +64,7 @@ def _wire_datatype(array):
         return "BYTES"
     wire = _KIND_SIZE_TO_WIRE.get((kind, dtype.itemsize))
     if wire is None:
-        import triton_python_backend_utils as pb
-
-        raise pb.TritonModelException(f"unsupported numpy data type {dtype} for a Triton tensor")
+        raise TritonModelException(f"unsupported numpy data type {dtype} for a Triton tensor")
     return wire
 
 

@@ -15,15 +15,11 @@ import asyncio
 import importlib
 import inspect
 import json
-import mmap
 import os
 import sys
 import threading
 import time
 import traceback
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
-
 
 def _fail_startup(kind, message):
     try:
@@ -38,6 +34,7 @@ try:
 except ImportError as exc:  # the server turns this into an install hint
     _fail_startup("numpy", f"{exc}")
 
+import _infera_stub_handle  # noqa: E402
 import triton_python_backend_utils as pb_utils  # noqa: E402
 from _infera_bls import BlsCall  # noqa: E402
 from shm_io import OutputArena, SharedMemoryMaps, read_tensor  # noqa: E402
@@ -394,7 +391,7 @@ class Stub:
 
 def main():
     stub = Stub()
-    pb_utils._stub = stub
+    _infera_stub_handle.current = stub
     stub.serve()
     sys.stdout.flush()
     sys.stderr.flush()

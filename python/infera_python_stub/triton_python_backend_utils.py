@@ -3,7 +3,7 @@
 A Triton Python-backend ``model.py`` imports this module by Triton's name and finds the same
 API: tensors, requests, responses, the response sender, errors, BLS, the logger, custom
 metrics, model management and the auto-complete ``ModelConfig``. Everything that talks to
-the server goes through ``_stub`` (set by ``stub.py``, the process that runs the model).
+the server goes through ``_infera_stub_handle.current`` (set by ``stub.py``, the process that runs the model).
 """
 
 import asyncio
@@ -14,7 +14,7 @@ import numpy as np
 
 # The process's link to the server (stub.Stub); None only while the module is imported
 # outside a stub (unit tests of the pure helpers).
-_stub = None
+import _infera_stub_handle
 
 TRITONSERVER_REQUEST_FLAG_SEQUENCE_START = 1
 TRITONSERVER_REQUEST_FLAG_SEQUENCE_END = 2
@@ -127,7 +127,7 @@ class InferenceResponseSender:
             if final:
                 self._closed = True
         self._request._used_sender = True
-        _stub.send_response(self._request, response, final)
+        _infera_stub_handle.current.send_response(self._request, response, final)
 
     def is_cancelled(self):
         return self._request.is_cancelled()
@@ -239,18 +239,18 @@ class InferenceRequest:
         if self._execution is None:
             raise TritonModelException("get_response_sender is only available on requests given to execute")
         if self._sender is None:
-            self._sender = InferenceResponseSender(self, _stub.decoupled)
+            self._sender = InferenceResponseSender(self, _infera_stub_handle.current.decoupled)
         return self._sender
 
     def exec(self, decoupled=False):
         """Runs the request on the server and waits: an InferenceResponse (its error set on
         failure), or with decoupled=True a ResponseIterator over the responses."""
-        return _stub.bls(self, decoupled)
+        return _infera_stub_handle.current.bls(self, decoupled)
 
     def async_exec(self, decoupled=False):
         """exec() in the running event loop's executor: an awaitable of its result."""
         loop = asyncio.get_running_loop()
-        return loop.run_in_executor(None, lambda: _stub.bls(self, decoupled))
+        return loop.run_in_executor(None, lambda: _infera_stub_handle.current.bls(self, decoupled))
 
 
 class ResponseIterator:
