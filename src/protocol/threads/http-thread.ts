@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { InferenceRequest } from '../../infer/tensor.js';
 import { forwardHeaders, rawHeaderPairs } from '../header-forward.js';
 import { readBody } from '../http/body-reader.js';
-import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_INPUT_SIZE, DEFAULT_RECEIVING_SIZE_FACTOR, DEFAULT_REQUEST_TIMEOUT_MS, admitRequest, answerFailure, httpServerOptions } from '../http/frontend.js';
+import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_INPUT_SIZE, DEFAULT_RECEIVING_SIZE_FACTOR, DEFAULT_REQUEST_TIMEOUT_MS, admitRequest, answerFailure } from '../http/frontend.js';
+import { httpServerOptions } from '../http/node-server-options.js';
 import { decodeInferRequest, type DecodedInferRequest } from '../http/infer-request.js';
 import { sendInferResponse } from '../http/infer-handler.js';
 import { encodeInferResponse } from '../http/infer-response.js';
