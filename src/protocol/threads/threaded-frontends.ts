@@ -53,38 +53,20 @@ export function createThreadedHttpFrontend(core: ServerCore, options: HttpFronte
   const count = threadsToStart(options.threadCount, options.logger, 'HTTP');
   if (count === 0) return createHttpFrontend(core, options);
   const inner = createHttpFrontend(core, { ...options, address: '127.0.0.1', port: 0 });
-  let threads: ProtocolThreads | undefined;
-  let closed: Promise<void> | undefined;
-  return {
-    get inFlight() {
-      return inner.inFlight + (threads?.inFlight ?? 0);
-    },
-    get protocolThreads() {
-      return threads;
-    },
-    async listen() {
-      const corePort = (await inner.listen()).port;
-      try {
-        threads = await startProtocolThreads(core, 'http', count, options.address, options.port, {
-          maxInputSize: options.maxInputSize,
-          requestTimeoutMs: options.requestTimeoutMs,
-          idleTimeoutMs: options.idleTimeoutMs,
-          maxReceivingSize: options.maxReceivingSize,
-          restrictedApis: options.restrictedApis,
-          headerForwardPattern: options.headerForwardPattern,
-          corePort,
-        }, options.logger);
-      } catch (err) {
-        await inner.close({ timeoutMs: 0 });
-        throw err;
-      }
-      return { address: options.address, port: threads.port };
-    },
-    close({ timeoutMs }) {
-      closed ??= Promise.all([threads?.close(timeoutMs), inner.close({ timeoutMs })]).then(() => undefined);
-      return closed;
-    },
-  };
+  const front = behindProtocolThreads(inner, options.address, (corePort) =>
+    startProtocolThreads(core, 'http', count, options.address, options.port, {
+      maxInputSize: options.maxInputSize,
+      requestTimeoutMs: options.requestTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      maxReceivingSize: options.maxReceivingSize,
+      restrictedApis: options.restrictedApis,
+      headerForwardPattern: options.headerForwardPattern,
+      corePort,
+    }, options.logger),
+  );
+  return Object.defineProperty(front, 'inFlight', {
+    get: () => inner.inFlight + (front.protocolThreads?.inFlight ?? 0),
+  }) as HttpFrontend & Threaded;
 }
 
 /**
@@ -99,6 +81,28 @@ export function createThreadedGrpcFrontend(core: ServerCore, options: GrpcFronte
   }
   if (count === 0) return createGrpcFrontend(core, options);
   const inner = createGrpcFrontend(core, { ...options, address: '127.0.0.1', port: 0 });
+  return behindProtocolThreads(inner, options.address, (corePort) =>
+    startProtocolThreads(core, 'grpc', count, options.address, options.port, {
+      keepalive: options.keepalive,
+      maxInputSize: options.maxInputSize,
+      restrictedProtocols: options.restrictedProtocols,
+      headerForwardPattern: options.headerForwardPattern,
+      corePort,
+    }, options.logger, ' '),
+  );
+}
+
+/**
+ * The public face of protocol threads in front of `inner`, an in-thread frontend on a loopback
+ * port that answers what the threads forward: `listen` starts `inner`, then the threads (given
+ * inner's port); if the threads fail to start, `inner` is closed and the error thrown. `close`
+ * closes both, once.
+ */
+function behindProtocolThreads(
+  inner: { listen(): Promise<{ port: number }>; close(options: { timeoutMs: number }): Promise<void> },
+  address: string,
+  start: (corePort: number) => Promise<ProtocolThreads>,
+): { protocolThreads: ProtocolThreads | undefined; listen(): Promise<{ address: string; port: number }>; close(options: { timeoutMs: number }): Promise<void> } {
   let threads: ProtocolThreads | undefined;
   let closed: Promise<void> | undefined;
   return {
@@ -108,18 +112,12 @@ export function createThreadedGrpcFrontend(core: ServerCore, options: GrpcFronte
     async listen() {
       const corePort = (await inner.listen()).port;
       try {
-        threads = await startProtocolThreads(core, 'grpc', count, options.address, options.port, {
-          keepalive: options.keepalive,
-          maxInputSize: options.maxInputSize,
-          restrictedProtocols: options.restrictedProtocols,
-          headerForwardPattern: options.headerForwardPattern,
-          corePort,
-        }, options.logger, ' ');
+        threads = await start(corePort);
       } catch (err) {
         await inner.close({ timeoutMs: 0 });
         throw err;
       }
-      return { address: options.address, port: threads.port };
+      return { address, port: threads.port };
     },
     close({ timeoutMs }) {
       closed ??= Promise.all([threads?.close(timeoutMs), inner.close({ timeoutMs })]).then(() => undefined);
