@@ -75,6 +75,15 @@ export interface ModelInstance {
    */
   readonly decoupled?: boolean;
   /**
+   * How many executions the default scheduler may hand this instance before the first one
+   * ends (absent: 1). An instance deeper than 1 runs them one at a time in call order, as
+   * Triton's instance thread would, and reports the time each waited behind the others as
+   * `ComputeTiming.waitNs`; what it gains is one thread hop per group of executions instead of
+   * one per execution. A request handed over this way can no longer be cancelled while it
+   * waits (it left the scheduler's queue).
+   */
+  readonly pipelineDepth?: number;
+  /**
    * Executes `requests` together: every request gets its responses through `respond`, ending
    * with `final`, or one `fail`. Ownership of the requests' inputs passes to the instance
    * (InstanceRequest).
@@ -122,6 +131,8 @@ export interface BatchRunner {
    *   runtime fails; UnavailableError after close().
    */
   execute(inputs: Tensor[], outputNames: string[]): Promise<ExecuteResult>;
+  /** As ModelInstance.pipelineDepth: how many `execute` calls may be outstanding usefully. */
+  readonly pipelineDepth?: number;
   /** As ModelInstance.close. */
   close(): Promise<void>;
   /** As ModelInstance.terminate. */

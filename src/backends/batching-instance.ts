@@ -66,6 +66,11 @@ export class BatchingInstance implements ModelInstance {
     return this.runner.name;
   }
 
+  /** The runner's (ModelInstance.pipelineDepth). */
+  get pipelineDepth(): number | undefined {
+    return this.runner.pipelineDepth;
+  }
+
   executeRequests(requests: InstanceRequest[]): Promise<ComputeTiming> {
     const batching = this.#options.maxBatchSize > 0;
     // One request is its own batch: nothing to gather or split (unless a ragged input needs

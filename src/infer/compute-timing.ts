@@ -8,4 +8,10 @@ export interface ComputeTiming {
   inputNs: number;
   inferNs: number;
   outputNs: number;
+  /**
+   * ns the execution waited inside a pipelined instance (`ModelInstance.pipelineDepth`)
+   * behind executions handed to it earlier; the scheduler counts it as queue time (Triton's
+   * queue statistic), not compute. Absent: it did not wait there.
+   */
+  waitNs?: number;
 }

@@ -14,6 +14,11 @@ import { SchedulerBase } from './scheduler-base.js';
  *
  * A request whose `signal` aborts before it reaches an instance is dropped and rejects with
  * CancelledError; once executing, a decoupled instance sees the signal and stops it.
+ *
+ * An instance with a `pipelineDepth` above 1 (ONNX Runtime) is handed up to that many requests
+ * before the first ends; it runs them one at a time in order, as if they had waited here, and
+ * their wait inside it (`ComputeTiming.waitNs`) is added to their queue time. What differs is
+ * that such a request can no longer be dropped on cancellation while it waits there.
  */
 export class DefaultScheduler extends SchedulerBase {
   readonly #free: ModelInstance[];
@@ -23,12 +28,16 @@ export class DefaultScheduler extends SchedulerBase {
   #inflight = 0;
 
   /**
-   * @param instances the model's instances; each runs one request at a time.
+   * @param instances the model's instances; each runs one request at a time, and takes up to
+   *   its `pipelineDepth` (default 1) before the first ends: `#free` holds one slot per
+   *   execution an instance may take, the instances' first slots last (taken first).
    * @param modelLabel `<model>:<version>`, for messages.
    */
   constructor(instances: readonly ModelInstance[], modelLabel: string, stats: ModelStatsRecorder = NO_STATS) {
     super(modelLabel, stats);
-    this.#free = [...instances];
+    const depth = Math.max(1, ...instances.map((i) => i.pipelineDepth ?? 1));
+    this.#free = [];
+    for (let d = depth; d >= 1; d--) for (const i of instances) if ((i.pipelineDepth ?? 1) >= d) this.#free.push(i);
   }
 
   get pendingCount(): number {
@@ -83,7 +92,8 @@ export class DefaultScheduler extends SchedulerBase {
       (timing) => {
         try {
           this.stats.execution(request.payload.batchSize, timing);
-          request.complete({ queueNs, timing });
+          // Time spent inside a pipelined instance behind earlier executions is queue time.
+          request.complete({ queueNs: timing.waitNs === undefined ? queueNs : queueNs + timing.waitNs, timing });
         } finally {
           this.#release(instance);
         }

@@ -7,7 +7,7 @@ import type { GpuAccelerator } from './execution-accelerators.js';
 /**
  * The messages between the main thread and an ONNX Runtime worker. Plain objects, sent by
  * structured clone with every tensor buffer in the transfer list: no JSON anywhere, and one
- * message each way per batch. Tensors in shared memory travel as region spans, not bytes
+ * message each way per group of executions (`runs`, `results`). Tensors in shared memory travel as region spans, not bytes
  * (src/memory/region-io.ts).
  */
 
@@ -51,15 +51,28 @@ export type WorkerData = MetadataWorkerData | InstanceWorkerData;
  * Main → worker. `targets`: outputs the worker may write straight into shared memory, by name
  * (it writes there when the output fits, and reports a PlacedTensor).
  */
-export type ToWorker =
-  | { kind: 'run'; id: number; inputs: WireInput[]; outputNames: string[]; targets?: Record<string, RegionSpan> }
-  | { kind: 'close' };
+export type ToWorker = { kind: 'runs'; runs: WireRun[] } | { kind: 'close' };
+
+/**
+ * One execution of a `runs` message. The executions of one message run one at a time, in
+ * order, and are answered by one `results` message (one thread hop each way per group).
+ */
+export interface WireRun {
+  id: number;
+  inputs: WireInput[];
+  outputNames: string[];
+  targets?: Record<string, RegionSpan>;
+}
+
+/** The answer to one WireRun: its outputs and ns in the worker (inputs, run, outputs), or its error. */
+export type WireResult =
+  | { id: number; outputs: WireOutput[]; durations: [number, number, number] }
+  | { id: number; error: WireError };
 
 /** Worker → main. */
 export type FromWorker =
   | { kind: 'ready' }
   | { kind: 'metadata'; metadata: ModelFileMetadata }
   | { kind: 'failed'; error: WireError }
-  | { kind: 'result'; id: number; outputs: WireOutput[]; /** ns in the worker: inputs, run, outputs */ durations: [number, number, number] }
-  | { kind: 'error'; id: number; error: WireError }
+  | { kind: 'results'; results: WireResult[] }
   | { kind: 'closed' };

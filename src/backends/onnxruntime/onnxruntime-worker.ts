@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import type { Tensor } from '../../infer/tensor.js';
-import type { FromWorker, InstanceWorkerData, MetadataWorkerData, ToWorker, WireOutput, WorkerData } from './messages.js';
+import type { FromWorker, InstanceWorkerData, MetadataWorkerData, ToWorker, WireOutput, WireResult, WireRun, WorkerData } from './messages.js';
 import { classifyLoadError, classifyRunError } from './ort-errors.js';
 import { type OrtRunResult, runOrtSession } from './ort-run.js';
 import { cudaExecutionProviderAvailable, instanceSessionOptions, METADATA_SESSION_OPTIONS, sessionMetadata } from './session.js';
@@ -11,7 +11,7 @@ import { RegionOutputs, resolveInputs, RunBuffers } from './worker-region-io.js'
 /**
  * Worker thread entry for the ONNX Runtime backend. onnxruntime-node's `run` executes
  * synchronously on the calling thread, so each instance owns a thread and a session here,
- * and the main thread only ever posts one message per batch and awaits one reply.
+ * and the main thread posts a group of executions in one message and gets one reply.
  *
  * Compiled by tsc to lib/backends/onnxruntime/onnxruntime-worker.js; see worker-script.ts for
  * how the main thread finds it.
@@ -74,12 +74,12 @@ async function serveInstance(d: InstanceWorkerData): Promise<void> {
   }
 
   const regionOutputs = new RegionOutputs(session);
-  // The main thread sends one run at a time; chaining keeps that true even if it did not.
+  // The main thread sends one group at a time; chaining keeps that true even if it did not.
   let current: Promise<void> = Promise.resolve();
   port.on('message', (msg: ToWorker) => {
-    if (msg.kind === 'run') {
+    if (msg.kind === 'runs') {
       if (d.exitOnRun) process.exit(70);
-      current = current.then(() => run(session, regionOutputs, msg, what));
+      current = current.then(() => runAll(session, regionOutputs, msg.runs, what));
     } else {
       current = current.then(async () => {
         await session.release().catch(() => undefined);
@@ -91,12 +91,42 @@ async function serveInstance(d: InstanceWorkerData): Promise<void> {
   post({ kind: 'ready' });
 }
 
+/**
+ * Runs a `runs` message's executions one at a time, in order, and answers them all in one
+ * `results` message: one wake-up of the main thread per group instead of one per execution.
+ */
+async function runAll(session: ort.InferenceSession, regionOutputs: RegionOutputs, runs: WireRun[], what: string): Promise<void> {
+  const results: WireResult[] = [];
+  const transfer: ArrayBuffer[] = [];
+  // The group's input buffers are freed once every run is over: runs of one group may view
+  // the same transferred buffer.
+  const spentInputs = new RunBuffers();
+  for (const r of runs) results.push(await run(session, regionOutputs, r, what, transfer, spentInputs));
+  spentInputs.release();
+  try {
+    post({ kind: 'results', results }, transfer);
+  } catch {
+    // An output buffer the runtime marked untransferable: copy every output instead.
+    for (const r of results) {
+      if (!('outputs' in r)) continue;
+      const withData = r.outputs.filter((o): o is Tensor => 'data' in o);
+      const copied = packForTransfer(withData, true).tensors;
+      let i = 0;
+      r.outputs = r.outputs.map((o) => ('data' in o ? copied[i++]! : o));
+    }
+    post({ kind: 'results', results });
+  }
+}
+
+/** One execution; its output buffers are added to `transfer`. */
 async function run(
   session: ort.InferenceSession,
   regionOutputs: RegionOutputs,
-  msg: Extract<ToWorker, { kind: 'run' }>,
+  msg: WireRun,
   what: string,
-): Promise<void> {
+  transfer: ArrayBuffer[],
+  spentInputs: RunBuffers,
+): Promise<WireResult> {
   const { id, outputNames, targets } = msg;
   const buffers = new RunBuffers();
   let result: OrtRunResult;
@@ -104,7 +134,7 @@ async function run(
   // Every input buffer that came in the message is this run's alone (transferred or cloned):
   // free it with the run instead of leaving it to this thread's GC.
   for (const t of msg.inputs) {
-    if (!('region' in t)) buffers.discard(new Uint8Array(t.data.buffer, 0, t.data.buffer.byteLength));
+    if (!('region' in t)) spentInputs.discard(new Uint8Array(t.data.buffer, 0, t.data.buffer.byteLength));
   }
   try {
     const inputs = resolveInputs(msg.inputs, buffers);
@@ -120,8 +150,7 @@ async function run(
     }
   } catch (err) {
     buffers.release();
-    post({ kind: 'error', id, error: classifyRunError(err, what) });
-    return;
+    return { id, error: classifyRunError(err, what) };
   }
   const t = performance.now();
   const outputs = regionOutputs.place(result.outputs, targets, preallocated, buffers);
@@ -132,19 +161,11 @@ async function run(
     let i = 0;
     return outputs.map((o) => ('data' in o ? tensors[i++]! : o));
   };
-  let packed = packForTransfer(withData);
+  const packed = packForTransfer(withData);
+  for (const b of packed.transfer) if (!transfer.includes(b)) transfer.push(b);
   // Placing and packing are part of producing the outputs.
-  const durations = (): [number, number, number] => {
-    const [inputNs, inferNs, outputNs] = result.durations;
-    return [inputNs, inferNs, outputNs + Math.round((performance.now() - t) * 1e6)];
-  };
-  try {
-    post({ kind: 'result', id, outputs: reply(packed.tensors), durations: durations() }, packed.transfer);
-  } catch {
-    // An output buffer the runtime marked untransferable: copy everything instead.
-    packed = packForTransfer(withData, true);
-    post({ kind: 'result', id, outputs: reply(packed.tensors), durations: durations() }, packed.transfer);
-  }
+  const [inputNs, inferNs, outputNs] = result.durations;
+  return { id, outputs: reply(packed.tensors), durations: [inputNs, inferNs, outputNs + Math.round((performance.now() - t) * 1e6)] };
 }
 
 if (data.mode === 'metadata') void readMetadata(data);

@@ -2,7 +2,7 @@ import { InternalError, UnavailableError } from '../../errors/index.js';
 import type { Tensor } from '../../infer/tensor.js';
 import type { RegionIo } from '../../memory/region-io.js';
 import type { RegionSpan } from '../../memory/region-span.js';
-import type { ToWorker, WireInput, WireOutput } from './messages.js';
+import type { WireInput, WireOutput, WireRun } from './messages.js';
 import { packForTransfer } from './transfer.js';
 
 /**
@@ -14,12 +14,12 @@ import { packForTransfer } from './transfer.js';
 
 /** A run message and the buffers to list in postMessage's transfer list. */
 export interface PostedRun {
-  msg: ToWorker;
+  msg: WireRun;
   transfer: ArrayBuffer[];
 }
 
 /**
- * Builds the `run` message. `io` is the execution's plan (src/memory/region-io.ts), made once
+ * Builds one run of a `runs` message. `io` is the execution's plan (src/memory/region-io.ts), made once
  * per execution since it claims the request's outputs; `copyAll` as for `packForTransfer`.
  */
 export function runMessage(id: number, inputs: readonly Tensor[], outputNames: string[], io: RegionIo | undefined, copyAll: boolean): PostedRun {
@@ -33,7 +33,7 @@ export function runMessage(id: number, inputs: readonly Tensor[], outputNames: s
     const region = spans[i];
     return region === undefined ? packed.tensors[next++]! : { name: t.name, datatype: t.datatype, shape: t.shape, region };
   });
-  const msg: ToWorker = { kind: 'run', id, inputs: wire, outputNames };
+  const msg: WireRun = { id, inputs: wire, outputNames };
   if (io !== undefined && io.outputs.size > 0) {
     const targets: Record<string, RegionSpan> = {};
     for (const [name, target] of io.outputs) targets[name] = target.span;

@@ -38,6 +38,31 @@ class HeldInstance implements ModelInstance {
 const settled = <T>(p: Promise<T>) => p.then((v) => ({ v }), (e: unknown) => ({ e }));
 
 describe('DefaultScheduler', () => {
+  test('hands a pipelined instance up to its pipelineDepth requests, and counts its inner wait as queue time', async () => {
+    class Pipelined extends HeldInstance {
+      readonly pipelineDepth = 2;
+      override async executeRequests(requests: InstanceRequest[]) {
+        const timing = await super.executeRequests(requests);
+        // The second execution waited inside the instance behind the first.
+        return requests[0]!.id === 'b' ? { ...timing, waitNs: 5e9 } : timing;
+      }
+    }
+    const inst = new Pipelined('m_0');
+    const s = new DefaultScheduler([inst], 'm:1');
+    const results = ['a', 'b', 'c'].map((id) => s.enqueue(payload(1, { id })));
+    await tick();
+    expect(inst.executed).toEqual([['a'], ['b']]);
+    expect([s.pendingCount, s.inflightCount]).toEqual([1, 2]);
+    inst.release();
+    await tick();
+    expect(inst.executed).toEqual([['a'], ['b'], ['c']]);
+    inst.release();
+    inst.release();
+    const [a, b] = await Promise.all(results);
+    expect(a!.queueNs).toBeLessThan(5e9);
+    expect(b!.queueNs).toBeGreaterThanOrEqual(5e9);
+  });
+
   test('runs one request per execution, in arrival order, on the first free instance', async () => {
     const inst = new HeldInstance('m_0');
     const s = new DefaultScheduler([inst], 'm:1');

@@ -41,6 +41,18 @@ describe('onnxruntime worker threads', () => {
     for (const { outputs: [out] } of outs) expect(Buffer.compare(out!.data, outs[0]!.outputs[0]!.data)).toBe(0);
   });
 
+  it('sends the calls made in one tick to the worker as one group, their wait behind each other counted as queue time', async () => {
+    const inst = await OrtModelInstance.start(instanceOptions('det', DET_MODEL, { name: 'det_group_0' }));
+    opened.push(inst);
+    expect(inst.pipelineDepth).toBeGreaterThan(1);
+    const [first, second, third] = await Promise.all([1, 2, 3].map(() => inst.execute(input320(), [DET_OUT])));
+    // One group: the first ran at once, the others waited for the runs before them.
+    expect(first!.timing.waitNs).toBeUndefined();
+    expect(second!.timing.waitNs).toBeGreaterThan(0);
+    expect(third!.timing.waitNs).toBeGreaterThan(second!.timing.waitNs!);
+    for (const r of [first, second, third]) expect(Buffer.compare(r!.outputs[0]!.data, first!.outputs[0]!.data)).toBe(0);
+  });
+
   it('close waits for the execution in flight', async () => {
     const inst = await open();
     const running = executeRequest(inst, input320(), [DET_OUT]);
