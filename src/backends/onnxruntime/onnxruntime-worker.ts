@@ -92,30 +92,49 @@ async function serveInstance(d: InstanceWorkerData): Promise<void> {
 }
 
 /**
- * Runs a `runs` message's executions one at a time, in order, and answers them all in one
- * `results` message: one wake-up of the main thread per group instead of one per execution.
+ * Results wait for the next ones at most this long (ms): a group of fast runs is answered in
+ * one message, while a slow run's answer leaves as soon as it is done, not when its group is.
+ */
+const REPLY_AFTER_MS = 1;
+
+/**
+ * Runs a `runs` message's executions one at a time, in order, and answers them in `results`
+ * messages: one for the whole group when it runs within REPLY_AFTER_MS (one wake-up of the
+ * main thread per group instead of one per execution), else as they come.
  */
 async function runAll(session: ort.InferenceSession, regionOutputs: RegionOutputs, runs: WireRun[], what: string): Promise<void> {
-  const results: WireResult[] = [];
-  const transfer: ArrayBuffer[] = [];
+  let results: WireResult[] = [];
+  let transfer: ArrayBuffer[] = [];
+  const send = (): void => {
+    try {
+      post({ kind: 'results', results }, transfer);
+    } catch {
+      // An output buffer the runtime marked untransferable: copy every output instead.
+      for (const r of results) {
+        if (!('outputs' in r)) continue;
+        const withData = r.outputs.filter((o): o is Tensor => 'data' in o);
+        const copied = packForTransfer(withData, true).tensors;
+        let i = 0;
+        r.outputs = r.outputs.map((o) => ('data' in o ? copied[i++]! : o));
+      }
+      post({ kind: 'results', results });
+    }
+    results = [];
+    transfer = [];
+  };
   // The group's input buffers are freed once every run is over: runs of one group may view
   // the same transferred buffer.
   const spentInputs = new RunBuffers();
-  for (const r of runs) results.push(await run(session, regionOutputs, r, what, transfer, spentInputs));
-  spentInputs.release();
-  try {
-    post({ kind: 'results', results }, transfer);
-  } catch {
-    // An output buffer the runtime marked untransferable: copy every output instead.
-    for (const r of results) {
-      if (!('outputs' in r)) continue;
-      const withData = r.outputs.filter((o): o is Tensor => 'data' in o);
-      const copied = packForTransfer(withData, true).tensors;
-      let i = 0;
-      r.outputs = r.outputs.map((o) => ('data' in o ? copied[i++]! : o));
+  let since = performance.now();
+  for (const r of runs) {
+    results.push(await run(session, regionOutputs, r, what, transfer, spentInputs));
+    if (performance.now() - since >= REPLY_AFTER_MS) {
+      send();
+      since = performance.now();
     }
-    post({ kind: 'results', results });
   }
+  if (results.length > 0) send();
+  spentInputs.release();
 }
 
 /** One execution; its output buffers are added to `transfer`. */

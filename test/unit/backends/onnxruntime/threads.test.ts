@@ -53,6 +53,18 @@ describe('onnxruntime worker threads', () => {
     for (const r of [first, second, third]) expect(Buffer.compare(r!.outputs[0]!.data, first!.outputs[0]!.data)).toBe(0);
   });
 
+  it('answers a slow run of a group as soon as it is done, not when the group is', async () => {
+    const inst = await OrtModelInstance.start(instanceOptions('det', DET_MODEL, { name: 'det_group_1' }));
+    opened.push(inst);
+    const done = [false, false, false];
+    const calls = done.map((_, i) => inst.execute(input640(), [DET_OUT]).then((r) => ((done[i] = true), r)));
+    await calls[0];
+    await new Promise((resolve) => setImmediate(resolve));
+    // A 640x640 detection run takes far longer than a turn of the event loop.
+    expect(done).toEqual([true, false, false]);
+    await Promise.all(calls);
+  });
+
   it('close waits for the execution in flight', async () => {
     const inst = await open();
     const running = executeRequest(inst, input320(), [DET_OUT]);
