@@ -76,11 +76,30 @@ export interface CliLauncher {
 
 const THIS_CHECKOUT: CliLauncher = { command: process.execPath, args: [CLI] };
 
-function spawnCli(args: string[], launcher: CliLauncher = THIS_CHECKOUT): { child: ChildProcess; logs: Record<string, unknown>[]; output: () => string } {
+/**
+ * Signals the server. A launcher other than this checkout's (npx) runs the server as its own
+ * child, and npx does not pass SIGTERM on: such a launcher starts in a process group of its
+ * own, and the whole group gets the signal, so no server outlives its test.
+ */
+function signalServer(child: ChildProcess, signal: NodeJS.Signals, group: boolean): void {
+  if (group && child.pid !== undefined) {
+    try {
+      process.kill(-child.pid, signal);
+      return;
+    } catch {
+      // the group is gone already
+    }
+  }
+  child.kill(signal);
+}
+
+function spawnCli(args: string[], launcher: CliLauncher = THIS_CHECKOUT): { child: ChildProcess; logs: Record<string, unknown>[]; output: () => string; kill: (signal: NodeJS.Signals) => void } {
+  const group = launcher !== THIS_CHECKOUT;
   const child = spawn(launcher.command, [...launcher.args, ...args, '--log-format', 'json'], {
     cwd: launcher.cwd,
     env: launcher.env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: group,
   });
   const logs: Record<string, unknown>[] = [];
   let out = '';
@@ -101,16 +120,16 @@ function spawnCli(args: string[], launcher: CliLauncher = THIS_CHECKOUT): { chil
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     out += chunk;
   });
-  return { child, logs, output: () => out };
+  return { child, logs, output: () => out, kill: (signal) => signalServer(child, signal, group) };
 }
 
 /** Starts the CLI and resolves once it listens; rejects (with the output) if it exits first. */
 export async function startServer(args: string[], timeoutMs = 30_000, launcher?: CliLauncher): Promise<RunningServer> {
-  const { child, logs, output } = spawnCli(['--http-port', '0', '--http-address', '127.0.0.1', ...GRPC_DEFAULTS, ...METRICS_DEFAULTS, ...args], launcher);
+  const { child, logs, output, kill } = spawnCli(['--http-port', '0', '--http-address', '127.0.0.1', ...GRPC_DEFAULTS, ...METRICS_DEFAULTS, ...args], launcher);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      kill('SIGKILL');
       reject(new Error(`server did not start within ${timeoutMs} ms:\n${output()}`));
     }, timeoutMs);
     const poll = setInterval(() => {
@@ -146,8 +165,8 @@ export async function startServer(args: string[], timeoutMs = 30_000, launcher?:
     logs,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode !== null) return child.exitCode;
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      kill(signal);
+      const timer = setTimeout(() => kill('SIGKILL'), 15_000);
       const code = await exited;
       clearTimeout(timer);
       return code;
