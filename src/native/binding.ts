@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { errorFromCode, isErrorCode, UnavailableError, type ErrorCode, type TritonError } from '../errors/index.js';
+import { errorFromCode, isErrorCode, TRITON_ERROR_CODES, UnavailableError, type TritonError } from '../errors/index.js';
 import { describeLoadFailure } from './load-error.js';
 import type { NativeAddon } from './native-types.js';
 
@@ -22,17 +22,7 @@ export const NATIVE_ABI_VERSION = 3;
  * Native status codes by value (native/core/status.h `StatusCode`; static_assert'ed there).
  * Index 0 is SUCCESS; the rest are infera's ErrorCode names.
  */
-export const NATIVE_STATUS_CODES = [
-  'SUCCESS',
-  'UNKNOWN',
-  'INTERNAL',
-  'NOT_FOUND',
-  'INVALID_ARG',
-  'UNAVAILABLE',
-  'UNSUPPORTED',
-  'ALREADY_EXISTS',
-  'CANCELLED',
-] as const satisfies readonly ('SUCCESS' | ErrorCode)[];
+export const NATIVE_STATUS_CODES = ['SUCCESS', ...TRITON_ERROR_CODES] as const;
 
 /** The addon's exports, exactly (a contract test compares them with the loaded addon). */
 export const NATIVE_EXPORT_KEYS = [

@@ -1,4 +1,4 @@
-import { errorFromCode, InternalError, UnavailableError } from '../../errors/index.js';
+import { errorFromCode, InternalError, TRITON_ERROR_CODES, UnavailableError } from '../../errors/index.js';
 import type { ComputeTiming } from '../../infer/compute-timing.js';
 import type { InferParameters, Tensor } from '../../infer/tensor.js';
 import type { ExecuteResult, ModelInstance } from '../backend.js';
@@ -7,7 +7,7 @@ import { IsolatedInstance, type Execution } from '../isolated-instance.js';
 import { requestToWire } from './request-wire.js';
 import { launchStub, type LaunchOptions, type LaunchedStub } from './stub-launch.js';
 import type { StubMessage } from './stub-process.js';
-import { readTensors, TRITON_ERROR_CODES, writeRequestInputs, type WireTensor } from './tensor-wire.js';
+import { readTensors, writeRequestInputs, type WireTensor } from './tensor-wire.js';
 
 /** How long a model's `is_ready()` may take before the check counts as not ready (Triton: 5 s). */
 const IS_READY_TIMEOUT_MS = 5_000;

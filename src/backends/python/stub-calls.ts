@@ -1,10 +1,10 @@
-import { InvalidArgumentError, toTritonError, UnavailableError } from '../../errors/index.js';
+import { InvalidArgumentError, toTritonError, TRITON_ERROR_CODES, UnavailableError } from '../../errors/index.js';
 import type { InferenceRequest, InferenceResponse, InferParameters } from '../../infer/tensor.js';
 import type { CustomMetrics } from './custom-metrics.js';
 import type { PythonBackendServices } from './services.js';
 import { ShmObject, type ShmArena } from './shm-objects.js';
 import type { StubMessage, StubProcess } from './stub-process.js';
-import { layoutBytes, readTensors, TRITON_ERROR_CODES, writeTensors, type WireTensor } from './tensor-wire.js';
+import { layoutBytes, readTensors, writeTensors, type WireTensor } from './tensor-wire.js';
 
 /** A BLS request as the stub sends it (stub.py `Stub.bls`). */
 interface WireBlsRequest {

@@ -1,4 +1,4 @@
-import { InternalError, type ErrorCode } from '../../errors/index.js';
+import { InternalError } from '../../errors/index.js';
 import { isDatatype } from '../../infer/datatype.js';
 import type { Tensor } from '../../infer/tensor.js';
 import type { ShmArena, ShmObject } from './shm-objects.js';
@@ -13,18 +13,6 @@ export interface WireTensor {
   /** The object's key (tensors the stub wrote; the server's own say it once per message). */
   shm?: string;
 }
-
-/** Triton's TRITONSERVER_Error_Code values, by index (pb_utils.TritonError codes). */
-export const TRITON_ERROR_CODES: readonly ErrorCode[] = [
-  'UNKNOWN',
-  'INTERNAL',
-  'NOT_FOUND',
-  'INVALID_ARG',
-  'UNAVAILABLE',
-  'UNSUPPORTED',
-  'ALREADY_EXISTS',
-  'CANCELLED',
-];
 
 /** Offsets of tensors in an object are multiples of this (aligned numpy arrays). */
 const ALIGN = 64;
