@@ -15,31 +15,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from '../lib/models.mjs';
-import { writeSimpleModel } from '../lib/simple-model.mjs';
+import { ADD_SUB_IO, ADD_SUB_JS, writeSimpleModel } from '../lib/simple-model.mjs';
 import { median, medianRun, percentile } from '../lib/stats.mjs';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, reps: { type: 'string', default: '3' } } });
 const SECONDS = Number(values.seconds);
 const REPS = Number(values.reps);
 const { InferenceServer } = await import(path.join(ROOT, 'lib', 'index.js'));
-
-const IO = `max_batch_size: 8
-input [ { name: "INPUT0" data_type: TYPE_INT32 dims: [ 16 ] }, { name: "INPUT1" data_type: TYPE_INT32 dims: [ 16 ] } ]
-output [ { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 16 ] }, { name: "OUTPUT1" data_type: TYPE_INT32 dims: [ 16 ] } ]
-instance_group [ { kind: KIND_CPU, count: 1 } ]
-`;
-
-const JS_SIMPLE = `export default class Model {
-  execute(requests) {
-    return requests.map((r) => {
-      const a = r.inputs.INPUT0.data, b = r.inputs.INPUT1.data;
-      const sum = new Int32Array(a.length), diff = new Int32Array(a.length);
-      for (let i = 0; i < a.length; i++) { sum[i] = a[i] + b[i]; diff[i] = a[i] - b[i]; }
-      return { outputs: { OUTPUT0: { data: sum, shape: r.inputs.INPUT0.shape }, OUTPUT1: { data: diff, shape: r.inputs.INPUT0.shape } } };
-    });
-  }
-}
-`;
 
 const JS_BLS = `export default class Model {
   async execute(requests, context) {
@@ -66,12 +48,12 @@ function writeJs(repo, name, source, extra = '') {
   const dir = path.join(repo, name);
   mkdirSync(path.join(dir, '1'), { recursive: true });
   writeFileSync(path.join(dir, '1', 'model.mjs'), source);
-  writeFileSync(path.join(dir, 'config.pbtxt'), `backend: "javascript"\n${IO}${extra}`);
+  writeFileSync(path.join(dir, 'config.pbtxt'), `backend: "javascript"\n${ADD_SUB_IO}${extra}`);
 }
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'infera-bench-js-'));
 writeSimpleModel(tmp, 'simple');
-writeJs(tmp, 'simple_js', JS_SIMPLE);
+writeJs(tmp, 'simple_js', ADD_SUB_JS);
 writeJs(tmp, 'bls', JS_BLS);
 writeJs(tmp, 'stream', JS_STREAM, 'model_transaction_policy { decoupled: true }\n');
 const server = await InferenceServer.create({ modelRepositories: [tmp] });

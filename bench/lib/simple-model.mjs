@@ -33,6 +33,26 @@ function int32Tensor(name) {
   });
 }
 
+/** The add/sub model's config lines after the backend: I/O of Triton's `simple`, one CPU instance. */
+export const ADD_SUB_IO = `max_batch_size: 8
+input [ { name: "INPUT0" data_type: TYPE_INT32 dims: [ 16 ] }, { name: "INPUT1" data_type: TYPE_INT32 dims: [ 16 ] } ]
+output [ { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 16 ] }, { name: "OUTPUT1" data_type: TYPE_INT32 dims: [ 16 ] } ]
+instance_group [ { kind: KIND_CPU, count: 1 } ]
+`;
+
+/** The add/sub model as a javascript-backend model.mjs (one response per request). */
+export const ADD_SUB_JS = `export default class Model {
+  execute(requests) {
+    return requests.map((r) => {
+      const a = r.inputs.INPUT0.data, b = r.inputs.INPUT1.data;
+      const sum = new Int32Array(a.length), diff = new Int32Array(a.length);
+      for (let i = 0; i < a.length; i++) { sum[i] = a[i] + b[i]; diff[i] = a[i] - b[i]; }
+      return { outputs: { OUTPUT0: { data: sum, shape: r.inputs.INPUT0.shape }, OUTPUT1: { data: diff, shape: r.inputs.INPUT0.shape } } };
+    });
+  }
+}
+`;
+
 /** The ONNX bytes of the add/sub model. */
 export function addSubOnnx() {
   const graph = create(GraphProtoSchema, {

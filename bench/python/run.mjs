@@ -29,7 +29,7 @@ import { measureCell } from '../lib/cells.mjs';
 import { ROOT } from '../lib/models.mjs';
 import { cpuSeconds } from '../lib/proc.mjs';
 import { startInfera } from '../lib/servers.mjs';
-import { writeSimpleModel } from '../lib/simple-model.mjs';
+import { ADD_SUB_IO, ADD_SUB_JS, writeSimpleModel } from '../lib/simple-model.mjs';
 import { attempt, median, medianRun } from '../lib/stats.mjs';
 
 const { values } = parseArgs({
@@ -53,23 +53,8 @@ const SERVER_CPUS = '0';
 const CLIENT_CPUS = '1';
 const GRPC_PATH = '/inference.GRPCInferenceService/ModelInfer';
 
-const IO = `max_batch_size: 8
-input [ { name: "INPUT0" data_type: TYPE_INT32 dims: [ 16 ] }, { name: "INPUT1" data_type: TYPE_INT32 dims: [ 16 ] } ]
-output [ { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 16 ] }, { name: "OUTPUT1" data_type: TYPE_INT32 dims: [ 16 ] } ]
-instance_group [ { kind: KIND_CPU, count: 1 } ]
-${values['dynamic-batching'] ? 'dynamic_batching { }\n' : ''}`;
+const IO = `${ADD_SUB_IO}${values['dynamic-batching'] ? 'dynamic_batching { }\n' : ''}`;
 
-const JS = `export default class Model {
-  execute(requests) {
-    return requests.map((r) => {
-      const a = r.inputs.INPUT0.data, b = r.inputs.INPUT1.data;
-      const sum = new Int32Array(a.length), diff = new Int32Array(a.length);
-      for (let i = 0; i < a.length; i++) { sum[i] = a[i] + b[i]; diff[i] = a[i] - b[i]; }
-      return { outputs: { OUTPUT0: { data: sum, shape: r.inputs.INPUT0.shape }, OUTPUT1: { data: diff, shape: r.inputs.INPUT0.shape } } };
-    });
-  }
-}
-`;
 
 const PY = `import triton_python_backend_utils as pb_utils
 
@@ -131,7 +116,7 @@ const add = (key, r) => runs.set(key, [...(runs.get(key) ?? []), r]);
 try {
   const repo = path.join(dir, 'repo');
   writeSimpleModel(repo, 'simple');
-  write(repo, 'simple_js', 'model.mjs', JS, 'javascript');
+  write(repo, 'simple_js', 'model.mjs', ADD_SUB_JS, 'javascript');
   write(repo, 'simple_py', 'model.py', PY, 'python');
   const tensor = (name, v) => ({ name, datatype: 'INT32', shape: [1, 16], data: new Int32Array(16).fill(v) });
   const files = {};
