@@ -27,8 +27,6 @@ const IS_READY_TIMEOUT_MS = 5_000;
  * restarts at once (new stub, `initialize` again) and requests wait for it. If the restart
  * fails they get UnavailableError and the next request tries again.
  */
-// A ModelInstance with executeRequests (the schedulers hand it whole requests when it has
-// one); `execute` serves merged batches.
 export class PythonInstance extends IsolatedInstance<LaunchedStub> implements ModelInstance {
   /** `model_transaction_policy { decoupled: true }`: zero, one or many responses per request. */
   readonly decoupled: boolean;
