@@ -5,6 +5,8 @@ import { planRegionIo, type RegionIo } from '../../memory/region-io.js';
 import type { ComputeTiming } from '../../infer/compute-timing.js';
 import type { BatchRunner, ExecuteResult, InstanceOptions } from '../backend.js';
 import type { FromWorker, InstanceWorkerData, ToWorker, WireRun } from './messages.js';
+import { decodeResults } from './flat-results.js';
+import { FlatNames, FlatRunWriter } from './flat-runs.js';
 import { receivedOutputs, runMessage } from './run-message.js';
 import { firstReply, workerScriptUrl } from './worker-script.js';
 
@@ -56,6 +58,8 @@ export class OrtModelInstance implements BatchRunner {
   readonly pipelineDepth = ORT_PIPELINE_DEPTH;
   private readonly label: string;
   private readonly worker: Worker;
+  /** The names the worker knows by index, for the flat form of runs (flat-runs.ts). */
+  private readonly names = new FlatNames();
   private state: State = 'ready';
   private nextId = 1;
   /** The calls of the group in the worker, by id. */
@@ -188,14 +192,27 @@ export class OrtModelInstance implements BatchRunner {
     this.sentAt = performance.now();
     this.answeredNs = 0;
     const post = (copyAll: boolean): void => {
+      // Runs with small inputs and no shared memory go in one flat buffer, the rest as objects.
+      const flat = new FlatRunWriter(this.names);
       const runs: WireRun[] = [];
       const transfer = new Set<ArrayBuffer>();
       for (const call of group) {
+        if (call.io === undefined && flat.add(call.id, call.inputs, call.outputNames)) continue;
+        flat.object();
         const run = runMessage(call.id, call.inputs, call.outputNames, call.io, copyAll);
         runs.push(run.msg);
         for (const b of run.transfer) transfer.add(b);
       }
-      this.worker.postMessage({ kind: 'runs', runs } satisfies ToWorker, [...transfer]);
+      const msg: ToWorker = { kind: 'runs', runs };
+      const names = this.names.unsent();
+      if (names !== undefined) msg.names = names;
+      const buffer = flat.finish();
+      if (buffer !== undefined) {
+        msg.flat = buffer;
+        transfer.add(buffer);
+      }
+      this.worker.postMessage(msg, [...transfer]);
+      this.names.sent();
     };
     try {
       post(false);
@@ -218,18 +235,32 @@ export class OrtModelInstance implements BatchRunner {
 
   private onMessage(msg: FromWorker): void {
     if (msg.kind !== 'results') return;
+    let results = msg.results;
+    if (msg.flat !== undefined) {
+      try {
+        results = decodeResults(msg.flat, msg.results, (id) => this.pending.get(id)?.outputNames);
+      } catch (err) {
+        // A bug: which calls it answers is unknown, so every pending one fails.
+        const error = new InternalError(`${this.label}: cannot read the worker's results: ${(err as Error).message}`);
+        for (const call of this.pending.values()) call.reject(error);
+        this.pending.clear();
+        this.idle();
+        this.scheduleFlush();
+        return;
+      }
+    }
     // The hops to the worker and back are the group's; each run also waited for the runs
     // before it (queue time, `waitNs`) and its reply for those after it in the same message
     // (output time).
     const elapsedNs = Math.round((performance.now() - this.sentAt) * 1e6);
     let runsNs = 0;
-    for (const r of msg.results) if ('durations' in r) runsNs += r.durations[0] + r.durations[1] + r.durations[2];
+    for (const r of results) if ('durations' in r) runsNs += r.durations[0] + r.durations[1] + r.durations[2];
     const doneNs = this.answeredNs + runsNs;
     this.answeredNs = doneNs;
     const hopNs = Math.max(0, elapsedNs - doneNs);
     const inHop = Math.floor(hopNs / 2);
     let beforeNs = doneNs - runsNs;
-    for (const r of msg.results) {
+    for (const r of results) {
       const call = this.pending.get(r.id);
       this.pending.delete(r.id);
       if (call === undefined) continue;

@@ -7,7 +7,8 @@ import type { GpuAccelerator } from './execution-accelerators.js';
 /**
  * The messages between the main thread and an ONNX Runtime worker. Plain objects, sent by
  * structured clone with every tensor buffer in the transfer list: no JSON anywhere, and one
- * message each way per group of executions (`runs`, `results`). Tensors in shared memory travel as region spans, not bytes
+ * message each way per group of executions (`runs`, `results`). The common runs and results
+ * travel in one transferred ArrayBuffer instead (flat-buffer.ts). Tensors in shared memory travel as region spans, not bytes
  * (src/memory/region-io.ts).
  */
 
@@ -50,8 +51,11 @@ export type WorkerData = MetadataWorkerData | InstanceWorkerData;
 /**
  * Main → worker. `targets`: outputs the worker may write straight into shared memory, by name
  * (it writes there when the output fits, and reports a PlacedTensor).
+ * `flat`: the group's runs in the compact binary form (flat-runs.ts), transferred; `runs` then
+ * holds only the runs that could not go so, each in its place as the buffer says. `names`:
+ * names to append to the worker's table before reading `flat`.
  */
-export type ToWorker = { kind: 'runs'; runs: WireRun[] } | { kind: 'close' };
+export type ToWorker = { kind: 'runs'; runs: WireRun[]; flat?: ArrayBuffer; names?: string[] } | { kind: 'close' };
 
 /**
  * One execution of a `runs` message. The executions of one message run one at a time, in
@@ -74,5 +78,6 @@ export type FromWorker =
   | { kind: 'ready' }
   | { kind: 'metadata'; metadata: ModelFileMetadata }
   | { kind: 'failed'; error: WireError }
-  | { kind: 'results'; results: WireResult[] }
+  /** `flat`: the results in the compact binary form (flat-results.ts); `results` as for `runs`. */
+  | { kind: 'results'; results: WireResult[]; flat?: ArrayBuffer }
   | { kind: 'closed' };

@@ -2,6 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import type { Tensor } from '../../infer/tensor.js';
 import type { FromWorker, InstanceWorkerData, MetadataWorkerData, ToWorker, WireOutput, WireResult, WireRun, WorkerData } from './messages.js';
+import { FlatResultWriter } from './flat-results.js';
+import { decodeRuns } from './flat-runs.js';
 import { classifyLoadError, classifyRunError } from './ort-errors.js';
 import { type OrtRunResult, runOrtSession } from './ort-run.js';
 import { cudaExecutionProviderAvailable, instanceSessionOptions, METADATA_SESSION_OPTIONS, sessionMetadata } from './session.js';
@@ -74,12 +76,17 @@ async function serveInstance(d: InstanceWorkerData): Promise<void> {
   }
 
   const regionOutputs = new RegionOutputs(session);
+  // The names the flat runs refer to by index (flat-runs.ts), as the main thread sent them.
+  const names: string[] = [];
   // The main thread sends one group at a time; chaining keeps that true even if it did not.
   let current: Promise<void> = Promise.resolve();
   port.on('message', (msg: ToWorker) => {
     if (msg.kind === 'runs') {
       if (d.exitOnRun) process.exit(70);
-      current = current.then(() => runAll(session, regionOutputs, msg.runs, what));
+      if (msg.names !== undefined) names.push(...msg.names);
+      const runs = msg.flat === undefined ? msg.runs : decodeRuns(msg.flat, names, msg.runs);
+      const flat = msg.flat;
+      current = current.then(() => runAll(session, regionOutputs, runs, flat, what));
     } else {
       current = current.then(async () => {
         await session.release().catch(() => undefined);
@@ -100,14 +107,17 @@ const REPLY_AFTER_MS = 1;
 /**
  * Runs a `runs` message's executions one at a time, in order, and answers them in `results`
  * messages: one for the whole group when it runs within REPLY_AFTER_MS (one wake-up of the
- * main thread per group instead of one per execution), else as they come.
+ * main thread per group instead of one per execution), else as they come. Results with small
+ * outputs go in the flat form (flat-results.ts); `flat` is the message's own flat buffer.
  */
-async function runAll(session: ort.InferenceSession, regionOutputs: RegionOutputs, runs: WireRun[], what: string): Promise<void> {
+async function runAll(session: ort.InferenceSession, regionOutputs: RegionOutputs, runs: WireRun[], flat: ArrayBuffer | undefined, what: string): Promise<void> {
+  let writer = new FlatResultWriter();
   let results: WireResult[] = [];
   let transfer: ArrayBuffer[] = [];
   const send = (): void => {
+    const buffer = writer.finish();
     try {
-      post({ kind: 'results', results }, transfer);
+      post({ kind: 'results', results, ...(buffer === undefined ? {} : { flat: buffer }) }, buffer === undefined ? transfer : [...transfer, buffer]);
     } catch {
       // An output buffer the runtime marked untransferable: copy every output instead.
       for (const r of results) {
@@ -117,33 +127,53 @@ async function runAll(session: ort.InferenceSession, regionOutputs: RegionOutput
         let i = 0;
         r.outputs = r.outputs.map((o) => ('data' in o ? copied[i++]! : o));
       }
-      post({ kind: 'results', results });
+      post({ kind: 'results', results, ...(buffer === undefined ? {} : { flat: buffer }) }, buffer === undefined ? [] : [buffer]);
     }
+    writer = new FlatResultWriter();
     results = [];
     transfer = [];
   };
   // The group's input buffers are freed once every run is over: runs of one group may view
-  // the same transferred buffer.
+  // the same transferred buffer (the flat one always).
   const spentInputs = new RunBuffers();
+  if (flat !== undefined) spentInputs.discard(new Uint8Array(flat));
   let since = performance.now();
   for (const r of runs) {
-    results.push(await run(session, regionOutputs, r, what, transfer, spentInputs));
+    const result = await run(session, regionOutputs, r, flat, what, spentInputs);
+    if (!writer.add(result)) {
+      writer.object();
+      results.push(packed(result, transfer));
+    }
     if (performance.now() - since >= REPLY_AFTER_MS) {
       send();
       since = performance.now();
     }
   }
-  if (results.length > 0) send();
+  if (writer.entries > 0) send();
   spentInputs.release();
 }
 
-/** One execution; its output buffers are added to `transfer`. */
+/** `result` with its outputs' bytes packed for transfer; their buffers are added to `transfer`. */
+function packed(result: WireResult, transfer: ArrayBuffer[]): WireResult {
+  if (!('outputs' in result)) return result;
+  // Only outputs with bytes travel; placed ones are a shape and a byte count.
+  const withData = result.outputs.filter((o): o is Tensor => 'data' in o);
+  const p = packForTransfer(withData);
+  for (const b of p.transfer) if (!transfer.includes(b)) transfer.push(b);
+  let i = 0;
+  return { ...result, outputs: result.outputs.map((o) => ('data' in o ? p.tensors[i++]! : o)) };
+}
+
+/**
+ * One execution; outputs with bytes are views of what ORT returned (packed or copied by the
+ * caller). `flat`: the message's flat buffer, whose views are freed with the group.
+ */
 async function run(
   session: ort.InferenceSession,
   regionOutputs: RegionOutputs,
   msg: WireRun,
+  flat: ArrayBuffer | undefined,
   what: string,
-  transfer: ArrayBuffer[],
   spentInputs: RunBuffers,
 ): Promise<WireResult> {
   const { id, outputNames, targets } = msg;
@@ -153,7 +183,7 @@ async function run(
   // Every input buffer that came in the message is this run's alone (transferred or cloned):
   // free it with the run instead of leaving it to this thread's GC.
   for (const t of msg.inputs) {
-    if (!('region' in t)) spentInputs.discard(new Uint8Array(t.data.buffer, 0, t.data.buffer.byteLength));
+    if (!('region' in t) && t.data.buffer !== flat) spentInputs.discard(new Uint8Array(t.data.buffer, 0, t.data.buffer.byteLength));
   }
   try {
     const inputs = resolveInputs(msg.inputs, buffers);
@@ -172,19 +202,11 @@ async function run(
     return { id, error: classifyRunError(err, what) };
   }
   const t = performance.now();
-  const outputs = regionOutputs.place(result.outputs, targets, preallocated, buffers);
+  const outputs: WireOutput[] = regionOutputs.place(result.outputs, targets, preallocated, buffers);
   buffers.release();
-  // Only outputs with bytes travel; placed ones are a shape and a byte count.
-  const withData = outputs.filter((o): o is Tensor => 'data' in o);
-  const reply = (tensors: Tensor[]): WireOutput[] => {
-    let i = 0;
-    return outputs.map((o) => ('data' in o ? tensors[i++]! : o));
-  };
-  const packed = packForTransfer(withData);
-  for (const b of packed.transfer) if (!transfer.includes(b)) transfer.push(b);
-  // Placing and packing are part of producing the outputs.
+  // Placing is part of producing the outputs.
   const [inputNs, inferNs, outputNs] = result.durations;
-  return { id, outputs: reply(packed.tensors), durations: [inputNs, inferNs, outputNs + Math.round((performance.now() - t) * 1e6)] };
+  return { id, outputs, durations: [inputNs, inferNs, outputNs + Math.round((performance.now() - t) * 1e6)] };
 }
 
 if (data.mode === 'metadata') void readMetadata(data);
