@@ -123,8 +123,9 @@ export class FlatReader {
   readonly buffer: ArrayBuffer;
   /** Entries in the buffer. */
   readonly entries: number;
+  /** Where the tensor bytes start (bytes from the start of the buffer). */
+  readonly dataStart: number;
   readonly #words: Float64Array;
-  readonly #dataStart: number;
   #pos = 2;
 
   constructor(buffer: ArrayBuffer) {
@@ -137,7 +138,7 @@ export class FlatReader {
     }
     this.entries = head[0]!;
     this.#words = new Float64Array(buffer, 0, count);
-    this.#dataStart = count * 8;
+    this.dataStart = count * 8;
   }
 
   word(): number {
@@ -152,7 +153,7 @@ export class FlatReader {
     const rank = this.word();
     const shape = new Array<number>(rank);
     for (let i = 0; i < rank; i++) shape[i] = this.word();
-    const offset = this.#dataStart + this.word();
+    const offset = this.dataStart + this.word();
     const byteLength = this.word();
     if (offset + byteLength > this.buffer.byteLength) throw new InternalError('a flat run buffer holds a tensor past its end');
     return { datatype, shape, offset, byteLength };

@@ -52,13 +52,30 @@ export class FlatResultWriter {
   }
 }
 
+/** A flat result as read from the header, its outputs not yet viewed. */
+interface Pending {
+  id: number;
+  durations: [number, number, number];
+  placed: FlatTensor[];
+  /** Its bytes' range in the buffer. */
+  start: number;
+  end: number;
+  /** Set once its outputs are viewed. */
+  result?: WireResult;
+}
+
 /**
  * The main thread's side: the results of a `results` message in order, the others taken from
  * `objects`. A flat result's outputs are named from `outputNamesOf(id)` (its call's
- * `outputNames`; '' for a call no longer pending). When the buffer holds several entries,
- * each result's bytes are copied into an ArrayBuffer of its own: a response may transfer,
- * detach or clone its outputs' buffer (e.g. to a protocol thread), which must not reach
- * another request's outputs. A lone result's outputs view `flat` itself.
+ * `outputNames`; '' for a call no longer pending).
+ *
+ * The outputs of several results may view one ArrayBuffer only if nothing that gets one
+ * request's outputs can detach it: infera never transfers or frees a buffer of at most
+ * Buffer.poolSize bytes (infer/transfer.ts, memory/free-buffer.ts), as it may be Node's pool
+ * slab. So the outputs view `flat` itself when it is that small, and otherwise consecutive
+ * results are copied into buffers of at most that size (a larger result into one of its
+ * own): one allocation per few results instead of one per result (an ArrayBuffer costs
+ * about as much as the rest of the decoding).
  * @throws InternalError when the buffer does not match the object list (a bug).
  */
 export function decodeResults(
@@ -67,8 +84,9 @@ export function decodeResults(
   outputNamesOf: (id: number) => readonly string[] | undefined,
 ): WireResult[] {
   const r = new FlatReader(flat);
-  const own = r.entries > 1;
-  const results: WireResult[] = [];
+  const results: (WireResult | Pending)[] = [];
+  let cursor = r.dataStart;
+  const pending: Pending[] = [];
   let next = 0;
   for (let e = 0; e < r.entries; e++) {
     if (r.word() === ENTRY_OBJECT) {
@@ -81,21 +99,43 @@ export function decodeResults(
     const durations: [number, number, number] = [r.word(), r.word(), r.word()];
     const placed = new Array<FlatTensor>(r.word());
     for (let i = 0; i < placed.length; i++) placed[i] = r.tensor();
-    const names = outputNamesOf(id) ?? [];
-    let buffer = flat;
-    let shift = 0;
-    if (own && placed.length > 0) {
-      // The writer puts a result's outputs one after the other: one slice holds them all.
-      const first = placed[0]!.offset;
-      const last = placed[placed.length - 1]!;
-      buffer = flat.slice(first, last.offset + last.byteLength);
-      shift = first;
-    }
-    const outputs = placed.map(
-      (t, i): Tensor => ({ name: names[i] ?? '', datatype: t.datatype, shape: t.shape, data: new Uint8Array(buffer, t.offset - shift, t.byteLength) }),
-    );
-    results.push({ id, outputs, durations });
+    // The writer puts the results' outputs one after the other.
+    const start = placed.length > 0 ? placed[0]!.offset : cursor;
+    const last = placed[placed.length - 1];
+    cursor = last === undefined ? cursor : last.offset + last.byteLength;
+    const p: Pending = { id, durations, placed, start, end: cursor };
+    results.push(p);
+    pending.push(p);
   }
   if (next !== objects.length) throw new InternalError('a flat result buffer has fewer object results than its message');
-  return results;
+  view(flat, pending, outputNamesOf);
+  return results.map((x) => ('placed' in x ? x.result! : x));
+}
+
+/** Gives each pending result its outputs (as `result`), over `flat` or copies (see decodeResults). */
+function view(flat: ArrayBuffer, pending: Pending[], outputNamesOf: (id: number) => readonly string[] | undefined): void {
+  const limit = Buffer.poolSize;
+  let i = 0;
+  while (i < pending.length) {
+    // The longest run of results from `i` whose bytes fit in `limit` (at least one).
+    let j = i + 1;
+    const start = pending[i]!.start;
+    while (j < pending.length && pending[j]!.end - start <= limit) j++;
+    let buffer = flat;
+    let shift = 0;
+    if (flat.byteLength > limit) {
+      const end = pending[j - 1]!.end;
+      buffer = end > start ? flat.slice(start, end) : new ArrayBuffer(0);
+      shift = start;
+    }
+    for (let k = i; k < j; k++) {
+      const p = pending[k]!;
+      const names = outputNamesOf(p.id) ?? [];
+      const outputs = p.placed.map(
+        (t, n): Tensor => ({ name: names[n] ?? '', datatype: t.datatype, shape: t.shape, data: new Uint8Array(buffer, t.offset - shift, t.byteLength) }),
+      );
+      p.result = { id: p.id, outputs, durations: p.durations };
+    }
+    i = j;
+  }
 }

@@ -49,6 +49,8 @@ export class FlatNames {
 export class FlatRunWriter {
   readonly #writer = new FlatWriter();
   readonly #names: FlatNames;
+  /** `add`'s name indexes (inputs, then outputs), kept to spare an allocation per run. */
+  readonly #index: number[] = [];
 
   constructor(names: FlatNames) {
     this.#names = names;
@@ -66,17 +68,27 @@ export class FlatRunWriter {
    */
   add(id: number, inputs: readonly Tensor[], outputNames: readonly string[]): boolean {
     const names = this.#names;
-    for (const t of inputs) if (!inlinable(t) || names.indexOf(t.name) === undefined) return false;
-    for (const n of outputNames) if (names.indexOf(n) === undefined) return false;
+    const index = this.#index;
+    index.length = 0;
+    for (const t of inputs) {
+      const i = names.indexOf(t.name);
+      if (i === undefined || !inlinable(t)) return false;
+      index.push(i);
+    }
+    for (const n of outputNames) {
+      const i = names.indexOf(n);
+      if (i === undefined) return false;
+      index.push(i);
+    }
     const w = this.#writer;
     w.entry(ENTRY_FLAT);
     w.word(id);
     w.word(outputNames.length);
-    for (const n of outputNames) w.word(names.indexOf(n)!);
+    for (let k = 0; k < outputNames.length; k++) w.word(index[inputs.length + k]!);
     w.word(inputs.length);
-    for (const t of inputs) {
-      w.word(names.indexOf(t.name)!);
-      w.tensor(t);
+    for (let k = 0; k < inputs.length; k++) {
+      w.word(index[k]!);
+      w.tensor(inputs[k]!);
     }
     return true;
   }
