@@ -3,9 +3,13 @@ import type { Worker } from 'node:worker_threads';
 import { CancelledError, UnsupportedError } from '../../errors/index.js';
 import { Cancellation } from '../../infer/cancellation.js';
 import type { InferenceResponse } from '../../infer/tensor.js';
+import { markUntransferable } from '../../infer/untransferable.js';
 import type { ReadyModel, ServerCore } from '../../server-types.js';
 import { HTTP_DECOUPLED_MESSAGE } from '../http/transaction-policy.js';
 import { fromWireError, packResponse, toWireError, type FromCore, type InferCall, type InferReply, type ToCore } from './wire.js';
+import { WireReader } from './wire-buffer.js';
+import { decodeCall, encodableResponse, encodeError, encodeResponse } from './wire-codec.js';
+import { isWireMessage, readWireMessage, WireSender, type WireMessage } from './wire-sender.js';
 
 /** gRPC ModelInfer's refusal of a decoupled model (grpc/infer-handler.ts `refuseDecoupled`). */
 const GRPC_DECOUPLED_MESSAGE = "ModelInfer RPC doesn't support models with decoupled transaction policy";
@@ -25,34 +29,37 @@ export function serveCorePort(core: ServerCore, port: MessagePort | Worker): { r
   let inFlight = 0;
   let calls = 0;
   const cancels = new Map<number, Cancellation>();
-  let pending: InferReply[] = [];
-  let transfer: ArrayBuffer[] = [];
-  let flushQueued = false;
+  const reader = new WireReader();
+  const post = (message: FromCore | WireMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+  const sender = new WireSender<InferReply, FromCore>(post, (replies): FromCore => ({ t: 'replies', replies }), (ids, err) => {
+    // The protocol thread must still hear of these requests: their error goes the object way.
+    const error = toWireError(err);
+    post({ t: 'replies', replies: ids.map((id) => ({ id, error })) });
+  });
 
-  const flush = (): void => {
-    flushQueued = false;
-    const message: FromCore = { t: 'replies', replies: pending };
-    const list = transfer;
-    pending = [];
-    transfer = [];
-    port.postMessage(message, list);
-  };
-  const reply = (r: InferReply): void => {
-    pending.push(r);
-    if (!flushQueued) {
-      flushQueued = true;
-      setImmediate(flush);
-    }
-  };
   const succeed = (id: number, response: InferenceResponse): void => {
     inFlight--;
     cancels.delete(id);
-    reply({ id, response: packResponse(response, transfer) });
+    if (encodableResponse(response)) {
+      try {
+        sender.record(id, encodeResponse, id, response);
+        return;
+      } catch {
+        // The object way below: the clone says what it cannot carry.
+      }
+    }
+    const transfer: ArrayBuffer[] = [];
+    sender.object(id, { id, response: packResponse(response, transfer) }, transfer);
   };
   const fail = (id: number, err: unknown): void => {
     inFlight--;
     cancels.delete(id);
-    reply({ id, error: toWireError(err) });
+    const error = toWireError(err);
+    try {
+      sender.record(id, encodeError, id, error);
+    } catch {
+      sender.object(id, { id, error }, []);
+    }
   };
 
   const run = (call: InferCall): void => {
@@ -78,11 +85,27 @@ export function serveCorePort(core: ServerCore, port: MessagePort | Worker): { r
     }
   };
 
-  const onMessage = (message: ToCore): void => {
-    if (message.t === 'infer') {
+  const onMessage = (message: ToCore | WireMessage): void => {
+    if (isWireMessage(message)) {
+      let received: InferCall[];
+      try {
+        received = readWireMessage(reader, message, decodeCall);
+      } catch {
+        // A bug, not a client's doing: the protocol thread fails what it waits for and starts a
+        // new name table rather than this thread guessing which requests the message held.
+        post({ t: 'resync' });
+        return;
+      }
+      // Several calls' inputs view this one buffer: a backend must copy them, not move it.
+      const buf = Array.isArray(message) ? message[0]! : message;
+      if (received.length > 1 && buf.byteLength > Buffer.poolSize) markUntransferable(buf as ArrayBuffer);
+      for (const call of received) run(call);
+    } else if (message.t === 'infer') {
       for (const call of message.calls) run(call);
     } else if (message.t === 'cancel') {
       cancels.get(message.id)?.abort(fromWireError(message.error));
+    } else if (message.t === 'resync') {
+      sender.resync();
     }
   };
   port.on('message', onMessage);

@@ -25,8 +25,12 @@ export interface InferCall {
   cancellable?: boolean;
 }
 
-/** Protocol thread → core thread. */
-export type ToCore = { t: 'infer'; calls: InferCall[] } | { t: 'cancel'; id: number; error: WireError };
+/**
+ * Protocol thread → core thread. Infer calls usually travel as a binary message (wire-codec.ts);
+ * `infer` carries those that cannot. `resync`: a binary message from the core thread could not
+ * be read (its name table is reset, and the calls waiting on it are failed).
+ */
+export type ToCore = { t: 'infer'; calls: InferCall[] } | { t: 'cancel'; id: number; error: WireError } | { t: 'resync' };
 
 /** An error as it crosses threads: a TritonError keeps its code (and so its HTTP/gRPC status). */
 export interface WireError {
@@ -41,15 +45,19 @@ export interface InferReply {
   error?: WireError;
 }
 
-/** Core thread → protocol thread. */
-export type FromCore = { t: 'replies'; replies: InferReply[] };
+/**
+ * Core thread → protocol thread. Replies usually travel as a binary message (wire-codec.ts);
+ * `replies` carries those that cannot. `resync`: a binary message from the protocol thread
+ * could not be read (its calls are lost: the protocol thread fails what it waits for).
+ */
+export type FromCore = { t: 'replies'; replies: InferReply[] } | { t: 'resync' };
 
 /**
  * Buffers up to this size are cloned with the message rather than transferred: a transfer
  * detaches and re-wraps the buffer on each side, which costs more than copying a few KiB, and
  * this is the core thread's time.
  */
-const CLONE_MAX_BYTES = 16 * 1024;
+export const CLONE_MAX_BYTES = 16 * 1024;
 
 /**
  * Whether every tensor's whole ArrayBuffer is small (a view is cloned with all of its buffer).
