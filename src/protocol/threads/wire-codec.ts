@@ -96,7 +96,7 @@ export function encodeCall(w: WireWriter, out: WireOut, call: InferCall, owned: 
   if (r.modelVersion !== undefined) w.f64(r.modelVersion);
   if (r.id !== undefined) w.str(r.id);
   if (r.parameters !== undefined) encodeParameters(w, r.parameters);
-  const whole = owned !== undefined && owned.byteLength > CLONE_MAX_BYTES && r.inputs.every((t) => t.data.buffer === owned);
+  const whole = owned !== undefined && owned.byteLength > CLONE_MAX_BYTES && r.inputs.length > 0 && r.inputs.every((t) => t.data.buffer === owned);
   encodeTensors(w, out, r.inputs, whole ? owned : undefined);
   if (r.outputs !== undefined) {
     w.u32(r.outputs.length);
