@@ -14,11 +14,10 @@ import { CLONE_MAX_BYTES, type InferCall, type InferReply, type WireError } from
  * Reply record: f64 id, u8 flags (FLAG_*); an error: [name code], str message, [str detail];
  * a response: name modelName, name modelVersion, [str id], [parameters], tensors (outputs).
  * Tensors: u32 count, then per tensor: name, u8 datatype (its DATATYPES index, or 255 and the
- * name), shape, data. Shape: u32 rank, u8
- * 0 (int32 dims) or 1 (f64 dims), the dims. Data: u8 0 and the bytes inline (views up to
- * CLONE_MAX_BYTES: copied here), or u8 1, u32 index in the message's buffer list, f64 offset,
- * f64 length (a larger buffer that moves by transfer, as `packForTransfer` decides, or the
- * request's own body).
+ * name), shape, data. Shape: u32 rank, u8 0 (int32 dims) or 1 (f64 dims), the dims. Data: u8 0
+ * and the bytes inline (views up to CLONE_MAX_BYTES: copied here), or u8 1, u32 index in the
+ * message's buffer list, f64 offset, f64 length (a larger buffer that moves by transfer, as
+ * `packForTransfer` decides, or the request's own body).
  * Parameters: u32 count, then per entry: name key, u8 kind (P_*), the value.
  *
  * Only the fields of the infer/tensor.ts types travel (anything else hung on the objects does
@@ -54,7 +53,7 @@ const DATATYPE_OTHER = 255;
 const DATA_INLINE = 0;
 const DATA_EXTRA = 1;
 
-/** Whether `call`'s request can take the binary form (else it goes as an object). */
+/** Whether `request` can take the binary form (else its call goes as an object). */
 export function encodableRequest(request: InferenceRequest): boolean {
   return request.parameters === undefined || plainParameters(request.parameters);
 }
@@ -140,7 +139,8 @@ export function decodeCall(r: WireReader, buffers: readonly ArrayBufferLike[]): 
   return call;
 }
 
-/** Appends the reply `id` → `response` (`encodableResponse` true). Outputs up to
+/**
+ * Appends the reply `id` → `response` (`encodableResponse` true). Outputs up to
  * CLONE_MAX_BYTES are copied in; larger ones move as `packForTransfer` decides.
  */
 export function encodeResponse(w: WireWriter, out: WireOut, id: number, response: InferenceResponse): void {

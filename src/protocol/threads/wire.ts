@@ -6,9 +6,10 @@ import { packForTransfer } from '../../infer/transfer.js';
 /**
  * Messages between a protocol thread and the core thread (the main thread, which owns the
  * server and its schedulers). A protocol thread posts decoded infer requests; the core thread
- * answers each with the response or the error. Tensor bytes move by transfer (the received
- * body's ArrayBuffer when it is the body's own, else one fresh copy of the views: see
- * `packForTransfer`), never by JSON.
+ * answers each with the response or the error. Calls and replies usually travel as records of
+ * one binary message (wire-codec.ts: small tensors copied in, large buffers transferred); the
+ * object forms here (`packRequest`, `packResponse`: tensor bytes by transfer or a small clone,
+ * never by JSON) carry what the binary form does not.
  *
  * Several requests (or replies) that are ready in the same tick travel in one message: a
  * postMessage costs a few microseconds on each side, which is what this layer exists to save
