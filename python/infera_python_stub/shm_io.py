@@ -65,14 +65,6 @@ class SharedMemoryMaps:
         if mapping is not None:
             _release(mapping)
 
-    def keep_only(self, key):
-        """Drops every mapping but ``key`` (the input arena was replaced by a larger one)."""
-        with self._lock:
-            stale = [k for k in self._maps if k != key]
-            dropped = [self._maps.pop(k) for k in stale]
-        for mapping in dropped:
-            _release(mapping)
-
 
 def read_tensor(mapping, wire, copy=False):
     """The numpy array of a tensor in ``mapping``: a view of the shared bytes unless ``copy``.
@@ -111,8 +103,9 @@ def _payload(tensor):
 
 
 class OutputArena:
-    """The shared-memory object the stub writes outputs (and BLS inputs) into: a bump
-    allocator reset at each execute, since the server has read every earlier message by then.
+    """The shared-memory object of one slot the stub writes outputs (and BLS inputs) into: a
+    bump allocator reset at each execute in its slot, since the server has read every earlier
+    message of the slot's previous execution by then.
     When full, the stub asks the server for a larger object (it has read every earlier
     message when it answers, so the old one can go)."""
 

@@ -59,15 +59,21 @@ class Stub:
         # Cancellations that arrived before their execution (the channels are independent).
         self._early_cancels = set()
         self._cancel_lock = threading.Lock()
-        # BLS responses (one object each) and the input arena (replaced when it grows).
+        # BLS responses (one object each) and the input arenas (replaced when they grow).
         self.maps = SharedMemoryMaps()
         self.input_maps = SharedMemoryMaps()
+        # One slot per execution the server may have sent ahead: its output arena and the
+        # key of its input arena. ``arena`` is the slot of the execution last taken up (BLS
+        # inputs go there).
+        self.arenas = []
         self.arena = None
+        self._input_keys = []
         self.decoupled = False
         self.model = None
         self.name = ""
+        # The requests of each execution still in a slot, by id (for cancellations).
         self._executions = {}
-        self._input_key = None
+        self._slot_execution = []
         self._loop = None
 
     # -- channel ---------------------------------------------------------------------------
@@ -121,7 +127,7 @@ class Stub:
         # The server closed the channel: it is unloading us without finalize, or it died. A
         # server that died (SIGKILL) could not unlink the shared-memory objects it made for us:
         # unlinking them here leaves nothing behind in /dev/shm either way.
-        known = [self.arena.key if self.arena else None, self._input_key, *self.input_maps.keys(), *self.maps.keys()]
+        known = [*(a.key for a in self.arenas), *self._input_keys, *self.input_maps.keys(), *self.maps.keys()]
         for key in known:
             if key:
                 try:
@@ -180,8 +186,10 @@ class Stub:
     def initialize(self, msg):
         self.name = msg["args"]["model_name"]
         self.decoupled = bool(msg["decoupled"])
-        self.arena = OutputArena(self, msg["arena"]["key"], msg["arena"]["size"])
-        self._input_key = msg.get("input_arena")
+        self.arenas = [OutputArena(self, a["key"], a["size"]) for a in msg["arenas"]]
+        self.arena = self.arenas[0]
+        self._input_keys = list(msg["input_arenas"])
+        self._slot_execution = [None] * len(self.arenas)
         self._start_loop()
         try:
             cls = self._import_model(msg["model_file"])
@@ -229,7 +237,7 @@ class Stub:
 
     # -- execute ---------------------------------------------------------------------------
 
-    def _make_request(self, wire, mapping, execution_id, index):
+    def _make_request(self, wire, mapping, execution_id, slot, index):
         inputs = [pb_utils.Tensor._from_server(t["name"], read_tensor(mapping, t), t["datatype"]) for t in wire["inputs"]]
         # The server's parameters are valid already: no check, kept as Triton's JSON string.
         params = wire.get("parameters")
@@ -245,27 +253,38 @@ class Stub:
         )
         request._execution = execution_id
         request._index = index
+        request._slot = slot
         return request
 
     def execute(self, msg):
         execution_id = msg["id"]
+        slot = msg.get("slot", 0)
+        # The server sends an execution into a slot only after the one before in that slot
+        # ended and its outputs were copied out: the slot's arenas are free.
+        self.arena = self.arenas[slot]
         self.arena.reset()
         mapping = None
-        if msg.get("shm"):
-            self.input_maps.keep_only(msg["shm"])
-            self._input_key = msg["shm"]
-            mapping = self.input_maps.get(msg["shm"])
-        requests = [self._make_request(r, mapping, execution_id, i) for i, r in enumerate(msg["requests"])]
-        # The server sends an execution only after every request of the one before got its
-        # final response, so earlier requests can no longer be cancelled. Decoupled requests
-        # stay here after execute returns: their senders may still be answering them.
+        key = msg.get("shm")
+        if key:
+            if key != self._input_keys[slot]:
+                # The server replaced the slot's input arena with a larger one.
+                self.input_maps.drop(self._input_keys[slot])
+                self._input_keys[slot] = key
+            mapping = self.input_maps.get(key)
+        requests = [self._make_request(r, mapping, execution_id, slot, i) for i, r in enumerate(msg["requests"])]
+        # Every request of the slot's previous execution got its final response, so it can no
+        # longer be cancelled. Decoupled requests stay here after execute returns: their
+        # senders may still be answering them.
         with self._cancel_lock:
-            self._executions = {execution_id: requests}
+            self._executions.pop(self._slot_execution[slot], None)
+            self._slot_execution[slot] = execution_id
+            self._executions[execution_id] = requests
             if self._early_cancels:
+                # Executions run in id order: cancellations of later ones stay for them.
                 for ex_id, index in self._early_cancels:
                     if ex_id == execution_id and 0 <= index < len(requests):
                         requests[index]._cancelled = True
-                self._early_cancels.clear()
+                self._early_cancels = {c for c in self._early_cancels if c[0] > execution_id}
         started = time.perf_counter_ns()
         error = None
         responses = []
@@ -330,7 +349,7 @@ class Stub:
             else:
                 wanted = set(request.requested_output_names())
                 tensors = [t for t in response.output_tensors() if t.name() in wanted]
-                message["outputs"] = self.arena.write_all(tensors)
+                message["outputs"] = self.arenas[request._slot].write_all(tensors)
                 params = response.parameters()
                 if params != "{}":
                     message["parameters"] = json.loads(params)

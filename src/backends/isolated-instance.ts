@@ -13,6 +13,12 @@ export interface Execution {
   resolve: (timing: ComputeTiming) => void;
   /** performance.now() when handed to the runner. */
   sentAt: number;
+  /**
+   * Which of the runner's `depth` slots it holds while handed over (0 ≤ slot < depth): what
+   * the subclass keys per-execution resources by (a Python stub's shared-memory arenas). A
+   * slot is handed out again only after its execution ended (`finish`). -1 until sent.
+   */
+  slot: number;
   unlisten: (() => void)[];
 }
 
@@ -37,13 +43,20 @@ export interface IsolatedInstanceOptions {
   terminatedAs: string;
   /** What close() does when `finalize` hangs: "killing its stub process". */
   finalizeTimeoutAction: string;
+  /**
+   * How many executions may be handed to the runner before the first ends (default 1): the
+   * runner runs them one at a time in order, and later ones wait in it instead of here.
+   */
+  depth?: number;
 }
 
 /**
  * The lifecycle shared by instances that run model code in an isolated runner R (a worker
  * thread, a stub process) which may die or be ended at any time: executions queue and run one
- * at a time, in call order; when the runner dies (or the watchdog ends an execution past
- * EXECUTION_TIMEOUT_MS) only the execution in flight fails, with the error the subclass gives,
+ * at a time, in call order, up to `depth` of them handed to the runner at once (it runs them
+ * in order; the watchdog times the oldest, from when the ones before it ended); when the
+ * runner dies (or the watchdog ends an execution past EXECUTION_TIMEOUT_MS) only the
+ * executions in flight fail, with the error the subclass gives,
  * and the instance restarts at once (a new runner from `launch`). Requests that arrive
  * meanwhile wait; if the restart fails the waiting ones get UnavailableError "<label> is
  * unavailable: restarting it failed: …" and the next request tries again.
@@ -61,7 +74,10 @@ export abstract class IsolatedInstance<R> {
   #runner: R | undefined;
   #state: State = 'ready';
   #restarting: Promise<void> | undefined;
-  #current: Execution | undefined;
+  /** Executions handed to the runner, in order; the first is the one it runs (or finishes). */
+  readonly #inflight: Execution[] = [];
+  /** Slots not held by an execution in flight (the lowest first). */
+  readonly #freeSlots: number[];
   readonly #queue: Execution[] = [];
   #nextId = 1;
   readonly #watchdog: ExecutionWatchdog;
@@ -74,6 +90,7 @@ export abstract class IsolatedInstance<R> {
     this.label = opts.label;
     this.logger = opts.logger;
     this.#opts = opts;
+    this.#freeSlots = Array.from({ length: Math.max(1, opts.depth ?? 1) }, (_, i) => i).reverse();
     this.#watchdog = new ExecutionWatchdog(opts.executionTimeoutMs, () => {
       const runner = this.#runner;
       if (runner !== undefined) this.kill(runner, this.timeoutError(opts.executionTimeoutMs));
@@ -88,7 +105,7 @@ export abstract class IsolatedInstance<R> {
   protected abstract askFinalize(runner: R): void;
   /** Whether `runner` keeps the event loop alive (while it works or finalizes). */
   protected abstract setRef(runner: R, ref: boolean): void;
-  /** Hands the (now current) execution `ex` to `runner`; calls `markSent` then, or `finish` when it cannot. */
+  /** Hands `ex` (now in flight, `ex.slot` set) to `runner`; calls `markSent` then, or `finish` when it cannot. */
   protected abstract send(runner: R, ex: Execution): void;
   /** The error of an execution that ran past EXECUTION_TIMEOUT_MS (`ms`). */
   protected abstract timeoutError(ms: number): Error;
@@ -109,9 +126,15 @@ export abstract class IsolatedInstance<R> {
     return this.#runner;
   }
 
-  /** The execution the runner is working on. */
+  /** The oldest execution handed to the runner and not yet ended. */
   protected get current(): Execution | undefined {
-    return this.#current;
+    return this.#inflight[0];
+  }
+
+  /** The execution in flight with id `id` (handed to the runner and not yet ended). */
+  protected inflight(id: unknown): Execution | undefined {
+    for (const ex of this.#inflight) if (ex.id === id) return ex;
+    return undefined;
   }
 
   /** Whether executions can start now (not restarting, broken or closing). */
@@ -126,7 +149,7 @@ export abstract class IsolatedInstance<R> {
    */
   executeRequests(requests: InstanceRequest[]): Promise<ComputeTiming> {
     return new Promise<ComputeTiming>((resolve) => {
-      const ex: Execution = { id: this.#nextId++, requests, final: requests.map(() => false), resolve, sentAt: 0, unlisten: [] };
+      const ex: Execution = { id: this.#nextId++, requests, final: requests.map(() => false), resolve, sentAt: 0, slot: -1, unlisten: [] };
       if (this.#state === 'closing' || this.#state === 'closed') {
         this.finish(ex, new UnavailableError(`${this.label} is ${this.#state}`));
         return;
@@ -159,7 +182,7 @@ export abstract class IsolatedInstance<R> {
     this.#runner = undefined;
     this.#watchdog.disarm();
     for (const ex of this.#queue.splice(0)) this.finish(ex, error);
-    if (this.#current !== undefined) this.finish(this.#current, error);
+    for (const ex of this.#inflight.slice()) this.finish(ex, error);
     this.#onFinalized?.();
     const ended = this.terminateRunners(runner);
     if (ended !== undefined) await ended;
@@ -169,7 +192,7 @@ export abstract class IsolatedInstance<R> {
   async #shutdown(): Promise<void> {
     this.#state = 'closing';
     for (const ex of this.#queue.splice(0)) this.finish(ex, new UnavailableError(`${this.label} is closing`));
-    if (this.#current !== undefined) await new Promise<void>((resolve) => (this.#onIdle = resolve));
+    if (this.#inflight.length > 0) await new Promise<void>((resolve) => (this.#onIdle = resolve));
     await this.#restarting;
     const runner = this.#runner;
     if (runner !== undefined) {
@@ -203,20 +226,25 @@ export abstract class IsolatedInstance<R> {
   }
 
   #pump(): void {
-    if (this.#current !== undefined || this.#queue.length === 0) return;
-    if (this.#state === 'broken') return this.#restart();
-    const runner = this.#runner;
-    if (this.#state !== 'ready' || runner === undefined) return;
-    const ex = this.#queue.shift()!;
-    this.#current = ex;
-    this.send(runner, ex);
+    while (this.#freeSlots.length > 0 && this.#queue.length > 0) {
+      if (this.#state === 'broken') return this.#restart();
+      const runner = this.#runner;
+      if (this.#state !== 'ready' || runner === undefined) return;
+      const ex = this.#queue.shift()!;
+      ex.slot = this.#freeSlots.pop()!;
+      this.#inflight.push(ex);
+      this.send(runner, ex);
+    }
   }
 
-  /** `ex` goes to `runner` now: its clock starts, the runner holds the event loop, the watchdog is armed. */
+  /**
+   * `ex` goes to `runner` now: its clock starts, the runner holds the event loop, and the
+   * watchdog times it when the runner has nothing before it (else from when those ended).
+   */
   protected markSent(runner: R, ex: Execution): void {
     ex.sentAt = performance.now();
     this.setRef(runner, true);
-    this.#watchdog.arm();
+    if (this.#inflight[0] === ex) this.#watchdog.arm();
   }
 
   /**
@@ -244,11 +272,20 @@ export abstract class IsolatedInstance<R> {
       r.fail(error);
     });
     for (const u of ex.unlisten) u();
-    if (this.#current === ex) {
-      this.#current = undefined;
-      this.#watchdog.disarm();
-      if (this.#runner !== undefined) this.setRef(this.#runner, false);
-      this.#onIdle?.();
+    const at = this.#inflight.indexOf(ex);
+    if (at >= 0) {
+      this.#inflight.splice(at, 1);
+      this.#freeSlots.push(ex.slot);
+      this.#freeSlots.sort((a, b) => b - a);
+      if (at === 0) {
+        // The watchdog times the execution the runner is on: the next one, from now.
+        if (this.#inflight.length > 0 && this.#runner !== undefined) this.#watchdog.arm();
+        else this.#watchdog.disarm();
+      }
+      if (this.#inflight.length === 0) {
+        if (this.#runner !== undefined) this.setRef(this.#runner, false);
+        this.#onIdle?.();
+      }
     }
     ex.resolve(timing);
     this.#pump();
@@ -260,7 +297,7 @@ export abstract class IsolatedInstance<R> {
    */
   protected runnerExited(runner: R, error: Error): void {
     if (runner !== this.#runner) return;
-    if (this.#state === 'closing' && this.#current === undefined) {
+    if (this.#state === 'closing' && this.#inflight.length === 0) {
       this.#onFinalized?.();
       return;
     }
@@ -268,8 +305,9 @@ export abstract class IsolatedInstance<R> {
   }
 
   /**
-   * The runner died or must die (`error` says why): it is ended, the execution in flight
-   * fails with `error`, and the instance restarts (unless it is closing).
+   * The runner died or must die (`error` says why): it is ended, every execution in flight
+   * (handed to it, running or waiting in it) fails with `error`, and the instance restarts
+   * (unless it is closing).
    */
   protected kill(runner: R, error: Error): void {
     if (runner !== this.#runner) return;
@@ -277,9 +315,9 @@ export abstract class IsolatedInstance<R> {
     this.#watchdog.disarm();
     this.logger?.error({ model: this.#opts.modelName, instance: this.name }, error.message);
     void this.disposeRunner(runner);
-    const ex = this.#current;
+    const lost = this.#inflight.slice();
     this.#restart();
-    if (ex !== undefined) this.finish(ex, error);
+    for (const ex of lost) this.finish(ex, error);
     if (this.#state === 'closing') this.#onFinalized?.();
   }
 

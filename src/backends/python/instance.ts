@@ -13,28 +13,51 @@ import { readTensors, writeRequestInputs, type WireTensor } from './tensor-wire.
 const IS_READY_TIMEOUT_MS = 5_000;
 
 /**
+ * How many executions the default scheduler may hand a Python instance at once
+ * (ModelInstance.pipelineDepth): the next one's message and inputs are in the stub before the
+ * one it runs ends, so the server reads one's `done` while the stub runs the next, and the
+ * per-request costs of waking the event loop and of the protocol's reads and writes are
+ * shared by several requests. Each costs one pair of arenas (StubSlot). See bench/python.
+ */
+export const PYTHON_PIPELINE_DEPTH = 4;
+
+/** What the server knows of an execution in the stub beyond `Execution`. */
+interface InStub {
+  /** The stub's `execute` returned (`done`); the execution ends once every request is final. */
+  returned: boolean;
+  /** Its time in the model's `execute` (ns), as the stub measured it. */
+  inferNs: number;
+  /** performance.now() when the stub took it up: the `done` of the one before, or when sent. */
+  startedAt: number;
+}
+
+/**
  * One instance of a Triton Python-backend model: a stub process (stub.py) running the
  * model's `TritonPythonModel`, as Triton runs one stub per instance.
  *
- * Executions run one at a time; each hands `execute` the list of requests it was given.
- * Inputs go through the instance's input arena (shared memory), responses come back through
- * the stub's output arena; the control messages carry only names, shapes and offsets. An
+ * Executions run one at a time, in order; each hands `execute` the list of requests it was
+ * given. Under the default scheduler up to `pipelineDepth` are in the stub at once, each in
+ * its own slot: inputs go through the slot's input arena (shared memory), responses come back
+ * through its output arena; the control messages carry only names, shapes and offsets. An
  * execution ends when every request got its final response (decoupled models answer through
- * response senders, possibly after `execute` returned) or its error.
+ * response senders, possibly after `execute` returned, while the stub runs the next) or its
+ * error; only then is its slot used again.
  *
  * When the stub dies (a crash, `os._exit`, killed, or past EXECUTION_TIMEOUT_MS) only the
- * execution in flight fails, with an error naming the model and instance; the instance
+ * executions in the stub fail, with an error naming the model and instance; the instance
  * restarts at once (new stub, `initialize` again) and requests wait for it. If the restart
  * fails they get UnavailableError and the next request tries again.
  */
 export class PythonInstance extends IsolatedInstance<LaunchedStub> implements ModelInstance {
   /** `model_transaction_policy { decoupled: true }`: zero, one or many responses per request. */
   readonly decoupled: boolean;
+  /** ModelInstance.pipelineDepth: one per slot of the stub. */
+  readonly pipelineDepth: number;
   readonly #opts: LaunchOptions;
-  /** The current execution's stub `execute` returned (`done`); it ends once every request is final. */
-  #returned = false;
-  /** The current execution's time in the model's `execute` (ns), as the stub measured it. */
-  #inferNs = 0;
+  /** Executions in the stub, by id. */
+  readonly #inStub = new Map<number, InStub>();
+  /** performance.now() of the last `done`: the stub took up the next execution then. */
+  #lastDoneAt = 0;
   /** The last answer of the model's `is_ready()`, and the check in flight. */
   #userReady = true;
   #readyCheck: { call: number; timer: NodeJS.Timeout } | undefined;
@@ -49,8 +72,10 @@ export class PythonInstance extends IsolatedInstance<LaunchedStub> implements Mo
       executionTimeoutMs: opts.executionTimeoutMs,
       terminatedAs: 'its stub process was killed',
       finalizeTimeoutAction: 'killing its stub process',
+      depth: opts.slots,
     });
     this.decoupled = opts.decoupled;
+    this.pipelineDepth = Math.max(1, opts.slots);
     this.#opts = opts;
     this.attach(stub);
   }
@@ -138,26 +163,32 @@ export class PythonInstance extends IsolatedInstance<LaunchedStub> implements Mo
   }
 
   protected attached(): void {
+    this.#inStub.clear();
+    this.#lastDoneAt = 0;
     if (this.#readyCheck !== undefined) clearTimeout(this.#readyCheck.timer);
     this.#readyCheck = undefined;
     this.#userReady = true;
   }
 
-  /** Writes the inputs to the stub's input arena and sends `execute` with their offsets. */
+  /** Writes the inputs to its slot's input arena and sends `execute` with their offsets. */
   protected send(stub: LaunchedStub, ex: Execution): void {
-    this.#returned = false;
-    this.#inferNs = 0;
     let key: string;
     let wires: WireTensor[][];
     try {
-      ({ key, wires } = writeRequestInputs(stub.inputArena, ex.requests.map((r) => r.inputs)));
+      ({ key, wires } = writeRequestInputs(stub.slots[ex.slot]!.inputArena, ex.requests.map((r) => r.inputs)));
     } catch (err) {
       this.finish(ex, new InternalError(`${this.label}: cannot pass the inputs to its stub process: ${(err as Error).message}`));
       return;
     }
     this.markSent(stub, ex);
-    stub.process.send({ op: 'execute', id: ex.id, shm: key, requests: ex.requests.map((r, i) => requestToWire(r, wires[i]!)) });
+    this.#inStub.set(ex.id, { returned: false, inferNs: 0, startedAt: ex.sentAt });
+    stub.process.send({ op: 'execute', id: ex.id, slot: ex.slot, shm: key, requests: ex.requests.map((r, i) => requestToWire(r, wires[i]!)) });
     this.forwardCancellation(ex, (index) => stub.process.send({ op: 'cancel', id: ex.id, index }));
+  }
+
+  protected override finish(ex: Execution, error: Error, timing?: ComputeTiming): void {
+    this.#inStub.delete(ex.id);
+    super.finish(ex, error, timing);
   }
 
   #onMessage(stub: LaunchedStub, msg: StubMessage): void {
@@ -166,16 +197,22 @@ export class PythonInstance extends IsolatedInstance<LaunchedStub> implements Mo
       case 'response':
         return this.#onResponse(stub, msg);
       case 'done': {
-        const ex = this.current;
-        if (ex === undefined || ex.id !== msg['id']) return;
+        const ex = this.inflight(msg['id']);
+        const state = this.#inStub.get(ex?.id ?? -1);
+        if (ex === undefined || state === undefined) return;
+        const now = performance.now();
+        // The stub runs executions in order: this one began when the one before it returned.
+        state.startedAt = Math.max(ex.sentAt, this.#lastDoneAt);
+        this.#lastDoneAt = now;
         for (const response of (msg['responses'] as StubMessage[] | undefined) ?? []) this.#onResponse(stub, response);
-        this.#returned = true;
-        this.#inferNs = Number(msg['ns'] ?? 0);
+        if (!this.#inStub.has(ex.id)) return;
+        state.returned = true;
+        state.inferNs = Number(msg['ns'] ?? 0);
         if (typeof msg['error'] === 'string') {
           this.#opts.logger?.error({ model: this.#opts.args.model_name, instance: this.name }, msg['error']);
-          this.finish(ex, new InternalError(msg['error']), this.#timing(ex));
+          this.finish(ex, new InternalError(msg['error']), this.#timing(ex, state));
         } else if (ex.final.every(Boolean)) {
-          this.finish(ex, new InternalError(`${this.label} finished without completing the request`), this.#timing(ex));
+          this.finish(ex, new InternalError(`${this.label} finished without completing the request`), this.#timing(ex, state));
         }
         return;
       }
@@ -191,9 +228,9 @@ export class PythonInstance extends IsolatedInstance<LaunchedStub> implements Mo
   }
 
   #onResponse(stub: LaunchedStub, msg: StubMessage): void {
-    const ex = this.current;
+    const ex = this.inflight(msg['id']);
     const index = Number(msg['index']);
-    if (ex === undefined || ex.id !== msg['id'] || ex.final[index] !== false) return;
+    if (ex === undefined || ex.final[index] !== false) return;
     const req = ex.requests[index]!;
     const final = msg['final'] === true;
     const error = msg['error'] as { code: number; message: string } | undefined;
@@ -207,7 +244,7 @@ export class PythonInstance extends IsolatedInstance<LaunchedStub> implements Mo
       }
     } else {
       try {
-        const tensors = readTensors(stub.outputArena.current, msg['outputs'] as WireTensor[], this.label);
+        const tensors = readTensors(stub.slots[ex.slot]!.outputArena.current, msg['outputs'] as WireTensor[], this.label);
         const outputs = req.outputNames.map((name) => {
           const t = tensors.find((o) => o.name === name);
           if (t === undefined) throw new InternalError(`${this.label}: the response has no output '${name}', which the request asked for`);
@@ -221,13 +258,18 @@ export class PythonInstance extends IsolatedInstance<LaunchedStub> implements Mo
         req.fail(err as Error);
       }
     }
-    if (this.#returned && ex.final.every(Boolean)) this.finish(ex, new InternalError('unreachable'), this.#timing(ex));
+    const state = this.#inStub.get(ex.id);
+    if (state?.returned === true && ex.final.every(Boolean)) this.finish(ex, new InternalError('unreachable'), this.#timing(ex, state));
   }
 
-  #timing(ex: Execution): ComputeTiming {
-    const totalNs = Math.round((performance.now() - ex.sentAt) * 1e6);
-    const hopNs = Math.max(0, totalNs - this.#inferNs);
-    return { inputNs: hopNs / 2, inferNs: Math.min(this.#inferNs, totalNs), outputNs: hopNs / 2 };
+  /** The compute split of an execution; its wait in the stub behind earlier ones is `waitNs`. */
+  #timing(ex: Execution, state: InStub): ComputeTiming {
+    const totalNs = Math.round((performance.now() - state.startedAt) * 1e6);
+    const hopNs = Math.max(0, totalNs - state.inferNs);
+    const timing: ComputeTiming = { inputNs: hopNs / 2, inferNs: Math.min(state.inferNs, totalNs), outputNs: hopNs / 2 };
+    const waitNs = Math.round((state.startedAt - ex.sentAt) * 1e6);
+    if (waitNs > 0) timing.waitNs = waitNs;
+    return timing;
   }
 
   #onExit(stub: LaunchedStub, reason: string): void {

@@ -7,7 +7,7 @@ import type { ModelConfig } from '../../generated/model_config_pb.js';
 import type { AutoCompleteContext, AutoCompleteResult, Backend, InstanceOptions, ModelFileMetadata, ModelInstance } from '../backend.js';
 import { executionTimeoutMs } from '../execution-watchdog.js';
 import { CustomMetrics } from './custom-metrics.js';
-import { PythonInstance } from './instance.js';
+import { PYTHON_PIPELINE_DEPTH, PythonInstance } from './instance.js';
 import { resolveEnvironment } from './environment.js';
 import type { PythonBackendServices } from './services.js';
 import { runAutoCompleteStub } from './auto-complete.js';
@@ -78,6 +78,8 @@ export class PythonBackend implements Backend {
       decoupled: config.modelTransactionPolicy?.decoupled === true,
       maxBatchSize: config.maxBatchSize,
       executionTimeoutMs: executionTimeoutMs(config),
+      // Only the default scheduler hands an instance several executions at once.
+      slots: config.schedulingChoice.case === undefined ? PYTHON_PIPELINE_DEPTH : 1,
       services: this.#services,
       metrics: this.#metrics,
       logger: this.#services.logger,

@@ -41,12 +41,15 @@ export class StubCalls {
     this.#owner = owner;
   }
 
-  /** Answers a `call` message with a `reply` carrying its result or error message. */
-  async onCall(stub: StubProcess, arena: ShmArena, msg: StubMessage): Promise<void> {
+  /**
+   * Answers a `call` message with a `reply` carrying its result or error message.
+   * `arenas`: the stub's output arenas (one per slot).
+   */
+  async onCall(stub: StubProcess, arenas: readonly ShmArena[], msg: StubMessage): Promise<void> {
     const args = (msg['args'] ?? {}) as Record<string, unknown>;
     let result: unknown = null;
     try {
-      result = await this.#call(String(msg['method']), args, arena);
+      result = await this.#call(String(msg['method']), args, arenas);
     } catch (err) {
       stub.send({ op: 'reply', call: msg['call'], error: toTritonError(err).message });
       return;
@@ -54,7 +57,7 @@ export class StubCalls {
     stub.send({ op: 'reply', call: msg['call'], result: result ?? null });
   }
 
-  async #call(method: string, args: Record<string, unknown>, arena: ShmArena): Promise<unknown> {
+  async #call(method: string, args: Record<string, unknown>, arenas: readonly ShmArena[]): Promise<unknown> {
     const s = this.#services;
     const need = <T>(service: T | undefined, what: string): T => {
       if (service === undefined) throw new UnavailableError(`${this.#label}: ${what} is not available outside an InferenceServer`);
@@ -63,6 +66,8 @@ export class StubCalls {
     switch (method) {
       case 'grow_arena': {
         // Every earlier message of the stub was read: the arena may be reused from its start.
+        const arena = arenas.find((a) => a.current.key === args['key']);
+        if (arena === undefined) throw new InvalidArgumentError(`${this.#label}: grow_arena: '${String(args['key'])}' is not one of the stub's output arenas`);
         const object = arena.ensure(Number(args['size']));
         return { key: object.key, size: object.byteSize };
       }
@@ -100,7 +105,7 @@ export class StubCalls {
    * Runs a BLS request of the stub and sends its responses (`bls_response`, the last with
    * `final`); errors reach the model as the response's error, as in Triton.
    */
-  async onBls(stub: StubProcess, arena: ShmArena, msg: StubMessage): Promise<void> {
+  async onBls(stub: StubProcess, arenas: readonly ShmArena[], msg: StubMessage): Promise<void> {
     const callId = Number(msg['call']);
     const wire = msg['request'] as WireBlsRequest;
     const decoupled = msg['decoupled'] === true;
@@ -108,7 +113,9 @@ export class StubCalls {
     this.#blsAborts.set(callId, abort);
     let timer: NodeJS.Timeout | undefined;
     try {
-      const request = this.#request(wire, arena.current);
+      // The stub wrote the inputs into the output arena of the execution it was running.
+      const key = wire.inputs[0]?.shm;
+      const request = this.#request(wire, (arenas.find((a) => a.current.key === key) ?? arenas[0]!).current);
       if (wire.timeout > 0) {
         timer = setTimeout(() => abort.abort(new UnavailableError('Request timeout expired')), Math.max(1, Math.ceil(wire.timeout / 1000)));
       }

@@ -29,18 +29,28 @@ export interface LaunchOptions {
   maxBatchSize: number;
   /** EXECUTION_TIMEOUT_MS; 0 = none. */
   executionTimeoutMs: number;
+  /** How many executions may be in the stub at once: one pair of arenas (a slot) each. */
+  slots: number;
   services: PythonBackendServices;
   metrics: CustomMetrics;
   logger?: Logger;
 }
 
+/**
+ * The shared memory of one execution in the stub: the server writes its inputs into the
+ * input arena, the stub its outputs (and BLS inputs) into the output arena. Reused by the
+ * next execution only after this one ended and its outputs were copied out.
+ */
+export interface StubSlot {
+  inputArena: ShmArena;
+  outputArena: ShmArena;
+}
+
 /** A started stub with its shared memory and its calls to the server. */
 export interface LaunchedStub {
   process: StubProcess;
-  /** The server writes each execution's inputs here. */
-  inputArena: ShmArena;
-  /** The stub writes outputs and BLS inputs here. */
-  outputArena: ShmArena;
+  /** One per execution that may be in the stub at once (`Execution.slot` indexes it). */
+  slots: StubSlot[];
   calls: StubCalls;
   /** The model defines `is_ready()`. */
   hasIsReady: boolean;
@@ -70,14 +80,21 @@ export function launchStub(
   onMessage: (stub: LaunchedStub, message: StubMessage) => void,
   onExit: (stub: LaunchedStub, reason: string) => void,
 ): Promise<LaunchedStub> {
-  const inputArena = new ShmArena(INPUT_ARENA_BYTES);
-  let outputArena: ShmArena;
+  const arenas: ShmArena[] = [];
+  const slots: StubSlot[] = [];
   try {
-    outputArena = new ShmArena(OUTPUT_ARENA_BYTES);
+    for (let i = 0; i < Math.max(1, opts.slots); i++) {
+      const inputArena = new ShmArena(INPUT_ARENA_BYTES);
+      arenas.push(inputArena);
+      const outputArena = new ShmArena(OUTPUT_ARENA_BYTES);
+      arenas.push(outputArena);
+      slots.push({ inputArena, outputArena });
+    }
   } catch (err) {
-    inputArena.free();
+    for (const arena of arenas) arena.free();
     throw err;
   }
+  const outputArenas = slots.map((slot) => slot.outputArena);
   const context = { model: opts.args.model_name, instance: opts.args.model_instance_name };
   const calls = new StubCalls(opts.label, opts.services, opts.metrics, {});
   return new Promise<LaunchedStub>((resolve, reject) => {
@@ -86,8 +103,7 @@ export function launchStub(
     let startupError: Error | undefined;
     const stub: LaunchedStub = {
       process: undefined as unknown as StubProcess,
-      inputArena,
-      outputArena,
+      slots,
       calls,
       hasIsReady: false,
       dispose: () => {
@@ -95,8 +111,7 @@ export function launchStub(
           stub.process.kill();
           calls.freeAll();
           opts.metrics.release(calls);
-          inputArena.free();
-          outputArena.free();
+          for (const arena of arenas) arena.free();
         })();
         return disposed;
       },
@@ -125,10 +140,10 @@ export function launchStub(
             startupError = startupFailure(opts, String(msg['kind']), String(msg['message']));
             return;
           case 'call':
-            void calls.onCall(stub.process, outputArena, msg);
+            void calls.onCall(stub.process, outputArenas, msg);
             return;
           case 'bls':
-            void calls.onBls(stub.process, outputArena, msg);
+            void calls.onBls(stub.process, outputArenas, msg);
             return;
           case 'bls_release':
             calls.release(String(msg['shm']));
@@ -168,8 +183,8 @@ export function launchStub(
       model_file: opts.modelFile,
       args: opts.args,
       decoupled: opts.decoupled,
-      arena: { key: outputArena.current.key, size: outputArena.current.byteSize },
-      input_arena: inputArena.current.key,
+      arenas: slots.map(({ outputArena: { current } }) => ({ key: current.key, size: current.byteSize })),
+      input_arenas: slots.map((slot) => slot.inputArena.current.key),
     });
   });
 }

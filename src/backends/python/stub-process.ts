@@ -43,6 +43,9 @@ export class StubProcess {
   readonly #toStub: Writable;
   readonly #toStubSide: Writable;
   #exited = false;
+  /** Work messages of this turn of the event loop, written together (one write, one wake-up of the stub). */
+  #pendingWork = '';
+  #flushScheduled = false;
 
   constructor(opts: StubProcessOptions) {
     const child = spawn(opts.python, ['-u', STUB_SCRIPT], {
@@ -61,15 +64,39 @@ export class StubProcess {
     this.#toStub.on('error', () => undefined);
     this.#toStubSide.on('error', () => undefined);
     const fromStub = child.stdio[4] as Readable;
-    createInterface({ input: fromStub, crlfDelay: Infinity }).on('line', (line) => {
+    // Lines split on the Buffers themselves: the stub writes whole lines, so most chunks hold
+    // whole messages and nothing is copied but the text JSON.parse reads (readline costs more).
+    let partial: Buffer | undefined;
+    const onLine = (chunk: Buffer, start: number, end: number): void => {
       let message: StubMessage;
+      const line = chunk.toString('utf8', start, end);
       try {
         message = JSON.parse(line) as StubMessage;
       } catch {
-        opts.logger?.warn(opts.logContext, `python stub sent an unreadable message: ${line.slice(0, 200)}`);
+        if (line.trim() !== '') opts.logger?.warn(opts.logContext, `python stub sent an unreadable message: ${line.slice(0, 200)}`);
         return;
       }
       opts.onMessage(message);
+    };
+    fromStub.on('data', (data: Buffer) => {
+      let chunk = data;
+      let start = 0;
+      let nl = chunk.indexOf(10);
+      if (partial !== undefined) {
+        if (nl < 0) {
+          partial = Buffer.concat([partial, chunk]);
+          return;
+        }
+        chunk = Buffer.concat([partial, chunk]);
+        nl += partial.length;
+        partial = undefined;
+      }
+      while (nl >= 0) {
+        onLine(chunk, start, nl);
+        start = nl + 1;
+        nl = chunk.indexOf(10, start);
+      }
+      if (start < chunk.length) partial = chunk.subarray(start);
     });
     for (const [stream, level] of [
       [child.stdout, 'info'],
@@ -119,11 +146,31 @@ export class StubProcess {
     return this.#exited;
   }
 
-  /** Writes one message; ignored once the stub is gone (its exit reports that). */
+  /**
+   * Writes one message; ignored once the stub is gone (its exit reports that). Work messages
+   * go at the end of this turn of the event loop, together with the others sent in it (in
+   * order); the side channel's at once.
+   */
   send(message: StubMessage): void {
     if (this.#exited) return;
-    (SIDE_CHANNEL_OPS.has(message.op) ? this.#toStubSide : this.#toStub).write(`${JSON.stringify(message)}\n`);
+    const line = `${JSON.stringify(message)}\n`;
+    if (SIDE_CHANNEL_OPS.has(message.op)) {
+      this.#toStubSide.write(line);
+      return;
+    }
+    this.#pendingWork += line;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(this.#flush);
+    }
   }
+
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    const work = this.#pendingWork;
+    this.#pendingWork = '';
+    if (work !== '' && !this.#exited) this.#toStub.write(work);
+  };
 
   /** Keeps the server's event loop alive while the stub has work (executions in flight). */
   ref(): void {
@@ -143,6 +190,7 @@ export class StubProcess {
 
   /** Closes the channel to the stub: it exits at once (no finalize). */
   closeChannel(): void {
+    this.#flush();
     this.#toStub.end();
     this.#toStubSide.end();
   }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InternalError } from '../../../src/errors/index.js';
 import { IsolatedInstance, type Execution } from '../../../src/backends/isolated-instance.js';
 import type { InstanceRequest } from '../../../src/backends/request-instance.js';
@@ -14,8 +14,8 @@ class FakeInstance extends IsolatedInstance<FakeRunner> {
   readonly runners: FakeRunner[] = [];
   failLaunch = false;
 
-  constructor() {
-    super({ name: 'i', label: "model 'm' instance 'i'", modelName: 'm', logger: undefined, executionTimeoutMs: 0, terminatedAs: 'its runner was ended', finalizeTimeoutAction: 'ending it' });
+  constructor(depth = 1, executionTimeoutMs = 0) {
+    super({ name: 'i', label: "model 'm' instance 'i'", modelName: 'm', logger: undefined, executionTimeoutMs, terminatedAs: 'its runner was ended', finalizeTimeoutAction: 'ending it', depth });
     this.attach(this.#make());
   }
 
@@ -28,8 +28,8 @@ class FakeInstance extends IsolatedInstance<FakeRunner> {
   get live(): FakeRunner | undefined {
     return this.runner;
   }
-  answer(): void {
-    this.finish(this.current!, new InternalError('not answered'));
+  answer(ex: Execution | undefined = this.current): void {
+    this.finish(ex!, new InternalError('not answered'));
   }
   die(error: Error): void {
     this.runnerExited(this.runner!, error);
@@ -142,5 +142,61 @@ describe('IsolatedInstance', () => {
     await closing;
     expect(current.errors.map((e) => e.message)).toEqual(["model 'm' instance 'i': unload timed out; its runner was ended"]);
     expect(runner.disposed).toBe(true);
+  });
+
+  it('with depth 2 hands over two executions at once, each in its own slot, a slot reused once its execution ended', async () => {
+    const inst = new FakeInstance(2);
+    const a = inst.executeRequests([request().req]);
+    void inst.executeRequests([request().req]);
+    void inst.executeRequests([request().req]);
+    expect(inst.live!.sent.map((e) => [e.id, e.slot])).toEqual([[1, 0], [2, 1]]);
+    inst.answer();
+    await a;
+    expect(inst.live!.sent.map((e) => [e.id, e.slot])).toEqual([[1, 0], [2, 1], [3, 0]]);
+  });
+
+  it('an execution that ends before an earlier one frees its own slot', async () => {
+    const inst = new FakeInstance(2);
+    void inst.executeRequests([request().req]);
+    const b = inst.executeRequests([request().req]);
+    void inst.executeRequests([request().req]);
+    inst.answer(inst.live!.sent[1]);
+    await b;
+    expect(inst.live!.sent.map((e) => [e.id, e.slot])).toEqual([[1, 0], [2, 1], [3, 1]]);
+  });
+
+  it('a runner that dies with two executions in it fails both; the queued one goes to the new runner', async () => {
+    const inst = new FakeInstance(2);
+    const [first, second, queued] = [request(), request(), request()];
+    const done = [first, second].map((r) => inst.executeRequests([r.req]));
+    const c = inst.executeRequests([queued.req]);
+    inst.die(new InternalError('it crashed'));
+    await Promise.all(done);
+    expect([...first.errors, ...second.errors].map((e) => e.message)).toEqual(['it crashed', 'it crashed']);
+    await new Promise((r) => setImmediate(r));
+    expect(inst.runners[1]!.sent.map((e) => [e.id, e.slot])).toEqual([[3, 0]]);
+    inst.answer();
+    await c;
+    expect(queued.errors.map((e) => e.message)).toEqual(['not answered']);
+  });
+
+  it('the watchdog times the execution the runner is on: one waiting behind another is timed from when that one ended', async () => {
+    vi.useFakeTimers();
+    try {
+      const inst = new FakeInstance(2, 100);
+      const [first, second] = [request(), request()];
+      void inst.executeRequests([first.req]);
+      const b = inst.executeRequests([second.req]);
+      vi.advanceTimersByTime(80);
+      inst.answer();
+      vi.advanceTimersByTime(80);
+      expect(inst.runners).toHaveLength(1);
+      vi.advanceTimersByTime(30);
+      await b;
+      expect(second.errors.map((e) => e.message)).toEqual(['past 100 ms']);
+      expect(first.errors.map((e) => e.message)).toEqual(['not answered']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
