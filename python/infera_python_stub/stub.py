@@ -8,7 +8,9 @@ thread runs the model; the stub writes to fd 4.
 Tensor bytes never travel in them: inputs are read from a shared-memory object the server
 wrote (POSIX shm under /dev/shm, mapped here with mmap); outputs are written into a
 shared-memory object the server created for this stub (the output arena) and the message
-only says where. See src/backends/python/ for the server side.
+only says where. The server may send the next executions while one runs (up to one per
+slot, each slot a pair of input and output arenas); they wait in the work channel and run
+one at a time, in order. See src/backends/python/ for the server side.
 """
 
 import asyncio

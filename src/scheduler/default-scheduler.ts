@@ -15,7 +15,7 @@ import { SchedulerBase } from './scheduler-base.js';
  * A request whose `signal` aborts before it reaches an instance is dropped and rejects with
  * CancelledError; once executing, a decoupled instance sees the signal and stops it.
  *
- * An instance with a `pipelineDepth` above 1 (ONNX Runtime) is handed up to that many requests
+ * An instance with a `pipelineDepth` above 1 (ONNX Runtime, Python) is handed up to that many requests
  * before the first ends; it runs them one at a time in order, as if they had waited here, and
  * their wait inside it (`ComputeTiming.waitNs`) is added to their queue time. What differs is
  * that such a request can no longer be dropped on cancellation while it waits there.
