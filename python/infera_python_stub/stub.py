@@ -39,6 +39,7 @@ except ImportError as exc:  # the server turns this into an install hint
 import _infera_stub_handle  # noqa: E402
 import triton_python_backend_utils as pb_utils  # noqa: E402
 from _infera_bls import BlsCall  # noqa: E402
+from _infera_responses import execute_result_messages, response_message  # noqa: E402
 from shm_io import OutputArena, SharedMemoryMaps, read_tensor  # noqa: E402
 
 
@@ -302,60 +303,11 @@ class Stub:
         self.send(done)
 
     def _answer(self, requests, result):
-        """The response messages of what execute returned (checked as Triton checks it)."""
-        if result is None:
-            if self.decoupled:
-                return []
-            return [
-                self._error_message(request, "the model's execute returned None and sent no response for the request")
-                for request in requests
-                if not request._used_sender
-            ]
-        if self.decoupled:
-            raise pb_utils.TritonModelException(
-                f"Python model '{self.name}' is using the decoupled mode and the execute function must return None."
-            )
-        if not isinstance(result, list):
-            raise pb_utils.TritonModelException(
-                f"Expected a list in the execute return, found type '{type(result)}'."
-            )
-        if len(result) != len(requests):
-            raise pb_utils.TritonModelException(
-                "Number of InferenceResponse objects do not match the number of InferenceRequest objects. "
-                f"InferenceRequest(s) size is:{len(requests)}, and InferenceResponse(s) size is:{len(result)}\n"
-            )
-        messages = []
-        for request, response in zip(requests, result):
-            if response is None:
-                messages.append(self._error_message(request, "the model returned None as the response of a request"))
-            elif not isinstance(response, pb_utils.InferenceResponse):
-                messages.append(self._error_message(request, f"Expected an InferenceResponse, found type '{type(response)}'."))
-            else:
-                messages.append(self._response_message(request, response, True))
-        return messages
-
-    def _error_message(self, request, message):
-        return self._response_message(request, pb_utils.InferenceResponse(error=pb_utils.TritonError(message)), True)
+        return execute_result_messages(requests, result, self.decoupled, self.name, self.arenas)
 
     def send_response(self, request, response, final):
         """Sends one response (or, with response None, the final flag alone) of a request."""
-        self.send(self._response_message(request, response, final))
-
-    def _response_message(self, request, response, final):
-        message = {"op": "response", "id": request._execution, "index": request._index, "final": final}
-        if response is not None:
-            error = response.error()
-            if error is not None:
-                code = error.code() if isinstance(error, pb_utils.TritonError) else pb_utils.TritonError.INTERNAL
-                message["error"] = {"code": int(code), "message": str(error.message() if hasattr(error, "message") else error)}
-            else:
-                wanted = set(request.requested_output_names())
-                tensors = [t for t in response.output_tensors() if t.name() in wanted]
-                message["outputs"] = self.arenas[request._slot].write_all(tensors)
-                params = response.parameters()
-                if params != "{}":
-                    message["parameters"] = json.loads(params)
-        return message
+        self.send(response_message(request, response, final, self.arenas))
 
     # -- BLS -------------------------------------------------------------------------------
 
