@@ -16,6 +16,7 @@
 // Core-thread CPU is read from /proc/<pid>/task/<pid>/stat (the main thread); the server's
 // whole CPU from /proc/<pid>/stat. CPU per request, not throughput, is the figure that survives
 // a noisy machine.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,6 +53,8 @@ const serverCpus = values['server-cpus'];
 const clientCpus = values['client-cpus'];
 const only = new Set(values.only.split(','));
 const oldCli = values.old !== undefined ? path.resolve(values.old, 'bin', 'infera.js') : undefined;
+// The results name the older build by its commit (a checkout's path means nothing elsewhere).
+const oldCommit = values.old === undefined ? undefined : gitCommit(values.old);
 const started = performance.now();
 const log = (msg) => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${msg}\n`);
 
@@ -135,7 +138,7 @@ function summarize(runs) {
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'infera-bench-threads-'));
-const result = { started: new Date().toISOString(), machine: `${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} cores`, node: process.version, reps, seconds, warmup, threads, serverCpus, clientCpus, old: values.old, suites: {} };
+const result = { started: new Date().toISOString(), machine: `${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} cores`, node: process.version, reps, seconds, warmup, threads, serverCpus, clientCpus, old: oldCommit, suites: {} };
 try {
   if (only.has('trivial')) {
     const repo = writeRepo(path.join(dir, 'trivial'), [], {}, { simple: true });
@@ -216,7 +219,7 @@ function render(r) {
     '# Protocol threads',
     '',
     `Run ${r.started}: ${r.machine}, Node ${r.node}; ${r.reps} repetitions, sides interleaved (rotated order), ${r.seconds} s per cell after ${r.warmup} s warm-up; medians.`,
-    `Servers pinned to CPU ${r.serverCpus}, load generators (wrk, h2load) to CPU ${r.clientCpus}. Core-thread CPU = the server's main thread (/proc/<pid>/task/<pid>/stat).${r.old ? ` "before" = ${r.old}.` : ''}`,
+    `Servers pinned to CPU ${r.serverCpus}, load generators (wrk, h2load) to CPU ${r.clientCpus}. Core-thread CPU = the server's main thread (/proc/<pid>/task/<pid>/stat).${r.old ? ` "before" = ${r.old}, built beside.` : ''}`,
     '',
     '## Goals',
     '',
@@ -242,4 +245,13 @@ function render(r) {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** `dir`'s checked-out commit (short), or the folder's name when it is not a git checkout. */
+function gitCommit(dir) {
+  try {
+    return execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD']).toString().trim();
+  } catch {
+    return path.basename(path.resolve(dir));
+  }
 }
