@@ -284,7 +284,7 @@ export class ModelPager {
   #record(name: string, before: ProcessMemorySample, after: ProcessMemorySample, fileBytes: number, loadMs: number): void {
     const versions = this.repo.readyVersions(name);
     const instances = versions.reduce((n, v) => n + v.instances.length, 0);
-    const memory = modelMemoryOf(before, after, fileBytes, instances, loadMs);
+    const memory = atLeastAsBefore(modelMemoryOf(before, after, fileBytes, instances, loadMs), this.#memory.get(name));
     this.#memory.set(name, memory);
     for (const v of versions) v.stats.memoryUsage?.(Math.round(memory.bytes / versions.length));
     this.#loads.set(name, (this.#loads.get(name) ?? 0) + 1);
@@ -375,4 +375,16 @@ function withTimeout<T>(work: Promise<T>, ms: number, timeout: () => Error): Pro
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(timeout()), ms)));
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A reload of the same files with the same instance count keeps the larger of its two
+ * figures: the process reuses memory it kept from the model's last unload (the allocator and
+ * V8 seldom hand it back), so a second load shows a smaller RSS delta though the model takes
+ * as much as before, and counting the smaller figure would let the models' total pass the
+ * budget unseen.
+ */
+function atLeastAsBefore(memory: ModelMemory, last: ModelMemory | undefined): ModelMemory {
+  if (last === undefined || last.fileBytes !== memory.fileBytes || last.instances !== memory.instances || last.bytes <= memory.bytes) return memory;
+  return { ...memory, bytes: last.bytes, perInstanceBytes: last.perInstanceBytes };
 }

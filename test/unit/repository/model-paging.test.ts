@@ -103,6 +103,22 @@ describe('ModelPager', () => {
     expect(pager.usedBytes()).toBe(40);
   });
 
+  it('a reload of the same files counts at least its first figure, though the process reuses what the unload freed', async () => {
+    const repo = new FakeRepository({ a: 40, b: 40 });
+    const pager = pagerOf(repo, 500);
+    repo.sizes['a'] = 400;
+    repo.sizes['b'] = 300;
+    await pager.run('a', ok);
+    // b's first estimate is its files' 40 bytes; measured at 300, it pushes a out.
+    await pager.run('b', ok);
+    expect(repo.events).toEqual(['load a', 'load b', 'unload a']);
+    // The allocator kept a's memory: its second load grows RSS by less.
+    repo.sizes['a'] = 100;
+    await pager.run('a', ok);
+    expect(pager.info('a')).toMatchObject({ bytes: 400, rssDeltaBytes: 100, loads: 2 });
+    expect(pager.usedBytes()).toBe(400);
+  });
+
   it('evicts the least recently used idle model first', async () => {
     const repo = new FakeRepository({ a: 40, b: 40, c: 40 });
     const pager = pagerOf(repo, 100);
