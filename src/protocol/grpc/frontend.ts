@@ -1,8 +1,9 @@
-import { Server, status as Status, type ServerCredentials } from '@grpc/grpc-js';
+import { Server, type ServerCredentials } from '@grpc/grpc-js';
 import { UnavailableError } from '../../errors/index.js';
 import type { ServerCore } from '../../server-types.js';
 import { coreHandlers, healthCheckHandler } from './core-handlers.js';
 import { decompressionLimit, DEFAULT_GRPC_MAX_INPUT_SIZE } from './decompression-limit.js';
+import { shutDownGrpcServer } from './graceful-shutdown.js';
 import { InFlightCalls } from './in-flight-calls.js';
 import { inferHandler } from './infer-handler.js';
 import { widenReceiveWindows } from './receive-window.js';
@@ -98,27 +99,10 @@ export function createGrpcFrontend(core: ServerCore, options: GrpcFrontendOption
   server.addService(INFERENCE_SERVICE, calls.track(INFERENCE_SERVICE, implementation));
   server.addService(HEALTH_SERVICE, calls.track(HEALTH_SERVICE, { check: healthCheckHandler(ctx) }));
 
-  // tryShutdown's callback only comes once every session has closed by itself, and not at all
-  // after forceShutdown() destroyed them, so the timeout path resolves on its own.
-  const shutDown = (timeoutMs: number): Promise<void> =>
-    new Promise((resolve) => {
-      closing = true;
-      let flushTimer: NodeJS.Timeout | undefined;
-      const done = (): void => {
-        clearTimeout(exitTimer);
-        clearTimeout(flushTimer);
-        resolve();
-      };
-      const exitTimer = setTimeout(() => {
-        if (calls.size > 0) logger?.warn({ calls: calls.size }, 'gRPC calls still open at the exit timeout; ending them');
-        calls.endAll({ code: Status.UNAVAILABLE, details: EXIT_TIMEOUT_MESSAGE });
-        flushTimer = setTimeout(() => {
-          server.forceShutdown();
-          done();
-        }, FLUSH_MS);
-      }, timeoutMs);
-      server.tryShutdown(done);
-    });
+  const shutDown = (timeoutMs: number): Promise<void> => {
+    closing = true;
+    return shutDownGrpcServer(server, calls, timeoutMs, logger);
+  };
 
   return {
     listen() {
@@ -160,15 +144,6 @@ export function createGrpcFrontend(core: ServerCore, options: GrpcFrontendOption
     },
   };
 }
-
-/** The status of a call still open when the exit timeout ends. */
-export const EXIT_TIMEOUT_MESSAGE = 'GRPC server exit timeout reached before the request completed';
-
-/**
- * How long calls ended at the exit timeout get to send their status before the connections
- * are destroyed (statuses are small; a client that does not read loses its own).
- */
-export const FLUSH_MS = 250;
 
 /** IPv6 literals need brackets in a gRPC target ("[::1]:8001"). */
 function hostForUri(address: string): string {

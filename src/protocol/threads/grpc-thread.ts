@@ -1,10 +1,10 @@
 import { createServer as createNetServer } from 'node:net';
 import { toBinary } from '@bufbuild/protobuf';
-import { Server, ServerCredentials, status as Status, type MethodDefinition, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type MethodDefinition, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { ModelInferRequestSchema, type ModelInferRequest, type ModelInferResponse } from '../../generated/grpc_service_pb.js';
 import { forwardHeaders, metadataPairs } from '../header-forward.js';
 import { decompressionLimit, DEFAULT_GRPC_MAX_INPUT_SIZE } from '../grpc/decompression-limit.js';
-import { EXIT_TIMEOUT_MESSAGE, FLUSH_MS } from '../grpc/frontend.js';
+import { shutDownGrpcServer } from '../grpc/graceful-shutdown.js';
 import { InFlightCalls } from '../grpc/in-flight-calls.js';
 import { toGrpcStatus } from '../grpc/grpc-status.js';
 import { abortOnCancel } from '../grpc/infer-handler.js';
@@ -116,24 +116,8 @@ export function startGrpcThreadServer(fd: number, config: GrpcThreadConfig, remo
     // As the in-thread frontend: calls still open at the timeout end with UNAVAILABLE, then
     // the connections go.
     close(timeoutMs) {
-      return new Promise<void>((resolve) => {
-        net.close();
-        let flushTimer: NodeJS.Timeout | undefined;
-        const done = (): void => {
-          clearTimeout(exitTimer);
-          clearTimeout(flushTimer);
-          forwarder.close();
-          resolve();
-        };
-        const exitTimer = setTimeout(() => {
-          calls.endAll({ code: Status.UNAVAILABLE, details: EXIT_TIMEOUT_MESSAGE });
-          flushTimer = setTimeout(() => {
-            server.forceShutdown();
-            done();
-          }, FLUSH_MS);
-        }, timeoutMs);
-        server.tryShutdown(done);
-      });
+      net.close();
+      return shutDownGrpcServer(server, calls, timeoutMs).finally(() => forwarder.close());
     },
   };
 }
