@@ -42,3 +42,16 @@ export function requestToWire(request: InstanceRequest, inputs: WireTensor[]): W
     parameters,
   };
 }
+
+/**
+ * The other way, for a BLS request a stub sends: its parameters with `correlation_id` back as
+ * `sequence_id` (0 or '' = none) and `flags` bits 1 and 2 as `sequence_start` /
+ * `sequence_end`, as Triton's python_backend sets them on the TRITONSERVER_InferenceRequest.
+ */
+export function wireParameters(wire: WireRequest): InferParameters {
+  const parameters: InferParameters = { ...wire.parameters };
+  if (wire.correlation_id !== 0 && wire.correlation_id !== '') parameters['sequence_id'] = wire.correlation_id;
+  if ((wire.flags & 1) !== 0) parameters['sequence_start'] = true;
+  if ((wire.flags & 2) !== 0) parameters['sequence_end'] = true;
+  return parameters;
+}

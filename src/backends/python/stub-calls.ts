@@ -1,23 +1,16 @@
 import { InvalidArgumentError, toTritonError, TRITON_ERROR_CODES, UnavailableError } from '../../errors/index.js';
-import type { InferenceRequest, InferenceResponse, InferParameters } from '../../infer/tensor.js';
+import type { InferenceRequest, InferenceResponse } from '../../infer/tensor.js';
 import type { CustomMetrics } from './custom-metrics.js';
 import type { PythonBackendServices } from './services.js';
 import { ShmObject, type ShmArena } from './shm-objects.js';
+import { wireParameters, type WireRequest } from './request-wire.js';
 import type { StubMessage, StubProcess } from './stub-process.js';
-import { layoutBytes, readTensors, writeTensors, type WireTensor } from './tensor-wire.js';
+import { layoutBytes, readTensors, writeTensors } from './tensor-wire.js';
 
-/** A BLS request as the stub sends it (stub.py `Stub.bls`). */
-interface WireBlsRequest {
+/** A BLS request as the stub sends it (stub.py `Stub.bls`): a request, and the model it is for. */
+interface WireBlsRequest extends WireRequest {
   model_name: string;
   model_version: number;
-  inputs: WireTensor[];
-  outputs: string[];
-  id: string;
-  correlation_id: number | string;
-  flags: number;
-  /** µs; 0 = none. */
-  timeout: number;
-  parameters: InferParameters;
 }
 
 /**
@@ -144,10 +137,7 @@ export class StubCalls {
 
   #request(wire: WireBlsRequest, arena: ShmObject): InferenceRequest {
     const inputs = readTensors(arena, wire.inputs, `${this.#label}: BLS request to model '${wire.model_name}'`);
-    const parameters: InferParameters = { ...wire.parameters };
-    if (wire.correlation_id !== 0 && wire.correlation_id !== '') parameters['sequence_id'] = wire.correlation_id;
-    if ((wire.flags & 1) !== 0) parameters['sequence_start'] = true;
-    if ((wire.flags & 2) !== 0) parameters['sequence_end'] = true;
+    const parameters = wireParameters(wire);
     const request: InferenceRequest = { modelName: wire.model_name, inputs };
     if (wire.model_version >= 0) request.modelVersion = wire.model_version;
     if (wire.id !== '') request.id = wire.id;
