@@ -7,10 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PythonBackend } from '../../../../src/backends/python/index.js';
-import { parseModelConfigText } from '../../../../src/config/index.js';
 import { tempDir } from '../../../e2e/helpers/temp-repo.js';
-import { FAULTY_CONFIG, pythonSkipReason, writePyModel } from '../../../fixtures/python-models/repo.js';
+import { FAULTY_CONFIG, pythonSkipReason, startPythonInstance, writePyModel } from '../../../fixtures/python-models/repo.js';
 
 const skip = pythonSkipReason();
 const tmp = tempDir('infera-python-env-');
@@ -26,19 +24,9 @@ function fakeEnv(dir: string, flags: string): string {
 }
 
 async function start(name: string, envPath?: string) {
-  const dir = writePyModel(tmp.dir, name, 'faulty.py');
+  writePyModel(tmp.dir, name, 'faulty.py');
   const params = envPath === undefined ? '' : `parameters { key: "EXECUTION_ENV_PATH" value { string_value: "${envPath}" } }`;
-  const config = parseModelConfigText(`name: "${name}"\n${FAULTY_CONFIG}\n${params}`, 'config.pbtxt');
-  return new PythonBackend().createInstance({
-    name: `${name}_0`,
-    modelName: name,
-    version: 1,
-    modelFile: path.join(dir, '1', 'model.py'),
-    kind: 'KIND_CPU',
-    intraOpThreads: 1,
-    interOpThreads: 0,
-    config,
-  });
+  return startPythonInstance(tmp.dir, name, `${FAULTY_CONFIG}\n${params}`);
 }
 
 describe.skipIf(skip !== undefined)('python environment', () => {

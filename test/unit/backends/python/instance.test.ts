@@ -6,13 +6,11 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PythonBackend } from '../../../../src/backends/python/index.js';
-import { parseModelConfigText } from '../../../../src/config/index.js';
 import type { Tensor } from '../../../../src/infer/tensor.js';
 import type { InstanceRequest } from '../../../../src/backends/request-instance.js';
 import { PYTHON_PIPELINE_DEPTH } from '../../../../src/backends/python/instance.js';
 import { tempDir } from '../../../e2e/helpers/temp-repo.js';
-import { FAULTY_CONFIG, pythonSkipReason, writePyModel } from '../../../fixtures/python-models/repo.js';
+import { FAULTY_CONFIG, pythonSkipReason, startPythonInstance, writePyModel } from '../../../fixtures/python-models/repo.js';
 
 const skip = pythonSkipReason();
 const tmp = tempDir('infera-python-instance-');
@@ -25,18 +23,7 @@ output [{ name: "Y", data_type: TYPE_INT32, dims: [4] }, { name: "CANCELLED", da
 `;
 
 function start(name: string, extraConfig = '', baseConfig = FAULTY_CONFIG) {
-  const dir = path.join(tmp.dir, name);
-  const config = parseModelConfigText(`name: "${name}"\n${baseConfig}\n${extraConfig}`, 'config.pbtxt');
-  return new PythonBackend().createInstance({
-    name: `${name}_0`,
-    modelName: name,
-    version: 1,
-    modelFile: path.join(dir, '1', 'model.py'),
-    kind: 'KIND_CPU',
-    intraOpThreads: 1,
-    interOpThreads: 0,
-    config,
-  });
+  return startPythonInstance(tmp.dir, name, `${baseConfig}\n${extraConfig}`);
 }
 
 const mode = (m: number): Tensor[] => [{ name: 'MODE', datatype: 'INT32', shape: [1], data: new Uint8Array(Int32Array.of(m).buffer) }];
