@@ -75,6 +75,15 @@ export function abortOnCancel(call: ServerUnaryCall<ModelInferRequest, ModelInfe
   return { signal: cancellation, release: () => call.removeListener('cancelled', onCancel) };
 }
 
+/**
+ * `GRPCInferenceService/ModelInfer`, as Triton's grpc_server.cc answers it: the model looked
+ * up once (NOT_FOUND / UNAVAILABLE with the lookup's message), a decoupled model refused with
+ * UNIMPLEMENTED "ModelInfer RPC doesn't support models with decoupled transaction policy",
+ * the request decoded against the model (raw_input_contents stay views of the message; inputs
+ * and outputs in registered shared-memory regions are read and written in place), and the
+ * core's error as its gRPC status (errors/status-map.ts). A client cancel or an expired
+ * deadline cancels the request in the core.
+ */
 export function inferHandler(ctx: RpcContext): handleUnaryCall<ModelInferRequest, ModelInferResponse> {
   const { core } = ctx;
   return unary(ctx, 'inference', 'ModelInfer', async (msg, call) => {

@@ -43,6 +43,11 @@ interface Slot {
 const GRPC_ERROR_HEADER = 'triton_grpc_error';
 const SHUTTING_DOWN = 'GRPC server is shutting down and has stopped accepting new requests.';
 
+/**
+ * The ModelStreamInfer handler described at the top of this file (request order, decoupled
+ * responses as they come, in-band errors or `triton_grpc_error`). A restricted `inference`
+ * protocol refuses the stream with its status before any message is read.
+ */
 export function streamInferHandler(
   ctx: RpcContext,
 ): handleBidiStreamingCall<ModelInferRequest, ModelStreamInferResponse> {
