@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpClient } from '../../src/client/index.js';
 import { writeJsModel } from '../fixtures/js-models/repo.js';
-import { CLI, startServer, type RunningServer } from './helpers/server-process.js';
+import { CLI, startServer, untilLogged, type RunningServer } from './helpers/server-process.js';
 import { tempDir } from './helpers/temp-repo.js';
 
 const examples = path.resolve('examples/model_repository');
@@ -89,6 +89,7 @@ describe.skipIf(!placed)('model paging of the ocr ensemble (needs the placed OCR
 
     const before = server.logs.length;
     expect(await ocr(client)).toEqual(['Hello World']);
+    expect(await untilLogged(server.logs, /^paging: loaded 'ocr'/, before)).toBeDefined();
     const loaded = server.logs
       .slice(before)
       .map((l) => /^paging: loaded '([^']+)'/.exec(String(l.msg ?? ''))?.[1])
@@ -102,6 +103,8 @@ describe.skipIf(!placed)('model paging of the ocr ensemble (needs the placed OCR
 
     const pushed = server.logs.length;
     await wide(client);
+    // The evictions are logged before `wide` is loaded, and that before its reply.
+    expect(await untilLogged(server.logs, /^paging: loaded 'wide'/, pushed)).toBeDefined();
     // Over the budget once `wide` is in: the ensemble goes, with the composing models only it uses.
     const evicted = evictions(server, pushed);
     expect(evicted[0]).toBe('ocr');
@@ -112,6 +115,7 @@ describe.skipIf(!placed)('model paging of the ocr ensemble (needs the placed OCR
     // The next ocr request evicts the least recently used idle model (`wide`) and pages it all back in.
     const back = server.logs.length;
     expect(await ocr(client)).toEqual(['Hello World']);
+    expect(await untilLogged(server.logs, /^paging: loaded 'ocr'/, back)).toBeDefined();
     expect(evictions(server, back)).toEqual(['wide']);
   }, 300_000);
 });

@@ -25,7 +25,7 @@ import {
   STRINGS_CONFIG,
   writePyModel,
 } from '../fixtures/python-models/repo.js';
-import { startServer, type RunningServer } from './helpers/server-process.js';
+import { startServer, untilLogged, type RunningServer } from './helpers/server-process.js';
 import { tempDir } from './helpers/temp-repo.js';
 
 const skip = pythonSkipReason();
@@ -98,7 +98,7 @@ describe.skipIf(skip !== undefined)('python backend', () => {
       model_repository: expect.stringMatching(/add_sub$/),
     });
     expect(JSON.parse(args['model_config']!)).toMatchObject({ name: 'add_sub', backend: 'python' });
-    expect(server.logs.some((l) => /add_sub initialized as add_sub_0_0/.test(String(l.msg)))).toBe(true);
+    expect(await untilLogged(server.logs, /add_sub initialized as add_sub_0_0/)).toBeDefined();
   });
 
   test('default_model_filename names the Python file', async () => {
@@ -317,7 +317,7 @@ describe.skipIf(skip !== undefined)('python backend', () => {
     expect(next.status).toBe(200);
     // A new process: its execution count started again.
     expect(output(next.json, 'EXECUTIONS').data).toEqual([1]);
-    expect(server.logs.some((l) => /faulty_0' restarted$/.test(String(l.msg)))).toBe(true);
+    expect(await untilLogged(server.logs, /faulty_0' restarted$/)).toBeDefined();
     expect(await ready()).toBe(200);
     // The dead stub's shared memory is gone: the new stub has two arenas, as the old one had.
     expect(shmObjects(pid).length).toBe(objectsBefore);

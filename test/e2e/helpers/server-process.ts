@@ -48,17 +48,25 @@ function metricsDisabled(args: readonly string[]): boolean {
   return args.some((a, i) => (a.startsWith('--allow-metrics=') ? off(a.slice('--allow-metrics='.length)) : a === '--allow-metrics' && off(args[i + 1])));
 }
 
-/** The port of the first log line matching `pattern` ("Started ... at <address>:<port>"), polled for up to `ms`. */
-async function loggedPort(logs: readonly Record<string, unknown>[], pattern: RegExp, ms: number): Promise<number | undefined> {
+/**
+ * The index of the first log line at or after `from` whose message matches `pattern`, polled for
+ * up to `ms`; undefined when none came. Log lines reach the test through the child's stdout, a
+ * different channel from its HTTP/gRPC replies, so a line printed before a reply was sent can
+ * still be unread when the reply arrives: tests wait for the line instead of reading `logs` once.
+ */
+export async function untilLogged(logs: readonly Record<string, unknown>[], pattern: RegExp, from = 0, ms = 5_000): Promise<number | undefined> {
   const deadline = Date.now() + ms;
-  for (;;) {
-    for (const l of logs) {
-      const m = pattern.exec(String(l.msg ?? ''));
-      if (m) return Number(m[1]);
-    }
+  for (let i = from; ; ) {
+    for (; i < logs.length; i++) if (pattern.test(String(logs[i]!.msg ?? ''))) return i;
     if (Date.now() > deadline) return undefined;
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The port of the first log line matching `pattern` ("Started ... at <address>:<port>"), polled for up to `ms`. */
+async function loggedPort(logs: readonly Record<string, unknown>[], pattern: RegExp, ms: number): Promise<number | undefined> {
+  const i = await untilLogged(logs, pattern, 0, ms);
+  return i === undefined ? undefined : Number(pattern.exec(String(logs[i]!.msg ?? ''))![1]);
 }
 
 /**
