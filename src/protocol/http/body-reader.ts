@@ -73,17 +73,13 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    const read = readBodyUncounted(req, length);
-    if (budget === undefined) return read;
-    const release = (): void => budget.release(length);
-    read.then(release, release);
-    return read;
+    return readBodyUncounted(req, length, budget === undefined ? undefined : () => budget.release(length));
   }
   if (req.headers['transfer-encoding'] === undefined) return Promise.resolve(Buffer.allocUnsafeSlow(0));
 
   let reserved = 0;
   const chunks: Buffer[] = [];
-  const read = collect(req, (chunk, offset) => {
+  return collect(req, (chunk, offset) => {
     if (offset + chunk.byteLength > limit) throw new BodyTooLargeError(offset + chunk.byteLength, undefined);
     if (chunk.byteLength > 0 && chunks.length >= MAX_CHUNKED_CHUNKS) throw new TooManyChunksError();
     if (budget !== undefined && !req.complete) {
@@ -101,18 +97,16 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       freeBuffer(c);
     }
     return body;
-  });
-  const release = (): void => budget?.release(reserved);
-  read.then(release, release);
-  return read;
+  }, () => budget?.release(reserved));
 }
 
 /**
  * A Content-Length body of `length` bytes, allocated up front. When the read fails (the client
  * left or was timed out) the buffer is freed at once: an idle server may not collect garbage
  * for a long time, and abandoned bodies would hold their memory until it does.
+ * @param settled called when the read ends, either way (returns the body's receive budget)
  */
-function readBodyUncounted(req: IncomingMessage, length: number): Promise<Buffer> {
+function readBodyUncounted(req: IncomingMessage, length: number, settled?: () => void): Promise<Buffer> {
   const body = Buffer.allocUnsafeSlow(length);
   if (length === 0) return Promise.resolve(body);
   const read = collect(req, (chunk, offset) => {
@@ -121,20 +115,35 @@ function readBodyUncounted(req: IncomingMessage, length: number): Promise<Buffer
     body.set(chunk, offset);
     freeBuffer(chunk);
     return true;
-  }, (total) => (total === length ? body : undefined));
+  }, (total) => (total === length ? body : undefined), settled);
   read.catch(() => freeBuffer(body));
   return read;
+}
+
+/** How to end the body read in progress of a request (its `collect`), for `abandonBodyRead`. */
+const reads = new WeakMap<IncomingMessage, () => void>();
+
+/**
+ * Ends `req`'s body read now, as if the client had left: the read rejects with
+ * RequestAbortedError, and its share of the receive budget is returned before this returns
+ * (its buffer is freed a moment later). The idle timeout calls it before answering 408: the
+ * budget is back before the connection closes, not when the socket's close is reported a turn
+ * later, by which time the client may have sent its next body to another protocol thread.
+ */
+export function abandonBodyRead(req: IncomingMessage): void {
+  reads.get(req)?.();
 }
 
 /**
  * Drives the stream: `onChunk` stores (and may free) a chunk at `offset` (false or a throw
  * stops reading); `finish` turns the byte total into the body, or undefined when it came up
- * short.
+ * short; `onSettled` runs when the read ends, either way, before the promise settles.
  */
 function collect(
   req: IncomingMessage,
   onChunk: (chunk: Buffer, offset: number) => boolean,
   finish: (total: number) => Buffer | undefined,
+  onSettled?: () => void,
 ): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     let total = 0;
@@ -142,9 +151,11 @@ function collect(
     const settle = (err: Error | undefined, body?: Buffer): void => {
       if (settled) return;
       settled = true;
+      reads.delete(req);
       req.removeListener('data', onData);
       req.removeListener('end', onEnd);
       req.removeListener('close', onClose);
+      onSettled?.();
       if (err === undefined) resolve(body!);
       else reject(err);
     };
@@ -173,6 +184,7 @@ function collect(
     // 'error' stays attached: a late stream error must not become an uncaught exception.
     req.on('error', onError);
     req.on('close', onClose);
+    reads.set(req, onClose);
   });
 }
 

@@ -3,7 +3,7 @@ import { httpServerOptions } from './node-server-options.js';
 import type { AddressInfo } from 'node:net';
 import { TritonError, UnavailableError } from '../../errors/index.js';
 import type { ServerCore } from '../../server-types.js';
-import { RequestAbortedError, TooManyChunksError } from './body-reader.js';
+import { abandonBodyRead, RequestAbortedError, TooManyChunksError } from './body-reader.js';
 import { attachReceiveBudget, ReceiveBudget, ReceiveBudgetError } from './receive-budget.js';
 import { handleGenerate } from './generate-handler.js';
 import { errorDetail } from './json-fields.js';
@@ -61,6 +61,12 @@ export interface HttpFrontendOptions {
    */
   maxReceivingSize?: number;
   /**
+   * The receive budget to charge instead of one of `maxReceivingSize` of its own: the one the
+   * protocol threads share with this frontend (threaded-frontends.ts), so that the cap holds
+   * across all of them.
+   */
+  receiveBudget?: ReceiveBudget;
+  /**
    * `--allow-console`: serve the browser UIs, the web console at `/console/` and Swagger UI at
    * `/v2/docs/` (both in the `metadata` API group); when false they are 404 like any unknown
    * URL. `/v2/openapi.json` is served either way. Default true.
@@ -111,7 +117,7 @@ export function createHttpFrontend(core: ServerCore, options: HttpFrontendOption
   const inferContext: InferContext = { core, maxInputSize, headerForwardPattern: options.headerForwardPattern };
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-  const budget = new ReceiveBudget(options.maxReceivingSize ?? DEFAULT_RECEIVING_SIZE_FACTOR * maxInputSize);
+  const budget = options.receiveBudget ?? new ReceiveBudget(options.maxReceivingSize ?? DEFAULT_RECEIVING_SIZE_FACTOR * maxInputSize);
   let inFlight = 0;
   let closing = false;
   let closed: Promise<void> | undefined;
@@ -247,6 +253,7 @@ function watchIdleBody(req: IncomingMessage, res: ServerResponse, timeoutMs: num
       return;
     }
     res.shouldKeepAlive = false;
+    abandonBodyRead(req);
     sendErrorMessage(
       res,
       408,

@@ -14,16 +14,29 @@ export class ReceiveBudgetError extends UnavailableError {}
  * A body reserves its Content-Length when its reading starts, or, when chunked, each chunk as
  * it arrives; the reservation is returned when the body is complete or abandoned (a complete
  * body belongs to its request from then on and is not counted).
+ *
+ * The count lives in shared memory so that one cap holds across the protocol threads and the
+ * core thread's frontend: budgets built on the same `counter` share it, and a reservation is
+ * one compare-and-swap, so two threads can never both pass the last bytes.
  */
 export class ReceiveBudget {
-  private used = 0;
+  readonly #used: BigInt64Array;
 
-  /** @param limit bytes; 0 or Infinity means no cap */
-  constructor(readonly limit: number) {}
+  /**
+   * @param limit bytes; 0 or Infinity means no cap
+   * @param counter the shared count of reserved bytes (8 bytes) of another budget with the
+   *   same limit, when this one is to share it (a protocol thread's); a new count by default
+   */
+  constructor(
+    readonly limit: number,
+    readonly counter: SharedArrayBuffer = new SharedArrayBuffer(8),
+  ) {
+    this.#used = new BigInt64Array(counter, 0, 1);
+  }
 
-  /** Bytes reserved by bodies being received now. */
+  /** Bytes reserved by bodies being received now, by every budget sharing the counter. */
   get reserved(): number {
-    return this.used;
+    return Number(Atomics.load(this.#used, 0));
   }
 
   /**
@@ -33,18 +46,23 @@ export class ReceiveBudget {
    *   --http-max-receiving-size to increase the limit." when the reservation would pass the cap
    */
   reserve(bytes: number): void {
-    if (this.limit > 0 && this.used + bytes > this.limit) {
-      throw new ReceiveBudgetError(
-        `request body of ${bytes} bytes refused: request bodies being received already hold ${this.used} bytes ` +
-          `of the ${this.limit} byte limit. Use --http-max-receiving-size to increase the limit.`,
-      );
+    const add = BigInt(bytes);
+    for (let used = Atomics.load(this.#used, 0); ; ) {
+      if (this.limit > 0 && Number(used) + bytes > this.limit) {
+        throw new ReceiveBudgetError(
+          `request body of ${bytes} bytes refused: request bodies being received already hold ${used} bytes ` +
+            `of the ${this.limit} byte limit. Use --http-max-receiving-size to increase the limit.`,
+        );
+      }
+      const seen = Atomics.compareExchange(this.#used, 0, used, used + add);
+      if (seen === used) return;
+      used = seen;
     }
-    this.used += bytes;
   }
 
   /** Returns a reservation made with `reserve`. */
   release(bytes: number): void {
-    this.used -= bytes;
+    Atomics.sub(this.#used, 0, BigInt(bytes));
   }
 }
 

@@ -25,12 +25,13 @@ import { listenOnFd, type ThreadServer } from './thread-server.js';
  * to the core thread's frontend unchanged (`HttpForwarder`), so every other route, and every
  * malformed infer request, is answered exactly as in-thread.
  *
- * Limits apply per thread: `--http-max-receiving-size` caps the bodies each thread receives.
+ * `--http-max-receiving-size` caps the bodies all threads and the core thread's frontend receive
+ * together: their budgets share one counter (`config.receiveCounter`).
  */
 export function startHttpThreadServer(fd: number, config: HttpThreadConfig, remote: RemoteInfer, logger?: ThreadLogger): ThreadServer {
   const maxInputSize = config.maxInputSize ?? DEFAULT_MAX_INPUT_SIZE;
   const idleTimeoutMs = config.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-  const budget = new ReceiveBudget(config.maxReceivingSize ?? DEFAULT_RECEIVING_SIZE_FACTOR * maxInputSize);
+  const budget = new ReceiveBudget(config.maxReceivingSize ?? DEFAULT_RECEIVING_SIZE_FACTOR * maxInputSize, config.receiveCounter);
   const restricted = config.restrictedApis ?? new Map();
   const forwarder = new HttpForwarder(config.corePort);
 

@@ -16,6 +16,8 @@ export interface HttpThreadConfig {
   requestTimeoutMs?: number;
   idleTimeoutMs?: number;
   maxReceivingSize?: number;
+  /** The count of bytes being received that the thread shares with the others and the core thread (ReceiveBudget.counter). */
+  receiveCounter?: SharedArrayBuffer;
   restrictedApis?: RestrictedApis;
   headerForwardPattern?: RegExp;
   /** The core thread's own frontend, on 127.0.0.1, for everything forwarded. */

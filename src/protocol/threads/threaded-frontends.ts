@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type { ServerCore } from '../../server-types.js';
 import { createGrpcFrontend, type GrpcFrontend, type GrpcFrontendOptions } from '../grpc/frontend.js';
-import { createHttpFrontend, type HttpFrontend, type HttpFrontendOptions } from '../http/frontend.js';
+import { createHttpFrontend, DEFAULT_MAX_INPUT_SIZE, DEFAULT_RECEIVING_SIZE_FACTOR, type HttpFrontend, type HttpFrontendOptions } from '../http/frontend.js';
+import { ReceiveBudget } from '../http/receive-budget.js';
 import { protocolThreadsUnavailable, startProtocolThreads, type ProtocolThreads } from './protocol-threads.js';
 
 /**
@@ -52,13 +53,15 @@ export interface Threaded {
 export function createThreadedHttpFrontend(core: ServerCore, options: HttpFrontendOptions & ProtocolThreadOptions): HttpFrontend & Threaded {
   const count = threadsToStart(options.threadCount, options.logger, 'HTTP');
   if (count === 0) return createHttpFrontend(core, options);
-  const inner = createHttpFrontend(core, { ...options, address: '127.0.0.1', port: 0 });
+  const receiveBudget = new ReceiveBudget(options.maxReceivingSize ?? DEFAULT_RECEIVING_SIZE_FACTOR * (options.maxInputSize ?? DEFAULT_MAX_INPUT_SIZE));
+  const inner = createHttpFrontend(core, { ...options, address: '127.0.0.1', port: 0, receiveBudget });
   const front = behindProtocolThreads(inner, options.address, (corePort) =>
     startProtocolThreads(core, 'http', count, options.address, options.port, {
       maxInputSize: options.maxInputSize,
       requestTimeoutMs: options.requestTimeoutMs,
       idleTimeoutMs: options.idleTimeoutMs,
-      maxReceivingSize: options.maxReceivingSize,
+      maxReceivingSize: receiveBudget.limit,
+      receiveCounter: receiveBudget.counter,
       restrictedApis: options.restrictedApis,
       headerForwardPattern: options.headerForwardPattern,
       corePort,

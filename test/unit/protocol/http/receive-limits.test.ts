@@ -5,6 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { protocolThreadsUnavailable } from '../../../../src/protocol/threads/protocol-threads.js';
 import { start, type Started } from './helpers.js';
 
 let s: Started;
@@ -113,6 +114,33 @@ describe('receive budget', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(third.received()).toBe('');
     expect(third.sock.destroyed).toBe(false);
+  });
+});
+
+const threadsUnavailable = protocolThreadsUnavailable();
+describe.skipIf(threadsUnavailable !== undefined)(`receive budget on two protocol threads${threadsUnavailable ? ` (skipped: ${threadsUnavailable})` : ''}`, () => {
+  it('holds one cap across the threads: of four 2 MB bodies under a 4.5 MB cap, two are received and two refused', async () => {
+    s = await start({ threadCount: 2, maxInputSize: 2_000_000, maxReceivingSize: 4_500_000, idleTimeoutMs: 0 });
+    // Four connections land on the two threads as the kernel spreads them (SO_REUSEPORT); with
+    // a cap per thread, only three or four on one thread would see a refusal.
+    const uploads = [];
+    for (let i = 0; i < 4; i++) {
+      uploads.push(await partialUpload(s.port, 2_000_000, 1000));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const refused = uploads.filter((u) => /^HTTP\/1\.1 503 /.test(u.received()));
+    expect(refused.length).toBe(2);
+    expect(uploads.filter((u) => u.received() === '' && !u.sock.destroyed).length).toBe(2);
+  });
+
+  it('returns the budget of a body ended by the idle timeout before its connection closes', async () => {
+    s = await start({ threadCount: 2, idleTimeoutMs: 300, maxInputSize: 2_000_000, maxReceivingSize: 3_000_000 });
+    for (let i = 0; i < 4; i++) {
+      // Were the last body still counted, the next would be refused with 503 at once.
+      const upload = await partialUpload(s.port, 2_000_000, 1000);
+      await upload.closed;
+      expect(upload.received()).toMatch(/^HTTP\/1\.1 408 /);
+    }
   });
 });
 
