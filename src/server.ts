@@ -19,7 +19,7 @@ import { createModelPager, pagingIndexJson } from './repository/paging-setup.js'
 import { pagedOutModel } from './server-paging.js';
 import { tryLoadNativeAddon } from './native/binding.js';
 import type { ComputeTiming } from './infer/compute-timing.js';
-import { readyModelOf, runInference, streamInference, type PipelineContext } from './server-pipeline.js';
+import { composingStream, readyModelOf, runInference, streamInference, type PipelineContext } from './server-pipeline.js';
 import type { InferenceServerOptions } from './server-options.js';
 import { serverMetadataOf } from './server-metadata.js';
 import type {
@@ -128,6 +128,8 @@ export class InferenceServer implements ServerCore {
           const step = { onTiming: (t: ComputeTiming) => (timing = t) };
           return runInference(this.#pipeline, request, signal, { step }).then((response) => ({ outputs: response.outputs, timing }));
         },
+        decoupled: (model, version) => readyModelOf(this.#repository.getReady(model, version)).decoupled,
+        inferStream: (request, signal) => composingStream(this.#pipeline, request, signal),
       },
     });
     this.#pager =

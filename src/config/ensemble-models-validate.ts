@@ -95,22 +95,28 @@ function checkStep(ensemble: string, step: ModelEnsembling_Step, model: ModelCon
  *   ensemble's own inputs/outputs, using their reshape when they have one, and each step
  *   model's inputs/outputs).
  *
- * Decoupled step models (any number of responses per request) are refused: infera's
- * ensembles pass exactly one response per step.
+ * - the decoupled data flow (Triton's decouple labels): every tensor carries the label of the
+ *   decoupled step it descends from (0: none, the ensemble's inputs); a decoupled step's
+ *   outputs get a new label, any other step's outputs the label of its inputs; a step whose
+ *   inputs carry different labels, or ensemble outputs that do, are refused ("receives inputs
+ *   originated from different decoupled models"), since their responses could never be paired.
  *
  * @param modelOf the completed config of the model a step runs (the version it names, or the
  *   one serving requests for -1); the repository has checked that it is loaded.
+ * @returns whether the ensemble is decoupled (a step on its data flow is): Triton sets the
+ *   ensemble's `model_transaction_policy.decoupled` to this, whatever its config says.
  * @throws InvalidArgumentError with Triton's message for the first problem found.
  */
-export function validateEnsembleModels(ensemble: ModelConfig, modelOf: (step: ModelEnsembling_Step) => ModelConfig): void {
+export function validateEnsembleModels(ensemble: ModelConfig, modelOf: (step: ModelEnsembling_Step) => ModelConfig): { decoupled: boolean } {
   const scheduling = ensemble.schedulingChoice;
-  if (scheduling.case !== 'ensembleScheduling') return;
+  if (scheduling.case !== 'ensembleScheduling') return { decoupled: false };
   const name = ensemble.name;
   const batching = ensemble.maxBatchSize > 0;
   const tensors = new Map<string, TensorNode>();
   for (const io of [...ensemble.input, ...ensemble.output]) {
     tensors.set(io.name, node(name, batching, io.dataType, io.reshape !== undefined ? io.reshape.shape : io.dims));
   }
+  const decoupledSteps = new Set<ModelEnsembling_Step>();
   for (const step of scheduling.value.step) {
     const model = modelOf(step);
     if (model.maxBatchSize !== 0 && model.maxBatchSize < ensemble.maxBatchSize) {
@@ -120,10 +126,50 @@ export function validateEnsembleModels(ensemble: ModelConfig, modelOf: (step: Mo
       );
     }
     checkStep(name, step, model, tensors);
-    if (model.modelTransactionPolicy?.decoupled === true) {
-      throw new InvalidArgumentError(
-        `in ensemble ${name}, step of model '${step.modelName}' is decoupled; infera ensembles do not support decoupled composing models`,
-      );
+    if (model.modelTransactionPolicy?.decoupled === true) decoupledSteps.add(step);
+  }
+  return { decoupled: decoupleLabels(ensemble, scheduling.value.step, decoupledSteps, tensors) > 0 };
+}
+
+/**
+ * Triton's decouple-label walk over the data flow (core `ValidateEnsembleConfig`): labels the
+ * tensors from the ensemble's inputs on, step by step as each step's inputs are labelled.
+ * @returns how many decoupled steps the flow passes (0: the ensemble is not decoupled).
+ * @throws InvalidArgumentError "in ensemble <e>, step of model '<m>' receives inputs originated
+ *   from different decoupled models", `<m>` being the model Triton names: the one that first
+ *   declared the step's output tensor (the ensemble itself for its outputs).
+ */
+function decoupleLabels(
+  ensemble: ModelConfig,
+  steps: readonly ModelEnsembling_Step[],
+  decoupledSteps: ReadonlySet<ModelEnsembling_Step>,
+  tensors: ReadonlyMap<string, TensorNode>,
+): number {
+  const name = ensemble.name;
+  const labels = new Map<string, number>(ensemble.input.map((i) => [i.name, 0]));
+  const mixed = (model: string): InvalidArgumentError =>
+    new InvalidArgumentError(`in ensemble ${name}, step of model '${model}' receives inputs originated from different decoupled models`);
+  let count = 0;
+  const waiting = steps.filter((s) => Object.keys(s.inputMap).length > 0);
+  for (let progress = true; progress; ) {
+    progress = false;
+    for (let i = 0; i < waiting.length; ) {
+      const step = waiting[i]!;
+      const inputs = Object.values(step.inputMap);
+      if (!inputs.every((t) => labels.has(t))) {
+        i++;
+        continue;
+      }
+      waiting.splice(i, 1);
+      progress = true;
+      const label = labels.get(inputs[0]!)!;
+      const outputs = Object.values(step.outputMap);
+      if (inputs.some((t) => labels.get(t) !== label)) throw mixed(tensors.get(outputs[0] ?? '')?.model ?? step.modelName);
+      const own = decoupledSteps.has(step) ? ++count : label;
+      for (const t of outputs) if (!labels.has(t)) labels.set(t, own);
     }
   }
+  const outputLabels = ensemble.output.flatMap((o) => (labels.has(o.name) ? [labels.get(o.name)!] : []));
+  if (outputLabels.some((l) => l !== outputLabels[0])) throw mixed(name);
+  return count;
 }

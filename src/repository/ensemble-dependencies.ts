@@ -33,12 +33,19 @@ function stepVersion(entry: ModelEntry | undefined, step: ModelEnsembling_Step):
  * 3. a step naming a version that is not READY: "ensemble '<e>' depends on '<m>' whose required
  *    version <v> is not loaded.";
  * 4. the steps against the composing models' completed configs (unmapped or unknown tensors,
- *    datatype or shape mismatches, batch sizes): config/ensemble-models-validate.ts.
+ *    datatype or shape mismatches, batch sizes, decoupled data flow): config/ensemble-models-validate.ts.
  *
+ * @param fits told, when the ensemble can load, whether it is decoupled (a decoupled step
+ *   model on its data flow), which its loaded version's transaction policy must say.
  * @returns the reason the ensemble cannot load, or undefined when it can (or `config` is not
  *   an ensemble).
  */
-export function ensembleDependencyError(name: string, config: ModelConfig, lookup: UpstreamLookup): string | undefined {
+export function ensembleDependencyError(
+  name: string,
+  config: ModelConfig,
+  lookup: UpstreamLookup,
+  fits?: (decoupled: boolean) => void,
+): string | undefined {
   if (config.schedulingChoice.case !== 'ensembleScheduling') return undefined;
   const steps = config.schedulingChoice.value.step;
   const models = [...new Set(steps.map((s) => s.modelName))];
@@ -58,11 +65,13 @@ export function ensembleDependencyError(name: string, config: ModelConfig, looku
       return `ensemble '${name}' depends on '${step.modelName}' whose required version ${step.modelVersion} is not loaded.`;
     }
   }
+  let decoupled: boolean;
   try {
-    validateEnsembleModels(config, (step) => stepVersion(lookup.entry(step.modelName), step)!.config!);
+    ({ decoupled } = validateEnsembleModels(config, (step) => stepVersion(lookup.entry(step.modelName), step)!.config!));
   } catch (err) {
     return toTritonError(err).message;
   }
+  fits?.(decoupled);
   return undefined;
 }
 

@@ -137,15 +137,15 @@ export async function resolveVersion(mv: ModelVersion, dir: string, base: ModelC
 /**
  * An ensemble version: no model file and no backend, so no auto-complete from a file; the
  * config is normalized and validated, including the ensemble's own data flow (its steps were
- * checked against their models before: model-operations.ts). Its transaction policy is set
- * as Triton's ensemble check sets it (core `ValidateEnsembleConfig`: decoupled when a step's
- * model is; infera refuses decoupled steps, so always `{ decoupled: false }`).
+ * checked against their models before: model-operations.ts). Its transaction policy is the one
+ * that check set on `base`, as Triton's (core `ValidateEnsembleConfig`: decoupled when a
+ * decoupled step model is on its data flow), never the config's own.
  * @throws InvalidArgumentError with Triton's message for a bad config.
  */
 async function resolveEnsembleVersion(mv: ModelVersion, dir: string, base: ModelConfig, opts: LoaderOptions): Promise<void> {
   const config = normalizeModelConfig(clone(ModelConfigSchema, base), { gpuCount: opts.gpuCount });
   validateModelConfig(config);
-  config.modelTransactionPolicy = create(ModelTransactionPolicySchema, { decoupled: false });
+  config.modelTransactionPolicy = create(ModelTransactionPolicySchema, { decoupled: base.modelTransactionPolicy?.decoupled === true });
   mv.config = config;
   mv.spec = await buildSpec(mv, dir, config);
   if (opts.createStats !== undefined) mv.stats = opts.createStats(mv.name, mv.version, config);

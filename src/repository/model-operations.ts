@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { InvalidArgumentError, toTritonError } from '../errors/index.js';
-import type { ModelConfig } from '../generated/model_config_pb.js';
+import { create } from '@bufbuild/protobuf';
+import { ModelTransactionPolicySchema, type ModelConfig } from '../generated/model_config_pb.js';
 import type { Logger } from '../observability/logger.js';
 import { cascadeUpstreams, downstreamsOf, ensembleUpstreams, loadOrder } from './dependency-graph.js';
 import { ensembleDependencyError, invalidDependents } from './ensemble-dependencies.js';
@@ -212,13 +213,17 @@ export class ModelOperations {
    * @returns the reason it cannot load, or undefined.
    */
   #missingUpstream(name: string, source: ModelSource, results: ReadonlyMap<string, LoadResult>): string | undefined {
-    return ensembleDependencyError(name, source.config, {
-      failure: (m) => {
+    const lookup = {
+      failure: (m: string) => {
         const r = results.get(m);
         return r === undefined || r.ok ? undefined : r;
       },
-      known: (m) => this.records.has(m),
-      entry: (m) => this.records.get(m)?.entry,
+      known: (m: string) => this.records.has(m),
+      entry: (m: string) => this.records.get(m)?.entry,
+    };
+    // As Triton's check sets the ensemble's transaction policy, whatever its config says.
+    return ensembleDependencyError(name, source.config, lookup, (decoupled) => {
+      source.config.modelTransactionPolicy = create(ModelTransactionPolicySchema, { decoupled });
     });
   }
 

@@ -30,4 +30,16 @@ export interface EnsembleHost {
    * @throws whatever the composing model's infer throws (its message names the model).
    */
   infer(request: InferenceRequest, signal?: CancelSignal): Promise<ComposingResult>;
+  /**
+   * Whether the version a step request would be served by is decoupled (its responses must be
+   * streamed: `inferStream`). @throws the lookup errors of `spec`.
+   */
+  decoupled(model: string, version?: number): boolean;
+  /**
+   * Runs one step request to a decoupled model, as `infer` does: its responses as they come
+   * (zero, one or many; `final` on the last, if it has outputs: a final flag sent alone ends the
+   * iteration without a result).
+   * @throws (from the iteration) whatever the composing model's stream throws.
+   */
+  inferStream(request: InferenceRequest, signal?: CancelSignal): AsyncIterable<ComposingResult & { final: boolean }>;
 }

@@ -29,6 +29,13 @@ export interface EnsemblePlan {
   steps: EnsembleStep[];
   /** Ensemble tensor → how many step inputs read it. */
   readers: ReadonlyMap<string, number>;
+  /** Ensemble tensor → the steps that read it, in config order. */
+  consumers: ReadonlyMap<string, readonly EnsembleStep[]>;
+  /**
+   * The ensemble's transaction policy (set at load from its steps: a decoupled step model on
+   * its data flow makes it decoupled): it may answer zero, one or many times.
+   */
+  decoupled: boolean;
   /** Ensemble output → its dims (the reshape when it has one), without the batch dimension. */
   outputDims: ReadonlyMap<string, number[]>;
   /** Ensemble inputs a request may leave out. */
@@ -59,12 +66,16 @@ export function planEnsemble(config: ModelConfig): EnsemblePlan {
       outputs: Object.entries(s.outputMap).map(([output, tensor]) => ({ output, tensor })),
     };
   });
+  const consumers = new Map<string, EnsembleStep[]>();
+  for (const step of steps) for (const { tensor } of step.inputs) consumers.set(tensor, [...(consumers.get(tensor) ?? []), step]);
   const outputDims = new Map(config.output.map((o) => [o.name, (o.reshape?.shape ?? o.dims).map(Number)]));
   return {
     name: config.name,
     batching: config.maxBatchSize > 0,
     steps,
     readers,
+    consumers,
+    decoupled: config.modelTransactionPolicy?.decoupled === true,
     outputDims,
     optionalInputs: new Set(config.input.filter((i) => i.optional).map((i) => i.name)),
     maxInflight: Number(scheduling.value.maxInflightRequests),

@@ -64,7 +64,8 @@ export class EnsembleScheduler extends SchedulerBase {
   }
 
   /**
-   * Runs the request's steps; it gets the ensemble's outputs as its one, final response.
+   * Runs the request's steps; it gets the ensemble's responses as they come (one, or for a
+   * decoupled ensemble any number, see EnsembleRun).
    * @throws (rejects) UnavailableError when stopping; CancelledError when the request's signal
    *   is already aborted; otherwise the first failing step's error (see EnsembleRun).
    */
@@ -76,11 +77,10 @@ export class EnsembleScheduler extends SchedulerBase {
       this.#inflight--;
       this.checkDrained();
     };
-    new EnsembleRun(this.#ctx, request.payload, request.enqueuedNs).run().then(
-      (result) => {
+    new EnsembleRun(this.#ctx, request.payload, request.enqueuedNs).run((outputs, final) => request.respond(outputs, final)).then(
+      (outcome) => {
         done();
-        request.respond(result.outputs, true);
-        request.complete(result);
+        request.complete(outcome);
       },
       (err: unknown) => {
         done();

@@ -154,9 +154,23 @@ describe('validateEnsembleModels (steps against the composing models)', () => {
     );
   });
 
-  test('decoupled step models are refused', () => {
-    const dec = { ...models, b: model('b', [{ name: 'x' }], [{ name: 'y' }], 4, true) };
-    expect(check(ensemble(CHAIN), dec)).toThrow("in ensemble ens, step of model 'b' is decoupled");
+  test('a decoupled step model makes the ensemble decoupled (Triton sets its transaction policy)', () => {
+    expect(validateEnsembleModels(ensemble(CHAIN), (s) => models[s.modelName]!)).toEqual({ decoupled: false });
+    const dec = { ...models, a: model('a', [{ name: 'x' }], [{ name: 'y' }], 4, true) };
+    expect(validateEnsembleModels(ensemble(CHAIN), (s) => dec[s.modelName]!)).toEqual({ decoupled: true });
+  });
+
+  test('a step whose inputs descend from different decoupled steps (or from one and the request) is refused', () => {
+    const dec = { ...models, a: model('a', [{ name: 'x' }], [{ name: 'y' }], 4, true), j: model('j', [{ name: 'x' }, { name: 'z' }], [{ name: 'y' }]) };
+    // IN → a (decoupled) → mid; j reads mid and IN, which a's responses cannot be paired with.
+    const mixed: Step[] = [CHAIN[0]!, { model: 'j', inputs: { x: 'mid', z: 'IN' }, outputs: { y: 'joined' } }, { model: 'b', inputs: { x: 'joined' }, outputs: { y: 'OUT' } }];
+    // Triton names the model that first declared the step's output tensor.
+    expect(check(ensemble(mixed), dec)).toThrow("in ensemble ens, step of model 'j' receives inputs originated from different decoupled models");
+    // Ensemble outputs too: OUT from a's responses, OUT2 from the request's one.
+    const split: Step[] = [CHAIN[0]!, { model: 'b', inputs: { x: 'IN' }, outputs: { y: 'OUT2' } }, { model: 'b', inputs: { x: 'mid' }, outputs: { y: 'OUT' } }];
+    expect(check(ensemble(split, [{ name: 'IN' }], [{ name: 'OUT' }, { name: 'OUT2' }]), dec)).toThrow(
+      "in ensemble ens, step of model 'ens' receives inputs originated from different decoupled models",
+    );
   });
 });
 
