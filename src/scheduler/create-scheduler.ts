@@ -11,11 +11,10 @@ import { SequenceBatchScheduler } from './sequence/sequence-batch-scheduler.js';
  * (reference §3.2): none → the default scheduler; `dynamic_batching` → the dynamic batcher;
  * `sequence_batching` → the sequence batcher; `ensemble_scheduling` → the ensemble scheduler.
  * Every scheduler hands instances lists of requests and streams responses, so a decoupled
- * model (`model_transaction_policy { decoupled: true }`) is scheduled the same way, with two
- * limits:
+ * model (`model_transaction_policy { decoupled: true }`) is scheduled the same way, with one
+ * limit:
  * @throws UnsupportedError naming the model for a decoupled model whose instances cannot
- *   answer a request more than once (`ModelInstance.decoupled`; the javascript backend's can),
- *   or that asks for sequence_batching (not supported for decoupled models yet);
+ *   answer a request more than once (`ModelInstance.decoupled`; the javascript backend's can);
  *   InternalError for an ensemble without `ensembleHost`.
  */
 export function createScheduler(ctx: SchedulerContext): Scheduler {
@@ -26,9 +25,6 @@ export function createScheduler(ctx: SchedulerContext): Scheduler {
       throw new UnsupportedError(
         `model '${config.name}' has a decoupled transaction policy, but backend '${config.backend}' cannot send decoupled responses (the javascript backend can)`,
       );
-    }
-    if (choice === 'sequenceBatching') {
-      throw new UnsupportedError(`model '${config.name}': sequence_batching is not supported for decoupled models`);
     }
   }
   if (choice === 'dynamicBatching') return new DynamicBatchScheduler(config, ctx.instances, ctx.label, ctx.stats);

@@ -25,6 +25,8 @@ export interface BatchContext {
   /** State outputs, computed for every batch whether or not a client asked for them. */
   stateOutputs: readonly string[];
   stats: ModelStatsRecorder;
+  /** The model is decoupled: each slot's responses go to its request as they come (`executeDecoupledSlots`). */
+  decoupled: boolean;
 }
 
 /**
@@ -89,6 +91,7 @@ export function batchSignature(request: SequenceRequest, states: SequenceStates 
  * `executed` is called exactly once. Never rejects.
  */
 export async function executeSlots(ctx: BatchContext, slots: readonly SlotWork[], executed: () => void): Promise<void> {
+  if (ctx.decoupled) return executeDecoupledSlots(ctx, slots, executed);
   const requests = slots.flatMap((s) => (s.request !== undefined ? [s.request] : []));
   const names = new Set<string>();
   for (const r of requests) for (const n of r.payload.outputNames) names.add(n);
@@ -133,6 +136,51 @@ export async function executeSlots(ctx: BatchContext, slots: readonly SlotWork[]
       }
       r.resolve({ outputs: outs as Tensor[], queueNs: startNs - r.enqueuedNs, timing });
     });
+  } catch (err) {
+    finish();
+    for (const r of requests) r.reject(err);
+  }
+}
+
+/**
+ * `executeSlots` for a decoupled model: each response of a slot goes to its request at once,
+ * with the outputs that request asked for (empty slots' responses are dropped); an error
+ * response fails that slot's request alone, as a decoupled model answers each request on its
+ * own. When the execution ends (the model sent every final response), `executed` is called
+ * and each request completes; when the execution fails, every request of the batch gets the
+ * error. No implicit state: the sequence setup refuses it for decoupled models. Never rejects.
+ */
+async function executeDecoupledSlots(ctx: BatchContext, slots: readonly SlotWork[], executed: () => void): Promise<void> {
+  const requests = slots.flatMap((s) => (s.request !== undefined ? [s.request] : []));
+  const names = new Set<string>();
+  for (const r of requests) for (const n of r.payload.outputNames) names.add(n);
+  const outputNames = [...names];
+  const startNs = nowNs();
+  ctx.stats.pending(-requests.length);
+  let done = false;
+  const finish = (): void => {
+    if (!done) executed();
+    done = true;
+  };
+  try {
+    const perSlot: InstanceRequest[] = slots.map((s) => ({
+      inputs: s.inputs,
+      outputNames,
+      batchSize: 1,
+      id: s.request?.payload.request?.id,
+      parameters: s.request?.payload.request?.parameters,
+      respond: (outputs, final, parameters) => {
+        const r = s.request;
+        if (r === undefined) return;
+        const wanted = outputs?.filter((t) => r.payload.outputNames.includes(t.name));
+        r.respond(wanted, final, parameters);
+      },
+      fail: (error) => s.request?.reject(error),
+    }));
+    const timing = await ctx.instance.executeRequests(perSlot);
+    finish();
+    ctx.stats.execution(requests.length, timing);
+    for (const r of requests) r.complete({ queueNs: startNs - r.enqueuedNs, timing });
   } catch (err) {
     finish();
     for (const r of requests) r.reject(err);

@@ -215,6 +215,8 @@ export class SequenceBatchScheduler extends SchedulerBase implements SlotOwner {
         scheduled.respond(r.outputs, true);
         scheduled.complete(r);
       },
+      respond: (outputs, final, parameters) => scheduled.respond(outputs, final, parameters),
+      complete: (outcome) => scheduled.complete(outcome),
       reject: (e) => scheduled.reject(e),
     };
     scheduled.watch(() => {

@@ -1,4 +1,5 @@
-import type { ScheduledResult, SchedulerPayload } from '../scheduler.js';
+import type { InferParameters, Tensor } from '../../infer/tensor.js';
+import type { ScheduledResult, SchedulerPayload, StreamOutcome } from '../scheduler.js';
 import type { SequenceId } from './sequence-id.js';
 
 /** A request of a sequence while the sequence batcher holds it. */
@@ -13,7 +14,12 @@ export interface SequenceRequest {
   enqueuedNs: number;
   /** The client gave up while the request waited; it is answered CANCELLED, never executed. */
   cancelled: boolean;
+  /** Its one response, final, and its end. */
   resolve(result: ScheduledResult): void;
+  /** A response of a decoupled model (outputs undefined: the final flag alone). */
+  respond(outputs: Tensor[] | undefined, final: boolean, parameters?: InferParameters): void;
+  /** The execution it ran in ended (a decoupled model's, after its responses). */
+  complete(outcome: StreamOutcome): void;
   reject(err: unknown): void;
 }
 

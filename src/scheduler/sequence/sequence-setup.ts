@@ -34,7 +34,9 @@ export interface SequenceSetup {
  * @param owner the scheduler that hands out and frees the slots.
  * @throws InvalidArgumentError for a malformed control_input or state section (Triton's
  *   load-time messages); UnsupportedError for `iterative_sequence` and for
- *   `use_growable_memory` (Triton allows it only on KIND_GPU instances, with its messages);
+ *   `use_growable_memory` (Triton allows it only on KIND_GPU instances, with its messages),
+ *   and for implicit state on a decoupled model (its responses come one by one: there is no
+ *   one response to take the next state from);
  *   InternalError without instances or without `sequence_batching`.
  */
 export function setUpSequenceBatching(options: SequenceSchedulerOptions, owner: SlotOwner): SequenceSetup {
@@ -55,6 +57,10 @@ export function setUpSequenceBatching(options: SequenceSchedulerOptions, owner: 
       );
     }
   }
+  const decoupled = config.modelTransactionPolicy?.decoupled === true;
+  if (decoupled && seq.state.length > 0) {
+    throw new UnsupportedError(`model '${config.name}': implicit state (sequence_batching state) is not supported for decoupled models`);
+  }
   if (options.instances.length === 0) {
     throw new InternalError('Initialization failed for all sequence-batch scheduler threads');
   }
@@ -67,6 +73,7 @@ export function setUpSequenceBatching(options: SequenceSchedulerOptions, owner: 
     maxBatchSize,
     stateOutputs: implicit.outputNames,
     stats: options.stats,
+    decoupled,
   });
 
   const strategy = seq.strategyChoice;

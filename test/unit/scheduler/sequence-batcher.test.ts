@@ -1,3 +1,4 @@
+import { create } from '@bufbuild/protobuf';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import {
   tick,
   valueOf,
 } from './sequence-fakes.js';
+import { ModelTransactionPolicySchema } from '../../../src/generated/model_config_pb.js';
 
 const seq = (id: number | string, flags: { start?: boolean; end?: boolean; timeout?: number } = {}) => ({
   sequence_id: id,
@@ -326,6 +328,12 @@ describe('errors', () => {
       "Field 'name' must be set when using initial_state for state input 'STATE_IN'.",
     );
     expect(() => scheduler(accumulatorConfig('iterative_sequence: true'), inst)).toThrow(UnsupportedError);
+    // A decoupled model answers one by one: no single response to take the next state from.
+    const decoupled = accumulatorConfig(`direct { } ${STATE}`);
+    decoupled.modelTransactionPolicy = create(ModelTransactionPolicySchema, { decoupled: true });
+    expect(() => scheduler(decoupled, inst)).toThrow(
+      new UnsupportedError("model 'acc': implicit state (sequence_batching state) is not supported for decoupled models"),
+    );
   });
 
   test('initial_state data_file is read from <model>/initial_state/', async () => {
