@@ -80,6 +80,29 @@ export function batchSignature(request: SequenceRequest, states: SequenceStates 
 }
 
 /**
+ * What both executions start with: the batch's requests (no empty slots), the outputs to ask
+ * for (every requested one, plus the state outputs), the start time, the pending gauge
+ * lowered, and `finish`, which calls `executed` once.
+ */
+function startBatch(
+  ctx: BatchContext,
+  slots: readonly SlotWork[],
+  executed: () => void,
+): { requests: SequenceRequest[]; outputNames: string[]; startNs: number; finish: () => void } {
+  const requests = slots.flatMap((s) => (s.request !== undefined ? [s.request] : []));
+  const names = new Set<string>();
+  for (const r of requests) for (const n of r.payload.outputNames) names.add(n);
+  for (const n of ctx.stateOutputs) names.add(n);
+  ctx.stats.pending(-requests.length);
+  let done = false;
+  const finish = (): void => {
+    if (!done) executed();
+    done = true;
+  };
+  return { requests, outputNames: [...names], startNs: nowNs(), finish };
+}
+
+/**
  * Runs one batch on an instance and answers its requests: hands the instance one request per
  * slot (empty slots too, as Triton's null requests), each of batch size 1 and asking for the
  * union of the requested outputs plus every state output (a merged-batch backend's
@@ -92,18 +115,7 @@ export function batchSignature(request: SequenceRequest, states: SequenceStates 
  */
 export async function executeSlots(ctx: BatchContext, slots: readonly SlotWork[], executed: () => void): Promise<void> {
   if (ctx.decoupled) return executeDecoupledSlots(ctx, slots, executed);
-  const requests = slots.flatMap((s) => (s.request !== undefined ? [s.request] : []));
-  const names = new Set<string>();
-  for (const r of requests) for (const n of r.payload.outputNames) names.add(n);
-  for (const n of ctx.stateOutputs) names.add(n);
-  const outputNames = [...names];
-  const startNs = nowNs();
-  ctx.stats.pending(-requests.length);
-  let done = false;
-  const finish = (): void => {
-    if (!done) executed();
-    done = true;
-  };
+  const { requests, outputNames, startNs, finish } = startBatch(ctx, slots, executed);
   try {
     const received: Tensor[][] = [];
     let failure: Error | undefined;
@@ -151,17 +163,7 @@ export async function executeSlots(ctx: BatchContext, slots: readonly SlotWork[]
  * error. No implicit state: the sequence setup refuses it for decoupled models. Never rejects.
  */
 async function executeDecoupledSlots(ctx: BatchContext, slots: readonly SlotWork[], executed: () => void): Promise<void> {
-  const requests = slots.flatMap((s) => (s.request !== undefined ? [s.request] : []));
-  const names = new Set<string>();
-  for (const r of requests) for (const n of r.payload.outputNames) names.add(n);
-  const outputNames = [...names];
-  const startNs = nowNs();
-  ctx.stats.pending(-requests.length);
-  let done = false;
-  const finish = (): void => {
-    if (!done) executed();
-    done = true;
-  };
+  const { requests, outputNames, startNs, finish } = startBatch(ctx, slots, executed);
   try {
     const perSlot: InstanceRequest[] = slots.map((s) => ({
       inputs: s.inputs,
