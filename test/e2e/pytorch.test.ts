@@ -202,6 +202,28 @@ describe.skipIf(skipReason !== undefined)('TorchScript models through libtorch',
     await expect(load).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/^model 'scale_fp32': KIND_GPU instances need a libtorch with CUDA.*use KIND_CPU/) });
   });
 
+  test('under the sequence batcher: the START control and implicit state reach forward by <name>__<index>', async () => {
+    const step = async (id: number, value: number, start: boolean): Promise<number> => {
+      const r = await http.infer({
+        model: 'accumulate',
+        inputs: [{ name: 'INPUT__0', datatype: 'FP32', shape: [1, 1], data: Float32Array.of(value) }],
+        parameters: { sequence_id: id, sequence_start: start },
+      });
+      return (r.output('OUTPUT__0')!.data as Float32Array)[0]!;
+    };
+    // Two sequences side by side: each keeps its own running sum.
+    const sums = [];
+    for (const [i, v] of [1, 2, 3].entries()) sums.push(await step(5, v, i === 0), await step(6, 10 * v, i === 0));
+    expect(sums).toEqual([1, 10, 3, 30, 6, 60]);
+    // START resets the state.
+    expect(await step(5, 4, true)).toBe(4);
+    // forward's arguments named as the config's inputs: Triton maps by argument name, and refuses state then.
+    const index = await http.repositoryIndex();
+    expect(index.find((e) => e.name === 'accumulate_named_args')?.reason).toBe(
+      "PyTorch model 'accumulate_named_args' is using sequence batching with state but not all inputs and outputs follow the <name>__<index> naming convention. ",
+    );
+  });
+
   test('faults name the model, and the server keeps serving', async () => {
     const index = await http.repositoryIndex();
     const reason = (name: string) => index.find((e) => e.name === name)?.reason ?? '';

@@ -34,6 +34,15 @@ function indexPart(name: string): { delimited: boolean; digits: boolean; index: 
   return { delimited: true, digits, index: digits && rest !== '' ? Number.parseInt(rest, 10) : 0 };
 }
 
+/**
+ * The index of a `<name>__<index>` name (what follows the first `__`, all digits; empty counts
+ * as 0, C's atoi), or undefined when the name does not follow the convention.
+ */
+export function namedIndex(name: string): number | undefined {
+  const part = indexPart(name);
+  return part.delimited && part.digits ? part.index : undefined;
+}
+
 function namedIndexOrStrict(
   names: string[],
   kind: 'input' | 'output',

@@ -1,23 +1,15 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PYTORCH_AOTI_PLATFORM, PYTORCH_BACKEND, PYTORCH_LIBTORCH_FILENAME } from '../../config/constants.js';
-import { InternalError, InvalidArgumentError, UnsupportedError } from '../../errors/index.js';
-import { DataType, type ModelConfig } from '../../generated/model_config_pb.js';
-import { configTypeToDatatype, type Datatype } from '../../infer/datatype.js';
+import { InternalError, UnsupportedError } from '../../errors/index.js';
+import type { ModelConfig } from '../../generated/model_config_pb.js';
 import { awaitNative } from '../../native/binding.js';
-import { loadTorchModule, type NativeTorchAddon, type NativeTorchModule } from '../../native/torch-binding.js';
+import { loadTorchModule, type NativeTorchAddon } from '../../native/torch-binding.js';
 import type { AutoCompleteContext, AutoCompleteResult, Backend, InstanceOptions, ModelFileMetadata, ModelInstance } from '../backend.js';
 import { BatchingInstance, batchingOptions } from '../batching-instance.js';
-import { mapInputs, mapOutputs } from './io-mapping.js';
-import type { TorchRunPlan } from './merged-batch.js';
 import { parsePyTorchParameters } from './parameters.js';
 import { PyTorchModelInstance } from './pytorch-instance.js';
-
-/**
- * Wire datatypes libtorch has a tensor type for (Triton's ModelConfigDataTypeToTorchType);
- * BYTES (TYPE_STRING) travels as a List[str] instead.
- */
-const TORCH_DATATYPES: ReadonlySet<Datatype> = new Set(['BOOL', 'UINT8', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64']);
+import { runPlan, torchDatatype } from './run-plan.js';
 
 /**
  * The `pytorch` backend for TorchScript models (`platform: pytorch_libtorch`, `<version>/
@@ -70,9 +62,9 @@ export class PyTorchBackend implements Backend {
    * @throws InternalError "model configuration must contain at least one input, none were
    *   specified." (same for outputs), "unsupported datatype TYPE_X for input 'n' for model
    *   'm'" and, for a TYPE_STRING (List[str]) tensor of more than one dimension, "Triton only
-   *   supports 1 dimensional List of String as input for 'n' for model 'm'"; UnsupportedError
-   *   for `torch_aoti` (model.pt2), `batch_input` and sequence-batching control/state
-   *   tensors, which infera does not run yet;
+   *   supports 1 dimensional List of String as input for 'n' for model 'm'", "unsupported
+   *   datatype TYPE_X for input state 'n' for model 'm'"; UnsupportedError for `torch_aoti`
+   *   (model.pt2) and `batch_input`, which infera does not run yet;
    *   InvalidArgumentError for a parameter that does not parse.
    */
   validateConfig(config: ModelConfig, _metadata?: ModelFileMetadata): void {
@@ -93,9 +85,7 @@ export class PyTorchBackend implements Backend {
       }
     }
     const seq = config.schedulingChoice.case === 'sequenceBatching' ? config.schedulingChoice.value : undefined;
-    if (seq !== undefined && (seq.controlInput.length > 0 || seq.state.length > 0)) {
-      throw new UnsupportedError(`model '${model}': sequence batching control inputs and state are not supported by infera's pytorch backend yet`);
-    }
+    for (const state of seq?.state ?? []) torchDatatype(state.dataType, 'input state', state.inputName, model);
     if (config.batchInput.length > 0) throw new UnsupportedError(`model '${model}': batch_input is not supported by infera's pytorch backend yet`);
     parsePyTorchParameters(config);
   }
@@ -146,39 +136,4 @@ async function torchScriptFile(modelFile: string): Promise<string> {
   const file = (await stat(modelFile)).isDirectory() ? path.join(modelFile, PYTORCH_LIBTORCH_FILENAME) : modelFile;
   await stat(file);
   return file;
-}
-
-function torchDatatype(type: DataType, kind: 'input' | 'output', name: string, model: string): Datatype {
-  const configName = DataType[type] ?? 'TYPE_INVALID';
-  const wire = configTypeToDatatype(configName);
-  if (wire === 'BYTES') return wire;
-  if (wire === undefined || !TORCH_DATATYPES.has(wire)) {
-    throw new InternalError(`unsupported datatype ${configName} for ${kind} '${name}' for model '${model}'`);
-  }
-  return wire;
-}
-
-function runPlan(config: ModelConfig, module: NativeTorchModule, label: string): TorchRunPlan {
-  const model = config.name;
-  const names = config.input.map((i) => i.name);
-  const types = new Map(config.input.map((i) => [i.name, torchDatatype(i.dataType, 'input', i.name, model)]));
-  let ordered: string[];
-  if (module.dictInput) {
-    ordered = names;
-  } else {
-    const args = module.arguments.map((a) => a.name);
-    if (args.length !== names.length) {
-      throw new InvalidArgumentError(`unable to load model '${model}', configuration expects ${names.length} inputs, model provides ${args.length}`);
-    }
-    const mapping = mapInputs(names, args, model);
-    ordered = [...names].sort((a, b) => mapping.index.get(a)! - mapping.index.get(b)!);
-  }
-  const outMapping = mapOutputs(
-    config.output.map((o) => o.name),
-    model,
-  );
-  const outputs = new Map(
-    config.output.map((o) => [o.name, { index: outMapping.index.get(o.name)!, datatype: torchDatatype(o.dataType, 'output', o.name, model) }]),
-  );
-  return { label, inputs: ordered.map((name) => ({ name, datatype: types.get(name)! })), outputs };
 }
