@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GrpcClient, type InferRequest, type StreamItem } from '../../src/client/index.js';
 import { REPEAT_CONFIG, writeJsModel } from '../fixtures/js-models/repo.js';
+import { pythonSkipReason, REPEAT_CONFIG as PY_REPEAT_CONFIG, writePyModel } from '../fixtures/python-models/repo.js';
 import { identityModel, writeModel } from '../fixtures/onnx-models.js';
 import { startServer, type RunningServer } from './helpers/server-process.js';
 import { tempDir } from './helpers/temp-repo.js';
@@ -30,8 +31,16 @@ ensemble_scheduling { step [
 ] }
 `;
 
+const noPython = pythonSkipReason();
+
 beforeAll(async () => {
   writeJsModel(tmp.dir, 'repeat', 'repeat.mjs', REPEAT_CONFIG);
+  if (noPython === undefined) {
+    // The same flow with Triton's Python backend: a decoupled model.py sending from a thread.
+    writePyModel(tmp.dir, 'py_repeat', 'repeat.py', PY_REPEAT_CONFIG);
+    mkdirSync(path.join(tmp.dir, 'counted_py', '1'), { recursive: true });
+    writeFileSync(path.join(tmp.dir, 'counted_py', 'config.pbtxt'), ENSEMBLE.replace('"counted"', '"counted_py"').replace('"repeat"', '"py_repeat"'));
+  }
   writeModel(tmp.dir, 'ident', identityModel('INT32', [1]), { config: 'max_batch_size: 0\ninstance_group [{ count: 1, kind: KIND_CPU }]' });
   mkdirSync(path.join(tmp.dir, 'counted', '1'), { recursive: true });
   writeFileSync(path.join(tmp.dir, 'counted', 'config.pbtxt'), ENSEMBLE);
@@ -109,5 +118,13 @@ describe('an ensemble with a decoupled step', () => {
       .filter((e) => e !== '')
       .map((e) => JSON.parse(e.slice('data: '.length)) as { outputs: { data: number[] }[] });
     expect(events.map((e) => e.outputs[0]!.data)).toEqual([[0], [1]]);
+  });
+
+  test.skipIf(noPython !== undefined)(`a decoupled Python model as the step${noPython ? ` (skipped: ${noPython})` : ''}`, async () => {
+    const stream = client.stream();
+    stream.send({ ...counted('py', 3), model: 'counted_py' });
+    stream.end();
+    const seen = await byId(stream);
+    expect(seen['py']!.map((r) => (r as unknown[])[0])).toEqual([0, 1, 2]);
   });
 });
