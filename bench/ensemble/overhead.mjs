@@ -8,13 +8,14 @@
 // bench/results/ensemble-overhead.{json,md}.
 //
 //   npm run build && node bench/ensemble/overhead.mjs --old <dir> [--reps 5] [--seconds 3] [--concurrency 16] [--cpus 0,1]
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeIdentityModel } from '../shared-memory/identity-model.mjs';
+import { gitCommit, pinned } from '../lib/proc.mjs';
 import { median } from '../lib/stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -66,17 +67,9 @@ async function child(lib, repo) {
   process.exit(0);
 }
 
-function gitCommit(dir) {
-  try {
-    return execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD']).toString().trim();
-  } catch {
-    return path.basename(path.resolve(dir));
-  }
-}
-
 function measure(lib, repo) {
   const args = [fileURLToPath(import.meta.url), '--child', lib, '--repo', repo, '--seconds', values.seconds, '--concurrency', values.concurrency];
-  const [cmd, argv] = values.cpus === undefined ? [process.execPath, args] : ['taskset', ['-c', values.cpus, process.execPath, ...args]];
+  const [cmd, argv] = pinned(values.cpus, process.execPath, args);
   const r = spawnSync(cmd, argv, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${lib}: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)).rps;

@@ -2,6 +2,7 @@
 // CPU time of a process from /proc/<pid>/stat, and waiting for a server's "listening" line.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
@@ -140,3 +141,12 @@ export function run(cmd, args, { cpus, timeoutMs = 300_000, env } = {}) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** `dir`'s checked-out commit (short), or the folder's name when it is not a git checkout: how results name an older build. */
+export function gitCommit(dir) {
+  try {
+    return execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD']).toString().trim();
+  } catch {
+    return path.basename(path.resolve(dir));
+  }
+}

@@ -16,7 +16,6 @@
 // Core-thread CPU is read from /proc/<pid>/task/<pid>/stat (the main thread); the server's
 // whole CPU from /proc/<pid>/stat. CPU per request, not throughput, is the figure that survives
 // a noisy machine.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { buildBodies, pseudoRandomFloats, writeBodies } from '../lib/bodies.mjs';
 import { measureCell } from '../lib/cells.mjs';
 import { availableOcrModels, ROOT } from '../lib/models.mjs';
-import { have } from '../lib/proc.mjs';
+import { gitCommit, have } from '../lib/proc.mjs';
 import { writeRepo } from '../lib/repos.mjs';
 import { startInfera, startPeer } from '../lib/servers.mjs';
 import { attempt, median } from '../lib/stats.mjs';
@@ -245,13 +244,4 @@ function render(r) {
     }
   }
   return `${lines.join('\n')}\n`;
-}
-
-/** `dir`'s checked-out commit (short), or the folder's name when it is not a git checkout. */
-function gitCommit(dir) {
-  try {
-    return execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD']).toString().trim();
-  } catch {
-    return path.basename(path.resolve(dir));
-  }
 }
