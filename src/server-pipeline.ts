@@ -341,8 +341,10 @@ function classifyOutputs(mv: ModelVersion, request: InferenceRequest, outputs: T
   const wanted = request.outputs;
   if (wanted === undefined || !wanted.some((o) => (o.classification ?? 0) > 0)) return outputs;
   const spec = mv.spec!;
-  return outputs.map((t, i) => {
-    const count = wanted[i]?.classification ?? 0;
+  // By name, not position: an ensemble's answer may leave out an output a step model did not return.
+  const counts = new Map(wanted.map((o) => [o.name, o.classification ?? 0]));
+  return outputs.map((t) => {
+    const count = counts.get(t.name) ?? 0;
     return count > 0 ? classify(t, count, spec.maxBatchSize > 0, spec.outputByName.get(t.name)?.labels) : t;
   });
 }
