@@ -129,24 +129,6 @@ export async function* streamInference(
   yield* runDecoupled(admitted, signal, emptyFinal);
 }
 
-/**
- * The responses of an ensemble's step request to a decoupled model (`EnsembleHost.inferStream`),
- * as `streamInference` gives them, for a request already accepted (it runs while the server
- * stops). Never an empty final response: the parent request's
- * `triton_enable_empty_final_response` travels in the step's parameters, but a final flag
- * alone only ends the step's iteration.
- */
-export async function* composingStream(
-  ctx: PipelineContext,
-  request: InferenceRequest,
-  signal?: CancelSignal,
-): AsyncGenerator<{ outputs: Tensor[]; final: boolean }, void, undefined> {
-  const options: StreamPipelineOptions = { step: { onTiming: () => undefined }, emptyFinalResponse: false };
-  for await (const response of streamInference(ctx, request, signal, options)) {
-    yield { outputs: response.outputs, final: response.parameters?.[FINAL_RESPONSE] === true };
-  }
-}
-
 /** A request that passed lookup, validation and trace sampling, with its cache probe. */
 interface Admitted {
   mv: ModelVersion;

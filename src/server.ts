@@ -18,8 +18,8 @@ import type { ModelPager } from './repository/model-paging.js';
 import { createModelPager, pagingIndexJson } from './repository/paging-setup.js';
 import { pagedOutModel } from './server-paging.js';
 import { tryLoadNativeAddon } from './native/binding.js';
-import type { ComputeTiming } from './infer/compute-timing.js';
-import { composingStream, readyModelOf, runInference, streamInference, type PipelineContext } from './server-pipeline.js';
+import { readyModelOf, runInference, streamInference, type PipelineContext } from './server-pipeline.js';
+import { ensembleHostOf } from './server-ensemble-host.js';
 import type { InferenceServerOptions } from './server-options.js';
 import { serverMetadataOf } from './server-metadata.js';
 import type {
@@ -89,6 +89,12 @@ export class InferenceServer implements ServerCore {
       },
       logger,
     );
+    this.#pipeline = {
+      getReady: (name, version) => this.#repository.getReady(name, version),
+      traces: this.#traces,
+      cache: this.#cache,
+      stopping: () => this.#state === 'EXITING',
+    };
     this.#repository = new ModelRepositoryManager({
       repositories: opts.modelRepositories,
       loadThreadCount: opts.modelLoadThreadCount ?? 4,
@@ -120,17 +126,7 @@ export class InferenceServer implements ServerCore {
       allowFileOverride: opts.modelLoadAllowFileOverride,
       allowCodeOverride: opts.modelLoadAllowCodeOverride,
       createStats: (name, version, config) => this.#metrics.createStats(name, version, config),
-      ensembleHost: {
-        spec: (model, version) => this.#repository.getReady(model, version).spec!,
-        infer: (request, signal) => {
-          let timing: ComputeTiming | undefined;
-          // A step of a request already accepted: it runs while the server stops.
-          const step = { onTiming: (t: ComputeTiming) => (timing = t) };
-          return runInference(this.#pipeline, request, signal, { step }).then((response) => ({ outputs: response.outputs, timing }));
-        },
-        decoupled: (model, version) => readyModelOf(this.#repository.getReady(model, version)).decoupled,
-        inferStream: (request, signal) => composingStream(this.#pipeline, request, signal),
-      },
+      ensembleHost: ensembleHostOf(this.#pipeline),
     });
     this.#pager =
       opts.modelMemoryBudgetBytes === undefined
@@ -140,12 +136,6 @@ export class InferenceServer implements ServerCore {
             timeoutSecs: opts.modelPagingTimeoutSecs ?? 30,
             pinned: opts.loadModels ?? [],
           });
-    this.#pipeline = {
-      getReady: (name, version) => this.#repository.getReady(name, version),
-      traces: this.#traces,
-      cache: this.#cache,
-      stopping: () => this.#state === 'EXITING',
-    };
   }
 
   /**

@@ -4,13 +4,20 @@ import type { InferenceRequest, Tensor } from '../../infer/tensor.js';
 import type { ResponseListener, SchedulerPayload, StreamOutcome } from '../scheduler.js';
 import { nowNs, type ModelStatsRecorder } from '../../observability/stats-recorder.js';
 import { reshapeForBatching } from './batch-reshape.js';
-import type { ComposingResult, EnsembleHost } from './ensemble-host.js';
+import type { ComposingModel, ComposingResult, EnsembleHost } from './ensemble-host.js';
 import type { EnsemblePlan, EnsembleStep } from './ensemble-plan.js';
 import { EnsembleTensors, type TensorKey } from './ensemble-tensors.js';
 import type { StepLimiter } from './step-limiter.js';
 import { handOff } from './tensor-handoff.js';
 
 const NONE: readonly EnsembleStep[] = [];
+
+/** A step request's inputs, its batch size (0: the model does not batch) and the version that serves it. */
+interface StepInputs {
+  tensors: Tensor[];
+  batchSize: number;
+  model: ComposingModel;
+}
 
 /** What every run of one ensemble shares. */
 export interface EnsembleRunContext {
@@ -114,7 +121,7 @@ export class EnsembleRun {
   /** Runs one step at `iteration`; its end (success or failure) is `#stepEnded`. */
   #runStep(step: EnsembleStep, iteration: number): void {
     const limiter = this.ctx.limiters[step.index];
-    let inputs: { tensors: Tensor[]; batchSize: number };
+    let inputs: StepInputs;
     try {
       inputs = this.#stepInputs(step, iteration);
     } catch (err) {
@@ -133,7 +140,7 @@ export class EnsembleRun {
   }
 
   /** Sends the step request: one answer, or a decoupled model's stream of them. */
-  #sendStep(step: EnsembleStep, inputs: { tensors: Tensor[]; batchSize: number }, limiter?: StepLimiter): void {
+  #sendStep(step: EnsembleStep, inputs: StepInputs, limiter?: StepLimiter): void {
     const sentNs = nowNs();
     if (this.#firstStepNs === 0) this.#firstStepNs = sentNs;
     const failed = (err: unknown): void => {
@@ -142,19 +149,12 @@ export class EnsembleRun {
       this.#fail(step, err);
       this.#stepEnded([]);
     };
-    let decoupled: boolean;
-    let request: InferenceRequest;
-    try {
-      request = this.#stepRequest(step, inputs.tensors);
-      decoupled = this.ctx.host.decoupled(step.model, step.version);
-    } catch (err) {
-      return failed(err);
-    }
-    if (decoupled) {
-      this.#streamStep(step, request, inputs.batchSize, limiter).then(undefined, failed);
+    const request = this.#stepRequest(step, inputs.tensors);
+    if (inputs.model.decoupled) {
+      this.#streamStep(step, request, inputs, limiter).then(undefined, failed);
       return;
     }
-    this.ctx.host.infer(request, this.payload.signal).then((result) => {
+    this.ctx.host.infer(request, inputs.model, this.payload.signal).then((result) => {
       limiter?.release();
       this.#stepEnded(this.#absorb(step, result, inputs.batchSize));
     }, failed);
@@ -165,9 +165,9 @@ export class EnsembleRun {
    * of the stream, for a final flag sent alone) ends the step.
    * @throws (rejects) what the stream throws, before the step ended.
    */
-  async #streamStep(step: EnsembleStep, request: InferenceRequest, batchSize: number, limiter: StepLimiter | undefined): Promise<void> {
-    for await (const result of this.ctx.host.inferStream(request, this.payload.signal)) {
-      const added = this.#absorb(step, result, batchSize);
+  async #streamStep(step: EnsembleStep, request: InferenceRequest, inputs: StepInputs, limiter: StepLimiter | undefined): Promise<void> {
+    for await (const result of this.ctx.host.inferStream(request, inputs.model, this.payload.signal)) {
+      const added = this.#absorb(step, result, inputs.batchSize);
       if (!result.final) {
         this.#proceed(added);
         continue;
@@ -221,11 +221,13 @@ export class EnsembleRun {
    * The step request's inputs at `iteration`: each ensemble tensor renamed to the step model's
    * input, its shape adapted between batching and non-batching sides, handed off without a
    * copy where it is safe (tensor-handoff.ts).
-   * @returns the tensors and the step request's batch size (0 when the model does not batch).
+   * @returns the tensors, the step request's batch size (0 when the model does not batch) and
+   *   the version that serves it.
    * @throws the host's lookup error when the step's model has no version to serve it.
    */
-  #stepInputs(step: EnsembleStep, iteration: number): { tensors: Tensor[]; batchSize: number } {
-    const spec = this.ctx.host.spec(step.model, step.version);
+  #stepInputs(step: EnsembleStep, iteration: number): StepInputs {
+    const model = this.ctx.host.model(step.model, step.version);
+    const spec = model.spec;
     const batching = spec.maxBatchSize > 0;
     const tensors: Tensor[] = [];
     for (const { input, tensor } of step.inputs) {
@@ -239,7 +241,7 @@ export class EnsembleRun {
       // Its buffer may be detached from here on when this was its last reader.
       tensors.push(handOff(t, input, shape, last && !this.#tensors.sharesBuffer(t.data.buffer)));
     }
-    return { tensors, batchSize: batching ? (tensors[0]?.shape[0] ?? 0) : 0 };
+    return { tensors, batchSize: batching ? (tensors[0]?.shape[0] ?? 0) : 0, model };
   }
 
   /**

@@ -7,7 +7,7 @@ import { DataType, ModelConfigSchema, type ModelConfig } from '../../../src/gene
 import { makeModelSpec, type ModelSpec } from '../../../src/infer/model-spec.js';
 import type { InferenceRequest, Tensor } from '../../../src/infer/tensor.js';
 import { silentLogger } from '../../../src/observability/logger.js';
-import type { ComposingResult, EnsembleHost } from '../../../src/scheduler/ensemble/ensemble-host.js';
+import type { ComposingModel, ComposingResult, EnsembleHost } from '../../../src/scheduler/ensemble/ensemble-host.js';
 import { EnsembleScheduler } from '../../../src/scheduler/ensemble/ensemble-scheduler.js';
 import type { ComputeTiming } from '../../../src/infer/compute-timing.js';
 import type { FailureReason, ModelStatsRecorder } from '../../../src/observability/stats-recorder.js';
@@ -27,21 +27,18 @@ export class FakeHost implements EnsembleHost {
   readonly calls: Call[] = [];
   constructor(private readonly specs: Record<string, ModelSpec> = {}) {}
 
-  spec(model: string): ModelSpec {
-    return this.specs[model] ?? makeModelSpec(model, 1, 4, [{ name: 'x', datatype: 'FP32', dims: [-1], optional: false }], []);
+  model(name: string): ComposingModel {
+    const spec = this.specs[name] ?? makeModelSpec(name, 1, 4, [{ name: 'x', datatype: 'FP32', dims: [-1], optional: false }], []);
+    return { spec, decoupled: this.decoupledModels.has(name) };
   }
 
-  infer(request: InferenceRequest, signal?: AbortSignal): Promise<ComposingResult> {
+  infer(request: InferenceRequest, _model: ComposingModel, signal?: AbortSignal): Promise<ComposingResult> {
     return new Promise((resolve, reject) => this.calls.push({ request, signal, resolve, reject }));
   }
 
   /** Models answered as decoupled: their step requests go to `inferStream`, answered with `stream`. */
   readonly decoupledModels = new Set<string>();
   readonly streams: { request: InferenceRequest; push: (r: ComposingResult & { final: boolean }) => void; end: (err?: unknown) => void }[] = [];
-
-  decoupled(model: string): boolean {
-    return this.decoupledModels.has(model);
-  }
 
   async *inferStream(request: InferenceRequest): AsyncIterable<ComposingResult & { final: boolean }> {
     const queue: (ComposingResult & { final: boolean })[] = [];
