@@ -109,8 +109,9 @@ function startBatch(
  * BatchingInstance concatenates them and splits the outputs back per slot), stores each
  * sequence's new state, calls `executed` (the batcher frees the instance and starts its next
  * batch before the responses are written, so the instance does not idle meanwhile), then
- * resolves each request with the outputs it asked for. When the execution fails, or any slot
- * got an error response, every request of the batch gets the error and no state changes.
+ * answers each request with the outputs it asked for and completes it. When the execution
+ * fails, or any slot got an error response, every request of the batch gets the error and no
+ * state changes.
  * `executed` is called exactly once. Never rejects.
  */
 export async function executeSlots(ctx: BatchContext, slots: readonly SlotWork[], executed: () => void): Promise<void> {
@@ -146,7 +147,8 @@ export async function executeSlots(ctx: BatchContext, slots: readonly SlotWork[]
         r.reject(new InternalError(`instance '${ctx.instance.name}' did not return every requested output`));
         return;
       }
-      r.resolve({ outputs: outs as Tensor[], queueNs: startNs - r.enqueuedNs, timing });
+      r.respond(outs as Tensor[], true);
+      r.complete({ queueNs: startNs - r.enqueuedNs, timing });
     });
   } catch (err) {
     finish();

@@ -211,10 +211,6 @@ export class SequenceBatchScheduler extends SchedulerBase implements SlotOwner {
       end,
       enqueuedNs: scheduled.enqueuedNs,
       cancelled: scheduled.payload.signal?.aborted === true,
-      resolve: (r) => {
-        scheduled.respond(r.outputs, true);
-        scheduled.complete(r);
-      },
       respond: (outputs, final, parameters) => scheduled.respond(outputs, final, parameters),
       complete: (outcome) => scheduled.complete(outcome),
       reject: (e) => scheduled.reject(e),

@@ -1,5 +1,5 @@
 import type { InferParameters, Tensor } from '../../infer/tensor.js';
-import type { ScheduledResult, SchedulerPayload, StreamOutcome } from '../scheduler.js';
+import type { SchedulerPayload, StreamOutcome } from '../scheduler.js';
 import type { SequenceId } from './sequence-id.js';
 
 /** A request of a sequence while the sequence batcher holds it. */
@@ -14,11 +14,9 @@ export interface SequenceRequest {
   enqueuedNs: number;
   /** The client gave up while the request waited; it is answered CANCELLED, never executed. */
   cancelled: boolean;
-  /** Its one response, final, and its end. */
-  resolve(result: ScheduledResult): void;
-  /** A response of a decoupled model (outputs undefined: the final flag alone). */
+  /** A response: a model's one, final, or one of a decoupled model's (outputs undefined: the final flag alone). */
   respond(outputs: Tensor[] | undefined, final: boolean, parameters?: InferParameters): void;
-  /** The execution it ran in ended (a decoupled model's, after its responses). */
+  /** The execution it ran in ended (for a decoupled model, after its responses). */
   complete(outcome: StreamOutcome): void;
   reject(err: unknown): void;
 }
