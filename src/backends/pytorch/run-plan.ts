@@ -55,7 +55,9 @@ export function runPlan(config: ModelConfig, module: NativeTorchModule, label: s
     config.output.map((o) => [o.name, { index: outMapping.index.get(o.name)!, datatype: torchDatatype(o.dataType, 'output', o.name, model) }]),
   );
   if (module.dictInput) {
-    const extra = sequenceTensors(config, 'NAMED_INDEX', 'NAMED_INDEX');
+    // Triton reads no argument names from a Dict forward and then checks the config's outputs
+    // in place of its inputs (GetNamingConvention with no allowed inputs): both conventions are the outputs'.
+    const extra = sequenceTensors(config, outMapping.convention, outMapping.convention);
     for (const o of extra.outputs) outputs.set(o.name, o);
     return { label, inputs: [...names.map((name) => ({ name, datatype: types.get(name)! })), ...extra.inputs], outputs };
   }
@@ -101,7 +103,7 @@ function sequenceInputCount(config: ModelConfig): number {
  *   does not follow the <name>__<index> naming convention. " otherwise;
  *   InternalError "unsupported datatype T for input state 'n' for model 'm'".
  */
-export function sequenceTensors(
+function sequenceTensors(
   config: ModelConfig,
   inputConvention: NamingConvention,
   outputConvention: NamingConvention,
