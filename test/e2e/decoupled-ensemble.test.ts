@@ -13,6 +13,7 @@ import { REPEAT_CONFIG, writeJsModel } from '../fixtures/js-models/repo.js';
 import { pythonSkipReason, REPEAT_CONFIG as PY_REPEAT_CONFIG, writePyModel } from '../fixtures/python-models/repo.js';
 import { identityModel, writeModel } from '../fixtures/onnx-models.js';
 import { startServer, type RunningServer } from './helpers/server-process.js';
+import { firstValueAndFinal, groupById } from './helpers/stream-items.js';
 import { tempDir } from './helpers/temp-repo.js';
 
 const tmp = tempDir('infera-decoupled-ensemble-');
@@ -58,16 +59,7 @@ function counted(id: string, count: number, parameters: Record<string, string | 
   return { model: 'counted', id, inputs: [{ name: 'COUNT', datatype: 'INT32', shape: [1], data: Int32Array.of(count) }], parameters };
 }
 
-/** [VALUE or null for an empty response, triton_final_response] per response, grouped by request id. */
-async function byId(items: AsyncIterable<StreamItem>): Promise<Record<string, unknown[]>> {
-  const out: Record<string, unknown[]> = {};
-  for await (const item of items) {
-    const r = item.result;
-    const value = r === undefined ? `error: ${item.error!.message}` : [r.outputs.length > 0 ? (r.output('VALUE').data as Int32Array)[0] : null, r.parameters?.triton_final_response];
-    (out[item.id] ??= []).push(value);
-  }
-  return out;
-}
+const byId = (items: AsyncIterable<StreamItem>) => groupById(items, firstValueAndFinal('VALUE'));
 
 describe('an ensemble with a decoupled step', () => {
   test('is decoupled itself: its config says so, and unary infer refuses it', async () => {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GrpcClient, type InferRequest, type StreamItem } from '../../src/client/index.js';
 import { SEQ_STREAM_CONFIG, writeJsModel } from '../fixtures/js-models/repo.js';
 import { startServer, type RunningServer } from './helpers/server-process.js';
+import { groupById } from './helpers/stream-items.js';
 import { tempDir } from './helpers/temp-repo.js';
 
 const tmp = tempDir('infera-decoupled-sequence-');
@@ -36,18 +37,8 @@ function step(id: string, sequence: number, value: number, flags: { start?: bool
 }
 
 /** Per request id: [OUT, OUT_ID, triton_final_response] of each response, or the error. */
-async function byId(items: AsyncIterable<StreamItem>): Promise<Record<string, unknown[]>> {
-  const out: Record<string, unknown[]> = {};
-  for await (const item of items) {
-    const r = item.result;
-    const value =
-      r === undefined
-        ? `error: ${item.error!.message}`
-        : [(r.output('OUT').data as Int32Array)[0], Number((r.output('OUT_ID').data as BigUint64Array)[0]), r.parameters?.triton_final_response];
-    (out[item.id] ??= []).push(value);
-  }
-  return out;
-}
+const byId = (items: AsyncIterable<StreamItem>) =>
+  groupById(items, (r) => [(r.output('OUT')!.data as Int32Array)[0], Number((r.output('OUT_ID')!.data as BigUint64Array)[0]), r.parameters?.triton_final_response]);
 
 describe('a decoupled model under the sequence batcher', () => {
   test('streams each request\'s responses; the batcher fills the controls and keeps sequences apart', async () => {

@@ -10,6 +10,7 @@ import { GrpcClient, type InferRequest, type StreamItem } from '../../src/client
 import { REPEAT_CONFIG, writeJsModel } from '../fixtures/js-models/repo.js';
 import { addSubModel, writeModel } from '../fixtures/onnx-models.js';
 import { startServer, type RunningServer } from './helpers/server-process.js';
+import { firstValueAndFinal, groupById } from './helpers/stream-items.js';
 import { tempDir } from './helpers/temp-repo.js';
 
 const tmp = tempDir('infera-decoupled-e2e-');
@@ -33,22 +34,7 @@ function repeat(id: string, count: number, parameters: Record<string, string | b
   return { model: 'repeat', id, inputs: [{ name: 'COUNT', datatype: 'INT32', shape: [1], data: Int32Array.of(count) }], parameters };
 }
 
-/** [OUT or null for an empty response, triton_final_response] per response, grouped by request id. */
-function byId(items: StreamItem[]): Record<string, unknown[]> {
-  const out: Record<string, unknown[]> = {};
-  for (const item of items) {
-    const r = item.result;
-    const value = r === undefined ? `error: ${item.error!.message}` : [r.outputs.length > 0 ? (r.output('OUT').data as Int32Array)[0] : null, r.parameters?.triton_final_response];
-    (out[item.id] ??= []).push(value);
-  }
-  return out;
-}
-
-async function drain(items: AsyncIterable<StreamItem>): Promise<StreamItem[]> {
-  const out: StreamItem[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
+const byId = (items: AsyncIterable<StreamItem> | StreamItem[]) => groupById(items, firstValueAndFinal('OUT'));
 
 /** POSTs to infer_stream; the status, content type and the JSON of every `data:` event. */
 async function sse(model: string, body: unknown): Promise<{ status: number; type: string | null; events: unknown[]; text: string }> {
@@ -81,7 +67,7 @@ describe('decoupled model over gRPC ModelStreamInfer', () => {
     stream.send(repeat('zero-empty', 0, { triton_enable_empty_final_response: true }));
     stream.send(repeat('many-empty', 2, { triton_enable_empty_final_response: true }));
     stream.end();
-    expect(byId(await drain(stream))).toEqual({
+    expect(await byId(stream)).toEqual({
       many: [
         [0, false],
         [1, false],
@@ -112,7 +98,7 @@ describe('decoupled model over gRPC ModelStreamInfer', () => {
         stream.end();
       }
     }
-    expect(byId(items)).toEqual({
+    expect(await byId(items)).toEqual({
       bad: [[0, false], [1, false], expect.stringMatching(/^error: model 'repeat'.*failed after 2 responses$/)],
       after: [[0, true]],
     });
@@ -129,7 +115,7 @@ describe('decoupled model over gRPC ModelStreamInfer', () => {
     const next = client.stream();
     next.send(repeat('next', 2, { mode: 'last' }));
     next.end();
-    expect(byId(await drain(next))).toEqual({ next: [[0, false], [1, true]] });
+    expect(await byId(next)).toEqual({ next: [[0, false], [1, true]] });
   });
 
   test('unary ModelInfer refuses a decoupled model with Triton\'s error', async () => {
